@@ -1,0 +1,34 @@
+// @ts-check
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'charts/**', 'coverage/**', '**/*.wasm', 'src/ml/kernels/assembly/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      'no-restricted-syntax': ['error', { selector: 'TSEnumDeclaration', message: 'Use `as const` objects and unions, not enums.' }],
+    },
+  },
+  {
+    files: ['src/operator/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: ['**/worker/**', '**/serve/**', '**/ml/**', '@tensorflow/*'] }],
+    },
+  },
+  {
+    files: ['src/worker/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: ['**/operator/**', '**/serve/**'] }] },
+  },
+  {
+    files: ['src/serve/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: ['**/operator/**', '**/worker/**'] }] },
+  },
+  {
+    files: ['src/shared/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: ['**/operator/**', '**/worker/**', '**/serve/**', '**/ml/**'] }] },
+  },
+);

@@ -1,0 +1,25 @@
+#!/usr/bin/env node
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { Command } from 'commander';
+import { codeVersion } from './shared/version.js';
+
+/**
+ * The `kennel` command. Each subcommand lives in its own module and is loaded lazily, so that
+ * `kennel operator` never loads TensorFlow and `kennel --version` loads nothing.
+ */
+export function buildCli(): Command {
+  const program = new Command('kennel')
+    .description('Kennel: from a bucket of photos to a gated, monitored prediction API on Kubernetes')
+    .version(codeVersion(), '-v, --version')
+    .showHelpAfterError();
+  return program;
+}
+
+const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
+if (isMain) {
+  buildCli().parseAsync(process.argv).catch((err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}
