@@ -1,0 +1,94 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+/**
+ * The contract between the training worker and the operator. The worker never talks to the
+ * Kubernetes API: it reports through two channels a Job already has.
+ *
+ * 1. stdout, when it is not a terminal: one JSON object per line (pino). Lines whose `event` is
+ *    `epoch` carry an {@link EpochProgress}; the operator reads them from the pod's log to show
+ *    progress in TrainingRun status.
+ * 2. The container's termination message (at most 4 KiB): one {@link WorkerOutcome} as JSON,
+ *    written to `process.env.KENNEL_TERMINATION_LOG ?? '/dev/termination-log'` before exit. On
+ *    failure `reason` is one of {@link WorkerFailureReasons}; on success it carries the artifact
+ *    and a compact metrics summary (the full metrics stay in metrics.json beside the model).
+ */
+
+export const WorkerFailureReasons = [
+  'DatasetNotFound',
+  'InvalidDataset',
+  'StorageAccessDenied',
+  'StorageUnavailable',
+  'InvalidArguments',
+  'TrainingDiverged',
+  'InternalError',
+] as const;
+export type WorkerFailureReason = (typeof WorkerFailureReasons)[number];
+
+export const EpochProgress = Type.Object({
+  event: Type.Literal('epoch'),
+  epoch: Type.Integer({ minimum: 1 }),
+  epochs: Type.Integer({ minimum: 1 }),
+  loss: Type.Number(),
+  accuracy: Type.Number(),
+  valLoss: Type.Optional(Type.Number()),
+  valAccuracy: Type.Optional(Type.Number()),
+  imagesPerSecond: Type.Optional(Type.Number()),
+});
+export type EpochProgress = Static<typeof EpochProgress>;
+
+/** Per-class figures on the test split. */
+export const ClassMetrics = Type.Object({
+  precision: Type.Number(),
+  recall: Type.Number(),
+  f1: Type.Number(),
+  support: Type.Integer({ minimum: 0 }),
+});
+export type ClassMetrics = Static<typeof ClassMetrics>;
+
+/** Metrics summary measured on the held-out test split by reloading the saved artifact. */
+export const MetricsSummary = Type.Object({
+  accuracy: Type.Number(),
+  precision: Type.Number({ description: 'macro average' }),
+  recall: Type.Number({ description: 'macro average' }),
+  f1: Type.Number({ description: 'macro average' }),
+  rocAuc: Type.Optional(Type.Number({ description: 'one-vs-rest macro average' })),
+  testImages: Type.Integer({ minimum: 0 }),
+  perClass: Type.Record(Type.String(), ClassMetrics),
+  /** confusionMatrix[actual][predicted], classes in `classes` order. */
+  confusionMatrix: Type.Array(Type.Array(Type.Integer({ minimum: 0 }))),
+  /** Histogram of the top-class confidence over 10 equal bins on [0,1]: the drift baseline. */
+  confidenceHistogram: Type.Array(Type.Integer({ minimum: 0 }), { minItems: 10, maxItems: 10 }),
+  meanConfidence: Type.Number(),
+});
+export type MetricsSummary = Static<typeof MetricsSummary>;
+
+export const WorkerSuccess = Type.Object({
+  outcome: Type.Literal('Succeeded'),
+  /** Where the model lives: the prefix holding model.json, metadata.json, metrics.json, report/. */
+  artifactUri: Type.String(),
+  format: Type.Literal('tfjs-layers'),
+  /** sha256 of the weights, as recorded in metadata.json. */
+  sha256: Type.String({ pattern: '^[a-f0-9]{64}$' }),
+  classes: Type.Array(Type.String(), { minItems: 2 }),
+  inputShape: Type.Array(Type.Integer({ minimum: 1 }), { minItems: 3, maxItems: 3 }),
+  datasetUri: Type.String(),
+  datasetDigest: Type.String(),
+  skippedFiles: Type.Integer({ minimum: 0 }),
+  metrics: MetricsSummary,
+  codeVersion: Type.String(),
+  backend: Type.String(),
+});
+export type WorkerSuccess = Static<typeof WorkerSuccess>;
+
+export const WorkerFailure = Type.Object({
+  outcome: Type.Literal('Failed'),
+  reason: Type.Union(WorkerFailureReasons.map((r) => Type.Literal(r))),
+  message: Type.String(),
+});
+export type WorkerFailure = Static<typeof WorkerFailure>;
+
+export const WorkerOutcome = Type.Union([WorkerSuccess, WorkerFailure]);
+export type WorkerOutcome = Static<typeof WorkerOutcome>;
+
+/** Kubernetes truncates termination messages at 4096 bytes. */
+export const TERMINATION_MESSAGE_LIMIT = 4096;
