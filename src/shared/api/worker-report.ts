@@ -37,29 +37,42 @@ export const EpochProgress = Type.Object({
 export type EpochProgress = Static<typeof EpochProgress>;
 
 /** Per-class figures on the test split. */
-export const ClassMetrics = Type.Object({
-  precision: Type.Number(),
-  recall: Type.Number(),
-  f1: Type.Number(),
-  support: Type.Integer({ minimum: 0 }),
-});
+export const ClassMetrics = Type.Object(
+  {
+    precision: Type.Number({ description: 'Precision of this class on the test split.' }),
+    recall: Type.Number({ description: 'Recall of this class on the test split.' }),
+    f1: Type.Number({ description: 'F1 of this class on the test split.' }),
+    support: Type.Integer({ minimum: 0, description: 'Test images of this class.' }),
+  },
+  { description: 'Figures of one class on the test split.' },
+);
 export type ClassMetrics = Static<typeof ClassMetrics>;
 
 /** Metrics summary measured on the held-out test split by reloading the saved artifact. */
-export const MetricsSummary = Type.Object({
-  accuracy: Type.Number(),
-  precision: Type.Number({ description: 'macro average' }),
-  recall: Type.Number({ description: 'macro average' }),
-  f1: Type.Number({ description: 'macro average' }),
-  rocAuc: Type.Optional(Type.Number({ description: 'one-vs-rest macro average' })),
-  testImages: Type.Integer({ minimum: 0 }),
-  perClass: Type.Record(Type.String(), ClassMetrics),
-  /** confusionMatrix[actual][predicted], classes in `classes` order. */
-  confusionMatrix: Type.Array(Type.Array(Type.Integer({ minimum: 0 }))),
-  /** Histogram of the top-class confidence over 10 equal bins on [0,1]: the drift baseline. */
-  confidenceHistogram: Type.Array(Type.Integer({ minimum: 0 }), { minItems: 10, maxItems: 10 }),
-  meanConfidence: Type.Number(),
-});
+export const MetricsSummary = Type.Object(
+  {
+    accuracy: Type.Number({ description: 'Accuracy on the test split.' }),
+    precision: Type.Number({ description: 'macro average' }),
+    recall: Type.Number({ description: 'macro average' }),
+    f1: Type.Number({ description: 'macro average' }),
+    rocAuc: Type.Optional(Type.Number({ description: 'one-vs-rest macro average' })),
+    testImages: Type.Integer({ minimum: 0, description: 'Images in the test split.' }),
+    perClass: Type.Record(Type.String(), ClassMetrics, { description: 'Figures per class, keyed by class name.' }),
+    /** confusionMatrix[actual][predicted], classes in `classes` order. */
+    confusionMatrix: Type.Array(
+      Type.Array(Type.Integer({ minimum: 0, description: 'Image count.' }), { description: 'One actual class: counts per predicted class.' }),
+      { description: 'confusionMatrix[actual][predicted], classes in `classes` order.' },
+    ),
+    /** Histogram of the top-class confidence over 10 equal bins on [0,1]: the drift baseline. */
+    confidenceHistogram: Type.Array(Type.Integer({ minimum: 0, description: 'Predictions in this bin.' }), {
+      minItems: 10,
+      maxItems: 10,
+      description: 'Histogram of the top-class confidence over 10 equal bins on [0,1]: the drift baseline.',
+    }),
+    meanConfidence: Type.Number({ description: 'Mean top-class confidence on the test split: the drift baseline.' }),
+  },
+  { description: 'Metrics measured on the held-out test split by reloading the saved artifact.' },
+);
 export type MetricsSummary = Static<typeof MetricsSummary>;
 
 export const WorkerSuccess = Type.Object({

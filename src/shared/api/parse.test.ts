@@ -1,0 +1,62 @@
+import { expect } from 'chai';
+import { exampleInferenceService, exampleModelVersion, exampleTrainingRun, INVALID_CASES } from './examples.js';
+import { describeErrors, parseInferenceService, parseModelVersion, parseTrainingRun, type ParseResult } from './parse.js';
+
+function parseAny(kind: string, value: unknown): ParseResult<unknown> {
+  if (kind === 'TrainingRun') return parseTrainingRun(value);
+  if (kind === 'ModelVersion') return parseModelVersion(value);
+  return parseInferenceService(value);
+}
+
+describe('api parse', () => {
+  it('accepts the examples and returns deeply frozen copies', () => {
+    const input = exampleTrainingRun();
+    const run = parseTrainingRun(input);
+    expect(run.ok, JSON.stringify(run)).to.equal(true);
+    if (!run.ok) return;
+    expect(run.value).to.deep.equal(input);
+    expect(run.value).not.to.equal(input);
+    expect(Object.isFrozen(run.value.spec.dataset)).to.equal(true);
+    expect(parseModelVersion(exampleModelVersion()).ok).to.equal(true);
+    expect(parseInferenceService(exampleInferenceService()).ok).to.equal(true);
+  });
+
+  it('accepts a minimal TrainingRun and a status with conditions', () => {
+    const result = parseTrainingRun({
+      apiVersion: 'kennel.dev/v1alpha1',
+      kind: 'TrainingRun',
+      metadata: { name: 'r', namespace: 'ns', generation: 2 },
+      spec: { model: 'm', dataset: { uri: 'file:///data' } },
+      status: {
+        phase: 'Running',
+        conditions: [{ type: 'Ready', status: 'False', reason: 'Training', message: 'epoch 1/3', lastTransitionTime: '2026-01-01T00:00:00Z' }],
+      },
+    });
+    expect(result.ok, JSON.stringify(result)).to.equal(true);
+  });
+
+  it('rejects a bad timestamp in status', () => {
+    const run = exampleTrainingRun();
+    run.status = { startTime: 'yesterday' };
+    const result = parseTrainingRun(run);
+    expect(result.ok).to.equal(false);
+    if (!result.ok) expect(result.errors.join('\n')).to.contain('/status/startTime');
+  });
+
+  for (const c of INVALID_CASES) {
+    it(`rejects ${c.title}`, () => {
+      const result = parseAny(c.kind, c.make());
+      expect(result.ok).to.equal(false);
+      if (!result.ok) expect(result.errors.join('\n')).to.contain(c.message);
+    });
+  }
+
+  it('rejects the wrong kind and lists every problem', () => {
+    const result = parseTrainingRun({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'x' }, spec: {} });
+    expect(result.ok).to.equal(false);
+    if (result.ok) return;
+    expect(result.errors.some((e) => e.startsWith('/kind'))).to.equal(true);
+    expect(result.errors.some((e) => e.startsWith('/spec/model'))).to.equal(true);
+    expect(describeErrors(result.errors, 1)).to.match(/and \d+ more$/);
+  });
+});

@@ -1,0 +1,129 @@
+import { FormatRegistry, type Static, type TSchema } from '@sinclair/typebox';
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
+import { isStorageUri } from './common.js';
+import { InferenceService } from './inference-service.js';
+import { ModelVersion } from './model-version.js';
+import { TrainingRun } from './training-run.js';
+
+/**
+ * Parse at the boundary: an object read from the API server (or a file) becomes a deeply frozen
+ * typed value, or a list of every problem found. The checks are the schema's and the CEL rules'
+ * (mirrored here, since TypeBox cannot run CEL), so an object stored before a CRD upgrade is
+ * judged by today's rules too.
+ */
+
+export type ParseResult<T> = { ok: true; value: T } | { ok: false; errors: string[] };
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
+
+function ensureFormats(): void {
+  if (!FormatRegistry.Has('date-time')) FormatRegistry.Set('date-time', (v) => RFC3339.test(v) && !Number.isNaN(Date.parse(v)));
+}
+
+const compiled = new Map<TSchema, TypeCheck<TSchema>>();
+function checker<T extends TSchema>(schema: T): TypeCheck<T> {
+  ensureFormats();
+  let check = compiled.get(schema);
+  if (!check) {
+    check = TypeCompiler.Compile(schema);
+    compiled.set(schema, check);
+  }
+  return check as TypeCheck<T>;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
+
+/** Problems the JSON schema finds, as `path: message` lines (at most 50). */
+export function schemaErrors(schema: TSchema, value: unknown): string[] {
+  const errors: string[] = [];
+  for (const e of checker(schema).Errors(value)) {
+    errors.push(`${e.path || '/'}: ${literalChoices(e.schema) ?? e.message}`);
+    if (errors.length >= 50) break;
+  }
+  return errors;
+}
+
+/** "expected one of a, b" for a union of literals, where TypeBox only says "Expected union value". */
+function literalChoices(schema: TSchema): string | undefined {
+  const members: unknown = (schema as { anyOf?: unknown }).anyOf;
+  if (!Array.isArray(members) || members.length === 0) return undefined;
+  const values = members.map((m: { const?: unknown }) => m.const);
+  return values.every((v) => typeof v === 'string') ? `expected one of ${values.join(', ')}` : undefined;
+}
+
+function parseWith<T extends TSchema>(schema: T, rules: (v: Static<T>) => string[], value: unknown): ParseResult<Static<T>> {
+  const errors = schemaErrors(schema, value);
+  if (errors.length > 0) return { ok: false, errors };
+  const copy = structuredClone(value) as Static<T>;
+  const ruleErrors = rules(copy);
+  if (ruleErrors.length > 0) return { ok: false, errors: ruleErrors };
+  return { ok: true, value: deepFreeze(copy) };
+}
+
+export function trainingRunRuleErrors(run: TrainingRun): string[] {
+  const errors: string[] = [];
+  const { spec } = run;
+  if (!isStorageUri(spec.dataset.uri)) errors.push('/spec/dataset/uri: dataset.uri must start with gs:// or file://');
+  if (spec.outputUri !== undefined && !isStorageUri(spec.outputUri)) errors.push('/spec/outputUri: outputUri must start with gs:// or file://');
+  if (spec.split) {
+    const sum = spec.split.train + spec.split.validation + spec.split.test;
+    if (!(sum > 0.999 && sum < 1.001)) errors.push(`/spec/split: split fractions must sum to 1 (train + validation + test), got ${sum}`);
+  }
+  return errors;
+}
+
+export function modelVersionRuleErrors(mv: ModelVersion): string[] {
+  return isStorageUri(mv.spec.artifact.uri) ? [] : ['/spec/artifact/uri: artifact.uri must start with gs:// or file://'];
+}
+
+export function inferenceServiceRuleErrors(isvc: InferenceService): string[] {
+  const errors: string[] = [];
+  const { spec } = isvc;
+  if ((spec.model === undefined) === (spec.modelVersion === undefined)) {
+    errors.push('/spec: set exactly one of model (follow the newest passing version) and modelVersion (pin one version)');
+  }
+  if (spec.replicas !== undefined && spec.autoscaling !== undefined) errors.push('/spec: set replicas or autoscaling, not both');
+  if (spec.autoscaling && spec.autoscaling.minReplicas > spec.autoscaling.maxReplicas) {
+    errors.push('/spec/autoscaling: autoscaling.minReplicas must not exceed maxReplicas');
+  }
+  const rollout = spec.rollout;
+  if (rollout) {
+    if (rollout.strategy === 'Canary' && !rollout.steps) errors.push('/spec/rollout: rollout.steps is required when strategy is Canary');
+    if (rollout.strategy !== 'Canary' && rollout.steps) errors.push('/spec/rollout: rollout.steps apply only to strategy Canary');
+    const weights = (rollout.steps ?? []).map((s) => s.weight);
+    if (weights.some((w, i) => i > 0 && w <= (weights[i - 1] ?? 0))) {
+      errors.push('/spec/rollout/steps: canary step weights must increase strictly (for example 10, 50, 100) and stay at or below 100');
+    }
+  }
+  if (!/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(isvc.metadata.name) || isvc.metadata.name.length > 40) {
+    errors.push('/metadata/name: InferenceService names become Service names: lowercase letters, digits and -, starting with a letter, at most 40 characters');
+  }
+  return errors;
+}
+
+/** A TrainingRun as read from the API server, checked and frozen. */
+export function parseTrainingRun(value: unknown): ParseResult<TrainingRun> {
+  return parseWith(TrainingRun, trainingRunRuleErrors, value);
+}
+
+/** A ModelVersion as read from the API server, checked and frozen. */
+export function parseModelVersion(value: unknown): ParseResult<ModelVersion> {
+  return parseWith(ModelVersion, modelVersionRuleErrors, value);
+}
+
+/** An InferenceService as read from the API server, checked and frozen. */
+export function parseInferenceService(value: unknown): ParseResult<InferenceService> {
+  return parseWith(InferenceService, inferenceServiceRuleErrors, value);
+}
+
+/** One-line summary of a failed parse, for a condition message. */
+export function describeErrors(errors: readonly string[], limit = 5): string {
+  const shown = errors.slice(0, limit).join('; ');
+  return errors.length > limit ? `${shown}; and ${errors.length - limit} more` : shown;
+}

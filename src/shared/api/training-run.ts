@@ -1,0 +1,265 @@
+import { Type, type Static } from '@sinclair/typebox';
+import {
+  Conditions,
+  DNS_LABEL_PATTERN,
+  ResourceRequirements,
+  Resource,
+  StorageUri,
+  StringEnum,
+  type KubeSchemaOptions,
+} from './common.js';
+
+/**
+ * TrainingRun: "train this architecture on that dataset". The operator renders one Job per
+ * (run, spec hash), follows it, and on success registers a ModelVersion. The spec is the user's;
+ * the operator never writes it — everything it learns goes to status.
+ */
+
+export const TRAINING_RUN_KIND = 'TrainingRun';
+export const TRAINING_RUN_PLURAL = 'trainingruns';
+
+/**
+ * Architectures the worker's model factory builds (src/ml/model-factory.ts ARCHITECTURES; the
+ * shared layer may not import ml, so the list is repeated here and checked by a test there).
+ */
+export const Architectures = ['simple-cnn', 'compact-cnn'] as const;
+export type Architecture = (typeof Architectures)[number];
+
+export const GateMetrics = ['accuracy', 'f1'] as const;
+export type GateMetric = (typeof GateMetrics)[number];
+
+const fraction = (description: string) => Type.Number({ description, minimum: 0, maximum: 1 });
+
+/** The evaluation gate a new model must pass before any InferenceService may serve it. */
+export const EvaluationGate = Type.Object(
+  {
+    minAccuracy: Type.Optional(
+      fraction('Minimum accuracy on the held-out test split (0..1). Default: the operator\'s KENNEL_GATE_MIN_ACCURACY.'),
+    ),
+    minF1: Type.Optional(fraction('Minimum macro-averaged F1 on the test split (0..1).')),
+    minClassRecall: Type.Optional(
+      fraction('Minimum recall of every single class on the test split (0..1): no class may be neglected.'),
+    ),
+    mustBeatChampion: Type.Optional(
+      Type.Object(
+        {
+          metric: Type.Optional(
+            StringEnum(GateMetrics, { description: 'Metric compared with the champion: accuracy (default) or f1.' }),
+          ),
+          margin: Type.Number({
+            description:
+              'How much better than the champion (the version now serving this model) the new version must be, e.g. 0.01 = one point; 0 = at least as good; negative tolerates a small loss.',
+            minimum: -1,
+            maximum: 1,
+          }),
+        },
+        { description: 'Require the new version to beat the version now serving this model by a margin.' },
+      ),
+    ),
+  },
+  { description: 'Thresholds a new ModelVersion must meet before it may be served; the outcome is recorded in the ModelVersion\'s status.' },
+);
+export type EvaluationGate = Static<typeof EvaluationGate>;
+
+export const TrainingRunSpec = Type.Object(
+  {
+    model: Type.String({
+      description:
+        'Logical model name (a DNS label, at most 40 characters): the ModelVersions of this run are numbered per model, and InferenceServices follow a model by this name.',
+      minLength: 1,
+      maxLength: 40,
+      pattern: DNS_LABEL_PATTERN,
+    }),
+    dataset: Type.Object(
+      {
+        uri: StorageUri('dataset.uri', 'Storage prefix holding one folder per class (gs://bucket/prefix or file:///path).'),
+        classes: Type.Optional(
+          Type.Array(Type.String({ description: 'A class (folder) name.', minLength: 1, maxLength: 253 }), {
+            description: 'Classes to train on, in output order; default: every folder under uri, sorted.',
+            minItems: 2,
+            maxItems: 1000,
+            'x-kubernetes-list-type': 'set',
+          } satisfies KubeSchemaOptions),
+        ),
+      },
+      { description: 'The labelled images: one folder per class under a storage prefix.' },
+    ),
+    split: Type.Optional(
+      Type.Object(
+        {
+          train: Type.Number({ description: 'Fraction of the images used for training (0..1].', exclusiveMinimum: 0, maximum: 1 }),
+          validation: fraction('Fraction used for validation during training (early stopping).'),
+          test: Type.Number({
+            description: 'Fraction held out to measure the final metrics (0..1].',
+            exclusiveMinimum: 0,
+            maximum: 1,
+          }),
+          seed: Type.Optional(
+            Type.Integer({
+              description: 'Seed mixed into the content-hash split; the same seed always gives the same split.',
+              minimum: 0,
+              maximum: 2147483647,
+            }),
+          ),
+        },
+        {
+          description: 'Deterministic train/validation/test split by content hash. Default: the worker\'s (0.7/0.15/0.15).',
+          'x-kubernetes-validations': [
+            {
+              rule: 'self.train + self.validation + self.test > 0.999 && self.train + self.validation + self.test < 1.001',
+              message: 'split fractions must sum to 1 (train + validation + test)',
+            },
+          ],
+        } satisfies KubeSchemaOptions,
+      ),
+    ),
+    architecture: Type.Optional(
+      StringEnum(Architectures, {
+        description: 'Network architecture: compact-cnn (default, fast on CPU) or simple-cnn (the classic baseline).',
+      }),
+    ),
+    hyperparameters: Type.Optional(
+      Type.Object(
+        {
+          epochs: Type.Optional(Type.Integer({ description: 'Maximum number of epochs (at least 1).', minimum: 1, maximum: 10000 })),
+          batchSize: Type.Optional(Type.Integer({ description: 'Images per training step.', minimum: 1, maximum: 4096 })),
+          learningRate: Type.Optional(
+            Type.Number({ description: 'Adam learning rate.', exclusiveMinimum: 0, maximum: 10 }),
+          ),
+          imageSize: Type.Optional(
+            Type.Integer({ description: 'Images are resized to imageSize x imageSize pixels.', minimum: 16, maximum: 1024 }),
+          ),
+          augmentation: Type.Optional(
+            Type.Object(
+              {
+                horizontalFlip: Type.Optional(Type.Boolean({ description: 'Randomly mirror training images left-right.' })),
+                randomCrop: Type.Optional(Type.Boolean({ description: 'Randomly crop and rescale training images.' })),
+                brightness: Type.Optional(
+                  Type.Number({ description: 'Maximum random brightness change (0 = off), e.g. 0.1.', minimum: 0, maximum: 1 }),
+                ),
+              },
+              { description: 'Random changes applied to training images only.' },
+            ),
+          ),
+          earlyStoppingPatience: Type.Optional(
+            Type.Integer({
+              description: 'Stop after this many epochs without a better validation loss (the best weights are kept); 0 = never stop early.',
+              minimum: 0,
+              maximum: 10000,
+            }),
+          ),
+        },
+        { description: 'Training hyperparameters; any left out take the worker\'s defaults.' },
+      ),
+    ),
+    resources: Type.Optional(ResourceRequirements),
+    evaluation: Type.Optional(EvaluationGate),
+    backoffLimit: Type.Optional(
+      Type.Integer({ description: 'Retries of a failed training pod before the run fails (Job backoffLimit; default 1).', minimum: 0, maximum: 10 }),
+    ),
+    activeDeadlineSeconds: Type.Optional(
+      Type.Integer({
+        description: 'Seconds the training Job may run in total before it is stopped and the run fails with DeadlineExceeded (default 21600).',
+        minimum: 1,
+      }),
+    ),
+    image: Type.Optional(
+      Type.String({
+        description: 'Worker image override; default: the operator\'s KENNEL_WORKER_IMAGE.',
+        minLength: 1,
+        maxLength: 512,
+      }),
+    ),
+    serviceAccountName: Type.Optional(
+      Type.String({
+        description: 'Service account of the training pod (e.g. one bound to a GCP service account); default: the operator\'s KENNEL_SERVICE_ACCOUNT.',
+        minLength: 1,
+        maxLength: 253,
+      }),
+    ),
+    outputUri: Type.Optional(
+      StorageUri(
+        'outputUri',
+        'Where the model artifact is written; default: <KENNEL_ARTIFACT_ROOT>/<namespace>/<model>/runs/<job name>.',
+      ),
+    ),
+  },
+  { description: 'What to train, on which data, and the gate the result must pass.' },
+);
+export type TrainingRunSpec = Static<typeof TrainingRunSpec>;
+
+export const TrainingRunPhases = ['Pending', 'Running', 'Succeeded', 'Failed'] as const;
+export type TrainingRunPhase = (typeof TrainingRunPhases)[number];
+
+/**
+ * Reasons on a TrainingRun's conditions. Terminal ones (the run will not succeed without a new
+ * spec) are listed in {@link TerminalTrainingRunReasons}.
+ */
+export const TrainingRunReasons = {
+  JobCreated: 'JobCreated',
+  PodPending: 'PodPending',
+  Unschedulable: 'Unschedulable',
+  ImagePullFailed: 'ImagePullFailed',
+  Training: 'Training',
+  RegisteringModel: 'RegisteringModel',
+  Succeeded: 'Succeeded',
+  DatasetNotFound: 'DatasetNotFound',
+  InvalidDataset: 'InvalidDataset',
+  StorageAccessDenied: 'StorageAccessDenied',
+  StorageUnavailable: 'StorageUnavailable',
+  InvalidArguments: 'InvalidArguments',
+  TrainingDiverged: 'TrainingDiverged',
+  InternalError: 'InternalError',
+  OOMKilled: 'OOMKilled',
+  DeadlineExceeded: 'DeadlineExceeded',
+  BackoffLimitExceeded: 'BackoffLimitExceeded',
+  MissingWorkerOutcome: 'MissingWorkerOutcome',
+  InvalidSpec: 'InvalidSpec',
+  JobFailed: 'JobFailed',
+} as const;
+export type TrainingRunReason = (typeof TrainingRunReasons)[keyof typeof TrainingRunReasons];
+
+export const TrainingRunStatus = Type.Object(
+  {
+    phase: Type.Optional(StringEnum(TrainingRunPhases, { description: 'Pending, Running, Succeeded or Failed.' })),
+    observedGeneration: Type.Optional(Type.Integer({ description: 'metadata.generation this status describes.', minimum: 0 })),
+    jobName: Type.Optional(Type.String({ description: 'Name of the training Job (run name + hash of the spec).' })),
+    outputUri: Type.Optional(Type.String({ description: 'Where the worker writes the model artifact.' })),
+    progress: Type.Optional(
+      Type.Object(
+        {
+          epoch: Type.Integer({ description: 'Epochs completed.', minimum: 0 }),
+          epochs: Type.Integer({ description: 'Maximum epochs of the run.', minimum: 0 }),
+          summary: Type.String({ description: 'Epochs completed as "k/n", for kubectl get.' }),
+          loss: Type.Optional(Type.Number({ description: 'Training loss of the latest epoch.' })),
+          accuracy: Type.Optional(Type.Number({ description: 'Training accuracy of the latest epoch.' })),
+          valLoss: Type.Optional(Type.Number({ description: 'Validation loss of the latest epoch.' })),
+          valAccuracy: Type.Optional(Type.Number({ description: 'Validation accuracy of the latest epoch.' })),
+          imagesPerSecond: Type.Optional(Type.Number({ description: 'Training throughput of the latest epoch.' })),
+        },
+        { description: 'Training progress, from the worker\'s per-epoch report.' },
+      ),
+    ),
+    accuracy: Type.Optional(Type.Number({ description: 'Accuracy of the trained model on the held-out test split.' })),
+    modelVersion: Type.Optional(Type.String({ description: 'Name of the ModelVersion registered from this run.' })),
+    failure: Type.Optional(
+      Type.Object(
+        {
+          reason: Type.String({ description: 'CamelCase cause, e.g. DatasetNotFound, OOMKilled, DeadlineExceeded.' }),
+          message: Type.String({ description: 'What went wrong, for a person.' }),
+        },
+        { description: 'Why the run failed (phase Failed only).' },
+      ),
+    ),
+    startTime: Type.Optional(Type.String({ description: 'When the training Job started (RFC 3339).', format: 'date-time' })),
+    completionTime: Type.Optional(
+      Type.String({ description: 'When the run succeeded or failed (RFC 3339).', format: 'date-time' }),
+    ),
+    conditions: Type.Optional(Conditions()),
+  },
+  { description: 'What the operator observed; written only by the operator.' },
+);
+export type TrainingRunStatus = Static<typeof TrainingRunStatus>;
+
+export const TrainingRun = Resource(TRAINING_RUN_KIND, TrainingRunSpec, TrainingRunStatus);
+export type TrainingRun = Static<typeof TrainingRun>;
