@@ -1,0 +1,102 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+/** How one reconcile ended. */
+export const ReconcileResults = ['success', 'requeue', 'error', 'terminal'] as const;
+export type ReconcileResult = (typeof ReconcileResults)[number];
+
+export const ControllerNames = ['trainingrun', 'modelversion', 'inferenceservice'] as const;
+export type ControllerName = (typeof ControllerNames)[number];
+
+export const RunPhases = ['Pending', 'Running', 'Succeeded', 'Failed'] as const;
+export const RollbackReasons = ['ProgressDeadlineExceeded', 'AnalysisFailed'] as const;
+export type RollbackReason = (typeof RollbackReasons)[number];
+
+/**
+ * The operator's Prometheus metrics, registered on an injected Registry. Label sets are small
+ * and fixed (controller names, results, phases: never object names), and every series is
+ * created at zero at start-up so that rates and alerts work from the first scrape.
+ */
+export interface OperatorMetrics {
+  observeReconcile(controller: string, result: ReconcileResult, seconds: number): void;
+  setQueueDepth(controller: string, depth: number): void;
+  informerRestarted(resource: string): void;
+  setLeader(leading: boolean): void;
+  rolloutStarted(): void;
+  rolloutCompleted(): void;
+  rolledBack(reason: RollbackReason): void;
+  /** Reads the TrainingRun count per phase at scrape time (from the informer cache). */
+  setRunPhaseSource(source: () => Record<string, number>): void;
+}
+
+export function createOperatorMetrics(options: { registry: Registry; controllers?: readonly string[]; resources?: readonly string[] }): OperatorMetrics {
+  const registers = [options.registry];
+  const controllers = options.controllers ?? ControllerNames;
+  const reconciles = new Counter({
+    name: 'kennel_operator_reconciles_total',
+    help: 'Reconciles by controller and result (success, requeue, error, terminal).',
+    labelNames: ['controller', 'result'] as const,
+    registers,
+  });
+  const errors = new Counter({
+    name: 'kennel_operator_reconcile_errors_total',
+    help: 'Reconciles that ended in an error (retried with backoff, or terminal).',
+    labelNames: ['controller'] as const,
+    registers,
+  });
+  const duration = new Histogram({
+    name: 'kennel_operator_reconcile_duration_seconds',
+    help: 'Time one reconcile took.',
+    labelNames: ['controller'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers,
+  });
+  const depth = new Gauge({ name: 'kennel_operator_queue_depth', help: 'Keys waiting in the work queue.', labelNames: ['controller'] as const, registers });
+  const restarts = new Counter({
+    name: 'kennel_operator_informer_restarts_total',
+    help: 'Watches restarted after they stopped with an error.',
+    labelNames: ['resource'] as const,
+    registers,
+  });
+  const leader = new Gauge({ name: 'kennel_operator_leader', help: '1 while this replica holds the leader lease.', registers });
+  const rollouts = new Counter({ name: 'kennel_operator_rollouts_total', help: 'InferenceService rollouts by event (started, completed).', labelNames: ['event'] as const, registers });
+  const rollbacks = new Counter({ name: 'kennel_operator_rollbacks_total', help: 'Automatic rollbacks by reason.', labelNames: ['reason'] as const, registers });
+  let phaseSource: () => Record<string, number> = () => ({});
+  new Gauge({
+    name: 'kennel_operator_training_runs',
+    help: 'TrainingRuns in the cache by phase.',
+    labelNames: ['phase'] as const,
+    registers,
+    collect() {
+      const counts = phaseSource();
+      for (const phase of RunPhases) this.set({ phase }, counts[phase] ?? 0);
+    },
+  });
+
+  for (const controller of controllers) {
+    for (const result of ReconcileResults) reconciles.inc({ controller, result }, 0);
+    errors.inc({ controller }, 0);
+    depth.set({ controller }, 0);
+    duration.zero({ controller });
+  }
+  for (const resource of options.resources ?? []) restarts.inc({ resource }, 0);
+  leader.set(0);
+  for (const event of ['started', 'completed']) rollouts.inc({ event }, 0);
+  for (const reason of RollbackReasons) rollbacks.inc({ reason }, 0);
+
+  return {
+    observeReconcile(controller, result, seconds) {
+      reconciles.inc({ controller, result });
+      if (result === 'error' || result === 'terminal') errors.inc({ controller });
+      duration.observe({ controller }, seconds);
+    },
+    setQueueDepth: (controller, d) => depth.set({ controller }, d),
+    informerRestarted: (resource) => restarts.inc({ resource }),
+    setLeader: (leading) => leader.set(leading ? 1 : 0),
+    rolloutStarted: () => rollouts.inc({ event: 'started' }),
+    rolloutCompleted: () => rollouts.inc({ event: 'completed' }),
+    rolledBack: (reason) => rollbacks.inc({ reason }),
+    setRunPhaseSource(source) {
+      phaseSource = source;
+    },
+  };
+}

@@ -1,0 +1,146 @@
+import { makeInformer, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { KubeClient, KubeObject } from '../kube/client.js';
+import { resourcePath, type ResourceRef } from '../kube/resources.js';
+import type { Clock } from './clock.js';
+
+/**
+ * A cache of one kind, kept current by list + watch, over @kubernetes/client-node's
+ * `makeInformer`. That informer re-watches when a watch ends normally and re-lists on 410 Gone,
+ * but on any other error (list failed, connection refused, reset) it fires `error` and stops for
+ * good. This wrapper restarts it with exponential backoff (1 s → 30 s, reset once synced) and
+ * reports `hasSynced() === false` while any part of it is restarting, so `/readyz` says so.
+ *
+ * With namespaces given it runs one list+watch per namespace (the operator may be limited to
+ * some namespaces by RBAC); with none, one cluster-wide.
+ *
+ * Handlers receive the object and must only enqueue: reconcilers read the cache, never events.
+ */
+export interface Informer<T extends KubeObject> {
+  readonly resource: ResourceRef;
+  get(namespace: string, name: string): T | undefined;
+  list(namespace?: string): T[];
+  hasSynced(): boolean;
+  /** Called for every add, update and delete (also the deletes a relist discovers). */
+  onChange(handler: (obj: T) => void): void;
+  /** Starts list+watch; resolves once every namespace has synced at least once. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface InformerOptions {
+  kubeConfig: KubeConfig;
+  kube: KubeClient;
+  resource: ResourceRef;
+  /** Empty: all namespaces. */
+  namespaces: readonly string[];
+  labelSelector?: string;
+  logger: Logger;
+  clock: Clock;
+  backoff?: { initialMs?: number; maxMs?: number };
+  /** Called each time a stopped watch is restarted (for a metric). */
+  onRestart?: () => void;
+}
+
+type State = 'idle' | 'starting' | 'synced' | 'failed';
+
+interface Part {
+  namespace: string | undefined;
+  inner: ReturnType<typeof makeInformer<KubernetesObject>>;
+  state: State;
+  attempts: number;
+  /** Bumped on every error, to tell whether an error happened while `start()` ran. */
+  errors: number;
+  cancelRestart?: () => void;
+  synced: Promise<void>;
+  markSynced: () => void;
+}
+
+export function createInformer<T extends KubeObject>(options: InformerOptions): Informer<T> {
+  const { resource, clock } = options;
+  const initial = options.backoff?.initialMs ?? 1_000;
+  const max = options.backoff?.maxMs ?? 30_000;
+  const logger = options.logger.child({ resource: resource.plural });
+  const handlers: Array<(obj: T) => void> = [];
+  let stopped = false;
+
+  const dispatch = (obj: KubernetesObject) => {
+    for (const h of handlers) h(obj as unknown as T);
+  };
+
+  const parts: Part[] = (options.namespaces.length ? options.namespaces : [undefined]).map((namespace) => {
+    const listFn = () =>
+      options.kube.list<KubeObject>(resource, namespace, options.labelSelector ? { labelSelector: options.labelSelector } : undefined) as unknown as Promise<
+        KubernetesListObject<KubernetesObject>
+      >;
+    const inner = makeInformer<KubernetesObject>(options.kubeConfig, resourcePath(resource, namespace), listFn, options.labelSelector);
+    let markSynced = () => {};
+    const synced = new Promise<void>((resolve) => (markSynced = resolve));
+    const part: Part = { namespace, inner, state: 'idle', attempts: 0, errors: 0, synced, markSynced };
+    inner.on('add', dispatch);
+    inner.on('update', dispatch);
+    inner.on('delete', dispatch);
+    inner.on('error', (err: unknown) => {
+      if (stopped) return;
+      part.errors++;
+      if (part.state === 'failed') return;
+      part.state = 'failed';
+      const delay = Math.min(max, initial * 2 ** part.attempts);
+      part.attempts++;
+      logger.warn({ err, namespace, delayMs: delay, attempt: part.attempts }, 'watch stopped; restarting');
+      part.cancelRestart = clock.setTimer(() => {
+        part.cancelRestart = undefined;
+        options.onRestart?.();
+        void run(part);
+      }, delay);
+    });
+    return part;
+  });
+
+  async function run(part: Part): Promise<void> {
+    if (stopped) return;
+    const before = part.errors;
+    part.state = 'starting';
+    try {
+      await part.inner.start();
+    } catch (err) {
+      // start() reports through the error callback; a throw here is unexpected but handled alike.
+      logger.warn({ err, namespace: part.namespace }, 'informer start threw');
+    }
+    if (stopped || part.errors !== before || part.state !== 'starting') return;
+    part.state = 'synced';
+    part.attempts = 0;
+    part.markSynced();
+    logger.debug({ namespace: part.namespace, objects: part.inner.list(part.namespace).length }, 'informer synced');
+  }
+
+  const partFor = (namespace: string) => (parts.length === 1 && parts[0]?.namespace === undefined ? parts[0] : parts.find((p) => p.namespace === namespace));
+
+  return {
+    resource,
+    get(namespace, name) {
+      return partFor(namespace)?.inner.get(name, namespace) as T | undefined;
+    },
+    list(namespace) {
+      if (namespace !== undefined) return (partFor(namespace)?.inner.list(namespace) ?? []) as unknown as T[];
+      return parts.flatMap((p) => p.inner.list(p.namespace)) as unknown as T[];
+    },
+    hasSynced: () => parts.every((p) => p.state === 'synced'),
+    onChange(handler) {
+      handlers.push(handler);
+    },
+    async start() {
+      stopped = false;
+      for (const p of parts) void run(p);
+      await Promise.all(parts.map((p) => p.synced));
+    },
+    async stop() {
+      stopped = true;
+      for (const p of parts) {
+        p.cancelRestart?.();
+        p.state = 'idle';
+        await p.inner.stop();
+      }
+    },
+  };
+}
