@@ -1,0 +1,107 @@
+import { expect } from 'chai';
+import { mkdtemp, rename, rm, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { TerminalError } from '../../shared/errors.js';
+import { createFileStorage } from '../../shared/storage/index.js';
+import { writeSyntheticDataset } from '../../../test/integration/worker/synthetic-dataset.js';
+import { loadDataset } from './load-dataset.js';
+import { splitDataset } from './split-dataset.js';
+import { DEFAULT_SPLIT } from './split.js';
+
+async function rejection(p: Promise<unknown>): Promise<TerminalError> {
+  const err = await p.then(() => undefined, (e: unknown) => e);
+  expect(err).to.be.instanceOf(TerminalError);
+  return err as TerminalError;
+}
+
+describe('loadDataset', function () {
+  this.timeout(20_000);
+  let dir: string;
+  const storage = createFileStorage();
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'kennel-ds-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('decodes a class-per-folder dataset, skipping and naming bad files and dropping duplicates', async () => {
+    const expected = await writeSyntheticDataset(dir, { perClass: 12 });
+    await writeFile(path.join(dir, 'README.md'), 'outside any class');
+    await writeFile(path.join(dir, 'dark', '.DS_Store'), 'hidden');
+    const progress: number[] = [];
+    const ds = await loadDataset({ uri: dir, storage, imageSize: 8, onProgress: (done) => progress.push(done) });
+    expect(ds.classes).to.deep.equal(['bright', 'dark']);
+    expect(ds.images).to.have.length(24);
+    expect(ds.images.every((img) => img.pixels.length === 8 * 8 * 3)).to.equal(true);
+    expect(ds.skipped.map((s) => [s.name, s.reason])).to.deep.equal([
+      ['README.md', 'not-in-class-folder'],
+      [expected.skipped[0], 'corrupt'],
+      [expected.skipped[1], 'empty'],
+      [expected.skipped[2], 'unsupported-format'],
+    ]);
+    expect(ds.duplicates).to.deep.equal([{ name: 'bright/copy-of-0.png', duplicateOf: 'bright/0.png' }]);
+    expect(progress.at(-1)).to.equal(24 + 4); // 12 + 12 images, 3 bad files, 1 duplicate; README.md and .DS_Store are not listed as class files
+    const bright = ds.images.find((i) => i.name === 'bright/3.png');
+    const dark = ds.images.find((i) => i.name === 'dark/3.jpg');
+    const mean = (p: Uint8Array | undefined): number => (p ? p.reduce((a, b) => a + b, 0) / p.length : NaN);
+    expect(mean(bright?.pixels)).to.be.greaterThan(150);
+    expect(mean(dark?.pixels)).to.be.lessThan(100);
+  });
+
+  it('has a digest that depends on content and labels, not on file names', async () => {
+    await writeSyntheticDataset(dir, { perClass: 4 });
+    const a = await loadDataset({ uri: dir, storage, imageSize: 4 });
+    await rename(path.join(dir, 'dark', '1.jpg'), path.join(dir, 'dark', 'renamed.jpg'));
+    const b = await loadDataset({ uri: dir, storage, imageSize: 4 });
+    expect(b.digest).to.equal(a.digest);
+    await rename(path.join(dir, 'dark', '2.jpg'), path.join(dir, 'bright', 'moved.jpg'));
+    const c = await loadDataset({ uri: dir, storage, imageSize: 4 });
+    expect(c.digest).to.not.equal(a.digest);
+  });
+
+  it('splits by content hash: stable across runs, duplicates never straddle', async () => {
+    await writeSyntheticDataset(dir, { perClass: 40 });
+    const ds = await loadDataset({ uri: dir, storage, imageSize: 4 });
+    const s1 = splitDataset(ds, DEFAULT_SPLIT);
+    const s2 = splitDataset(await loadDataset({ uri: dir, storage, imageSize: 4 }), DEFAULT_SPLIT);
+    expect(s1.test.names).to.deep.equal(s2.test.names);
+    expect(s1.train.count + s1.validation.count + s1.test.count).to.equal(80);
+    expect(s1.train.pixels.length).to.equal(s1.train.count * 48);
+    expect(Array.from(s1.test.labels)).to.deep.equal(s1.test.names.map((n) => (n.startsWith('bright/') ? 0 : 1)));
+    const all = [...s1.train.names, ...s1.validation.names, ...s1.test.names];
+    expect(new Set(all).size).to.equal(all.length);
+    expect(all).to.not.include('bright/copy-of-0.png');
+  });
+
+  it('uses the given classes only, in the given order', async () => {
+    await writeSyntheticDataset(dir, { perClass: 3 });
+    await mkdir(path.join(dir, 'other'));
+    const ds = await loadDataset({ uri: dir, storage, imageSize: 4, classes: ['dark', 'bright'] });
+    expect(ds.classes).to.deep.equal(['dark', 'bright']);
+    expect(ds.images[0]?.name.startsWith('dark/')).to.equal(true);
+    expect(ds.images[0]?.classIndex).to.equal(0);
+    const err = await rejection(loadDataset({ uri: dir, storage, imageSize: 4, classes: ['dark', 'horse'] }));
+    expect(err.reason).to.equal('InvalidDataset');
+    expect(err.message).to.match(/no folder for class "horse"/);
+  });
+
+  it('fails clearly on a missing prefix, a single class, or no readable image', async () => {
+    expect((await rejection(loadDataset({ uri: path.join(dir, 'nope'), storage, imageSize: 4 }))).reason).to.equal('DatasetNotFound');
+    await writeSyntheticDataset(dir, { perClass: 2 });
+    await rm(path.join(dir, 'dark'), { recursive: true });
+    const one = await rejection(loadDataset({ uri: dir, storage, imageSize: 4 }));
+    expect(one.reason).to.equal('InvalidDataset');
+    expect(one.message).to.match(/at least two classes, found 1 .*\(bright\)/);
+    await mkdir(path.join(dir, 'dark'));
+    await writeFile(path.join(dir, 'dark', 'a.jpg'), 'garbage');
+    const unreadable = await rejection(loadDataset({ uri: dir, storage, imageSize: 4 }));
+    expect(unreadable.message).to.match(/class "dark" has no readable image/);
+    await rm(path.join(dir, 'bright'), { recursive: true });
+    await mkdir(path.join(dir, 'b'));
+    await writeFile(path.join(dir, 'b', 'x.jpg'), '');
+    const none = await rejection(loadDataset({ uri: dir, storage, imageSize: 4 }));
+    expect(none.message).to.match(/no readable image .*1 empty, 1 unsupported-format/);
+  });
+});

@@ -1,0 +1,53 @@
+import { TerminalError } from '../../shared/errors.js';
+import type { LoadedDataset } from './load-dataset.js';
+import { splitOf, type SplitFractions, type SplitName } from './split.js';
+
+/**
+ * A batch of labelled images in one contiguous buffer, as training and evaluation take them:
+ * `pixels` is count × imageSize × imageSize × 3 RGB bytes (kept as bytes, not floats, to keep
+ * memory at a quarter), `labels[i]` the class index of image i.
+ */
+export interface LabeledImages {
+  readonly pixels: Uint8Array;
+  readonly labels: Int32Array;
+  readonly count: number;
+  readonly imageSize: number;
+}
+
+export interface SplitData extends LabeledImages {
+  /** Dataset-relative names, parallel to labels. */
+  readonly names: readonly string[];
+}
+
+export type DatasetSplits = Record<SplitName, SplitData>;
+
+/**
+ * Assigns every image to train, validation or test by the hash of its bytes (see splitOf) and
+ * packs each split into one buffer. Throws TerminalError 'InvalidDataset' when train or test is
+ * empty (too few images for the fractions).
+ */
+export function splitDataset(dataset: LoadedDataset, fractions: SplitFractions, seed = 0): DatasetSplits {
+  const groups: Record<SplitName, number[]> = { train: [], validation: [], test: [] };
+  dataset.images.forEach((img, i) => groups[splitOf(img.sha256, fractions, seed)].push(i));
+  const frame = dataset.imageSize * dataset.imageSize * 3;
+  const pack = (indices: number[]): SplitData => {
+    const pixels = new Uint8Array(indices.length * frame);
+    const labels = new Int32Array(indices.length);
+    const names: string[] = [];
+    indices.forEach((src, j) => {
+      const img = dataset.images[src];
+      if (!img) throw new Error(`image index ${src} out of range`);
+      pixels.set(img.pixels, j * frame);
+      labels[j] = img.classIndex;
+      names.push(img.name);
+    });
+    return { pixels, labels, count: indices.length, imageSize: dataset.imageSize, names };
+  };
+  const splits = { train: pack(groups.train), validation: pack(groups.validation), test: pack(groups.test) };
+  for (const name of ['train', 'test'] as const) {
+    if (splits[name].count === 0) {
+      throw new TerminalError('InvalidDataset', `the ${name} split is empty: ${dataset.images.length} images are too few for fractions ${JSON.stringify(fractions)}`);
+    }
+  }
+  return splits;
+}
