@@ -1,0 +1,187 @@
+import { API_VERSION } from '../../shared/api/common.js';
+import { MODEL_VERSION_KIND, type ModelVersion } from '../../shared/api/model-version.js';
+import { describeErrors, parseTrainingRun } from '../../shared/api/parse.js';
+import { TrainingRunReasons, type TrainingRun, type TrainingRunStatus } from '../../shared/api/training-run.js';
+import type { EpochProgress, WorkerSuccess } from '../../shared/api/worker-report.js';
+import { TerminalError } from '../../shared/errors.js';
+import type { ReconcilerDeps } from '../deps.js';
+import type { KubeObject } from '../kube/client.js';
+import { Resources } from '../kube/resources.js';
+import type { Reconcile, ReconcileContext, Request, Result } from '../runtime/controller.js';
+import { mergeConditions, statusChanged, summaryConditions } from '../shared/conditions.js';
+import { Labels } from '../shared/labels.js';
+import { modelVersionName } from '../shared/names.js';
+import type { JobWire, PodWire } from '../shared/wire.js';
+import { forwardedEnv } from '../shared/worker-env.js';
+import { desiredJob, TRAIN_CONTAINER, trainingJobName, trainingOutputUri } from './desired.js';
+import { registerModelVersion } from './register-model-version.js';
+import { computeTrainingRunStatus, trainingRunPhaseEvent } from './status.js';
+import { newestFirst, outcomeFromPods, latestEpochProgress } from './worker-output.js';
+
+/** How often progress is read from the pod log while a run trains (a clock wait, so requeueAfter). */
+export const PROGRESS_POLL_MS = 10_000;
+/** Lines of the pod log read for progress: the worker prints one per epoch, plus a few others. */
+const LOG_TAIL_LINES = 50;
+
+/**
+ * The TrainingRun controller's reconcile, following the loop in STYLE.md:
+ * read from the cache → render the Job (pure) → server-side apply it only when the cache does
+ * not have it (the name is a hash of the spec, so a second apply after a restart targets the
+ * same Job and can never make a second one) → observe pods, log tail and termination message →
+ * on success register the ModelVersion → compute status (pure) → write /status only if changed,
+ * with an Event on each phase change. An invalid spec is terminal: a False condition, no retry.
+ */
+export function trainingRunReconciler(deps: ReconcilerDeps): Reconcile {
+  const { kube, caches, events, clock, config } = deps;
+  const podEnv = forwardedEnv(deps.podEnv);
+
+  async function writeStatus(raw: KubeObject, before: TrainingRunStatus | undefined, after: TrainingRunStatus, ctx: ReconcileContext): Promise<void> {
+    if (!statusChanged(before, after)) return;
+    // PUT with the cached resourceVersion: a stale cache gives 409, which is thrown so the queue
+    // retries once the informer has the newer object.
+    await kube.replaceStatus(Resources.trainingRun, { ...raw, status: after });
+    ctx.logger.info({ phase: after.phase, reason: after.conditions?.find((c) => c.type === 'Ready')?.reason }, 'status updated');
+    const event = trainingRunPhaseEvent(before, after);
+    if (event) await events.record(raw, event.type, event.reason, event.message);
+  }
+
+  async function readProgress(pods: readonly PodWire[], namespace: string, ctx: ReconcileContext): Promise<EpochProgress | undefined> {
+    const running = newestFirst(pods).find((p) => p.status?.phase === 'Running');
+    const name = running?.metadata?.name;
+    if (!name) return undefined;
+    try {
+      const text = await kube.request<string>({
+        path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(name)}/log`,
+        query: { container: TRAIN_CONTAINER, tailLines: LOG_TAIL_LINES },
+        text: true,
+        timeoutMs: 5_000,
+      });
+      return latestEpochProgress(text);
+    } catch (err) {
+      // Progress is a nicety: a log that cannot be read now is read on the next poll.
+      ctx.logger.debug({ err, pod: name }, 'pod log not readable');
+      return undefined;
+    }
+  }
+
+  function renderModelVersion(run: TrainingRun, outcome: WorkerSuccess, image: string) {
+    return (version: number): KubeObject => {
+      const mv: ModelVersion = {
+        apiVersion: API_VERSION as ModelVersion['apiVersion'],
+        kind: MODEL_VERSION_KIND,
+        metadata: {
+          name: modelVersionName(run.spec.model, version),
+          namespace: run.metadata.namespace,
+          labels: {
+            [Labels.model]: run.spec.model,
+            [Labels.version]: String(version),
+            [Labels.trainingRun]: run.metadata.name,
+            [Labels.trainingRunUid]: run.metadata.uid ?? '',
+          },
+        },
+        spec: {
+          model: run.spec.model,
+          version,
+          artifact: { uri: outcome.artifactUri, format: outcome.format, sha256: outcome.sha256 },
+          classes: [...outcome.classes],
+          inputShape: [...outcome.inputShape],
+          metrics: outcome.metrics,
+          lineage: {
+            trainingRun: run.metadata.name,
+            ...(run.metadata.uid ? { trainingRunUid: run.metadata.uid } : {}),
+            dataset: { uri: outcome.datasetUri, digest: outcome.datasetDigest },
+            workerImage: image,
+            codeVersion: outcome.codeVersion,
+            backend: outcome.backend,
+          },
+          ...(run.spec.evaluation ? { gate: run.spec.evaluation } : {}),
+        },
+      };
+      // No owner reference: ModelVersions outlive their run (a GitOps prune of the run must
+      // not erase the registry).
+      return mv as unknown as KubeObject;
+    };
+  }
+
+  return async (req: Request, ctx: ReconcileContext): Promise<Result | void> => {
+    const raw = caches.trainingRuns.get(req.namespace, req.name);
+    if (!raw) return;
+    if (raw.metadata?.deletionTimestamp) return;
+    const previous = (raw as { status?: TrainingRunStatus }).status;
+    const parsed = parseTrainingRun(raw);
+    if (!parsed.ok) {
+      const message = `invalid TrainingRun: ${describeErrors(parsed.errors)}`;
+      const now = new Date(clock.now());
+      const generation = raw.metadata?.generation;
+      const status: TrainingRunStatus = {
+        ...previous,
+        phase: 'Failed',
+        ...(generation !== undefined ? { observedGeneration: generation } : {}),
+        failure: { reason: TrainingRunReasons.InvalidSpec, message },
+        conditions: mergeConditions(
+          previous?.conditions,
+          summaryConditions({
+            ready: { status: 'False', reason: TrainingRunReasons.InvalidSpec, message },
+            stalled: { reason: TrainingRunReasons.InvalidSpec, message },
+          }),
+          { now, generation },
+        ),
+      };
+      await writeStatus(raw, previous, status, ctx);
+      throw new TerminalError(TrainingRunReasons.InvalidSpec, message);
+    }
+    const run = parsed.value;
+    const generation = run.metadata.generation;
+    if ((previous?.phase === 'Succeeded' || previous?.phase === 'Failed') && previous.observedGeneration === generation) return;
+
+    const jobName = trainingJobName(run);
+    const outputUri = trainingOutputUri(run, config.artifactRoot);
+    let job = caches.jobs.get(req.namespace, jobName) as JobWire | undefined;
+    if (!job) {
+      const desired = desiredJob(run, {
+        workerImage: config.workerImage,
+        artifactRoot: config.artifactRoot,
+        ...(config.serviceAccount ? { serviceAccountName: config.serviceAccount } : {}),
+        env: podEnv,
+      });
+      job = (await kube.apply(Resources.job, desired as unknown as KubeObject)) as JobWire;
+      ctx.logger.info({ job: jobName }, 'job applied');
+    }
+
+    const pods = caches.pods
+      .list(req.namespace)
+      .filter((p) => p.metadata?.labels?.['batch.kubernetes.io/job-name'] === jobName || p.metadata?.labels?.['job-name'] === jobName) as PodWire[];
+    const outcome = outcomeFromPods(pods);
+    const finished = job.status?.conditions?.some((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True') ?? false;
+    const progress = finished ? undefined : await readProgress(pods, req.namespace, ctx);
+
+    let modelVersion = previous?.jobName === jobName ? previous.modelVersion : undefined;
+    const complete = job.status?.conditions?.some((c) => c.type === 'Complete' && c.status === 'True') ?? false;
+    if (complete && outcome?.outcome === 'Succeeded' && !modelVersion) {
+      const image = run.spec.image ?? config.workerImage;
+      const registered = await registerModelVersion({
+        kube,
+        namespace: req.namespace,
+        model: run.spec.model,
+        runUid: run.metadata.uid ?? '',
+        cached: caches.modelVersions.list(req.namespace),
+        render: renderModelVersion(run, outcome, image),
+      });
+      modelVersion = registered.name;
+      if (registered.created) ctx.logger.info({ modelVersion, version: registered.version }, 'model version registered');
+    }
+
+    const status = computeTrainingRunStatus(run, {
+      job,
+      pods,
+      ...(outcome ? { outcome } : {}),
+      ...(progress ? { progress } : {}),
+      ...(modelVersion ? { modelVersion } : {}),
+      jobName,
+      outputUri,
+      now: new Date(clock.now()),
+    });
+    await writeStatus(raw, previous, status, ctx);
+    return status.phase === 'Running' && !finished ? { requeueAfterMs: PROGRESS_POLL_MS } : undefined;
+  };
+}

@@ -1,0 +1,132 @@
+import { expect } from 'chai';
+import { exampleModelVersion, exampleTrainingRun } from '../../shared/api/examples.js';
+import type { TrainingRun } from '../../shared/api/training-run.js';
+import type { WorkerSuccess } from '../../shared/api/worker-report.js';
+import type { JobWire, PodWire } from '../shared/wire.js';
+import { computeTrainingRunStatus, trainingRunPhaseEvent, type TrainingObservation } from './status.js';
+
+const now = new Date('2026-02-01T10:00:00.000Z');
+const later = new Date('2026-02-01T10:30:00.000Z');
+
+function run(): TrainingRun {
+  const r = exampleTrainingRun('r1');
+  r.metadata = { ...r.metadata, uid: 'u1', generation: 3 };
+  return r;
+}
+
+function obs(partial: Partial<TrainingObservation>): TrainingObservation {
+  return { pods: [], jobName: 'r1-abcdef12', outputUri: 'gs://b/r1', now, ...partial };
+}
+
+const jobWith = (type: string, reason?: string, message?: string): JobWire => ({
+  status: { startTime: '2026-02-01T09:00:00Z', completionTime: type === 'Complete' ? '2026-02-01T09:50:00Z' : undefined, conditions: [{ type, status: 'True', reason, message }] },
+});
+const running: JobWire = { status: { active: 1, startTime: '2026-02-01T09:00:00Z' } };
+const runningPod: PodWire = { status: { phase: 'Running', containerStatuses: [{ name: 'train', state: { running: {} } }] } };
+
+const mv = exampleModelVersion();
+const success: WorkerSuccess = {
+  outcome: 'Succeeded',
+  artifactUri: 'gs://b/r1',
+  format: 'tfjs-layers',
+  sha256: mv.spec.artifact.sha256,
+  classes: ['cat', 'dog'],
+  inputShape: [96, 96, 3],
+  datasetUri: 'gs://d',
+  datasetDigest: 'sha256:x',
+  skippedFiles: 0,
+  metrics: mv.spec.metrics,
+  codeVersion: '0.1.0',
+  backend: 'wasm',
+};
+
+function ready(s: ReturnType<typeof computeTrainingRunStatus>) {
+  return s.conditions?.find((c) => c.type === 'Ready');
+}
+const types = (s: ReturnType<typeof computeTrainingRunStatus>) => s.conditions?.map((c) => `${c.type}=${c.status}:${c.reason}`);
+
+describe('training-run status', () => {
+  it('is Pending while the Job is being created, with observedGeneration and Reconciling', () => {
+    const s = computeTrainingRunStatus(run(), obs({}));
+    expect(s.phase).to.equal('Pending');
+    expect(s.observedGeneration).to.equal(3);
+    expect(types(s)).to.deep.equal(['Ready=False:JobCreated', 'Reconciling=True:JobCreated']);
+  });
+
+  it('shows progress while training', () => {
+    const s = computeTrainingRunStatus(
+      run(),
+      obs({ job: running, pods: [runningPod], progress: { event: 'epoch', epoch: 4, epochs: 10, loss: 0.5, accuracy: 0.7, valAccuracy: 0.71 } }),
+    );
+    expect(s.phase).to.equal('Running');
+    expect(s.progress).to.deep.include({ epoch: 4, epochs: 10, summary: '4/10', valAccuracy: 0.71 });
+    expect(ready(s)?.message).to.equal('epoch 4/10, validation accuracy 0.710');
+    expect(s.startTime).to.equal('2026-02-01T09:00:00Z');
+  });
+
+  it('waits for the ModelVersion before Succeeded, then reports accuracy and the version', () => {
+    const job = jobWith('Complete');
+    const registering = computeTrainingRunStatus(run(), obs({ job, outcome: success }));
+    expect(registering.phase).to.equal('Running');
+    expect(ready(registering)?.reason).to.equal('RegisteringModel');
+    const done = computeTrainingRunStatus(run(), obs({ job, outcome: success, modelVersion: 'cats-dogs-v1' }));
+    expect(done.phase).to.equal('Succeeded');
+    expect(done.accuracy).to.equal(0.84);
+    expect(done.modelVersion).to.equal('cats-dogs-v1');
+    expect(done.completionTime).to.equal('2026-02-01T09:50:00Z');
+    expect(types(done)).to.deep.equal(['Ready=True:Succeeded']);
+  });
+
+  it('stays finished for its generation even when the Job is gone', () => {
+    const r = run();
+    r.status = computeTrainingRunStatus(r, obs({ job: jobWith('Complete'), outcome: success, modelVersion: 'cats-dogs-v1' }));
+    expect(computeTrainingRunStatus(r, obs({ now: later }))).to.equal(r.status);
+    r.metadata.generation = 4;
+    expect(computeTrainingRunStatus(r, obs({ now: later })).phase).to.equal('Pending');
+  });
+
+  const failures: [string, Partial<TrainingObservation>, string][] = [
+    ['the worker says why', { job: jobWith('Failed', 'PodFailurePolicy'), outcome: { outcome: 'Failed', reason: 'DatasetNotFound', message: 'gs://d: no objects' } }, 'DatasetNotFound'],
+    [
+      'the container was OOM-killed',
+      { job: jobWith('Failed', 'BackoffLimitExceeded'), pods: [{ status: { phase: 'Failed', containerStatuses: [{ name: 'train', state: { terminated: { exitCode: 137, reason: 'OOMKilled' } } }] } }] },
+      'OOMKilled',
+    ],
+    ['the deadline passed', { job: jobWith('Failed', 'DeadlineExceeded', 'Job was active longer than specified deadline') }, 'DeadlineExceeded'],
+    ['retries ran out', { job: jobWith('Failed', 'BackoffLimitExceeded', 'Job has reached the specified backoff limit') }, 'BackoffLimitExceeded'],
+    ['the Job succeeded without an outcome', { job: jobWith('Complete') }, 'MissingWorkerOutcome'],
+  ];
+  for (const [title, o, reason] of failures) {
+    it(`fails with ${reason} when ${title}`, () => {
+      const s = computeTrainingRunStatus(run(), obs(o));
+      expect(s.phase).to.equal('Failed');
+      expect(s.failure?.reason).to.equal(reason);
+      expect(types(s)).to.deep.equal([`Ready=False:${reason}`, `Stalled=True:${reason}`]);
+      expect(s.completionTime).to.be.a('string');
+    });
+  }
+
+  it('says when the pod cannot be scheduled or its image cannot be pulled', () => {
+    const unschedulable: PodWire = { status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/3 nodes: insufficient memory' }] } };
+    const s1 = computeTrainingRunStatus(run(), obs({ job: running, pods: [unschedulable] }));
+    expect(s1.phase).to.equal('Pending');
+    expect(ready(s1)?.reason).to.equal('Unschedulable');
+    expect(ready(s1)?.message).to.contain('insufficient memory');
+    const pull: PodWire = { status: { phase: 'Pending', containerStatuses: [{ name: 'train', state: { waiting: { reason: 'ImagePullBackOff', message: 'not found' } } }] } };
+    expect(ready(computeTrainingRunStatus(run(), obs({ job: running, pods: [pull] })))?.reason).to.equal('ImagePullFailed');
+    const deadline = computeTrainingRunStatus(run(), obs({ job: jobWith('Failed', 'DeadlineExceeded'), pods: [pull] }));
+    expect(deadline.failure?.reason).to.equal('DeadlineExceeded');
+    expect(deadline.failure?.message).to.contain('cannot pull');
+  });
+
+  it('keeps lastTransitionTime while the phase only progresses, and emits an Event on phase change', () => {
+    const r = run();
+    const s1 = computeTrainingRunStatus(r, obs({ job: running, pods: [runningPod] }));
+    r.status = s1;
+    const s2 = computeTrainingRunStatus(r, obs({ job: running, pods: [runningPod], now: later, progress: { event: 'epoch', epoch: 2, epochs: 3, loss: 1, accuracy: 0.5 } }));
+    expect(ready(s2)?.lastTransitionTime).to.equal(ready(s1)?.lastTransitionTime);
+    expect(trainingRunPhaseEvent(s1, s2)).to.equal(undefined);
+    const failed = computeTrainingRunStatus(r, obs({ job: jobWith('Failed', 'DeadlineExceeded') }));
+    expect(trainingRunPhaseEvent(s1, failed)).to.deep.include({ type: 'Warning', reason: 'DeadlineExceeded' });
+  });
+});

@@ -1,0 +1,181 @@
+import {
+  TrainingRunReasons as R,
+  type TrainingRun,
+  type TrainingRunPhase,
+  type TrainingRunStatus,
+} from '../../shared/api/training-run.js';
+import type { EpochProgress, WorkerOutcome } from '../../shared/api/worker-report.js';
+import { mergeConditions, summaryConditions, type Summary } from '../shared/conditions.js';
+import { conditionOf, rfc3339, type ContainerStateWire, type JobWire, type PodWire } from '../shared/wire.js';
+import { TRAIN_CONTAINER } from './desired.js';
+import { newestFirst } from './worker-output.js';
+
+/**
+ * TrainingRun status from what the operator observes: the Job, its Pods, the worker's outcome
+ * (termination message) and progress (latest epoch line). Pure.
+ *
+ * A finished run (Succeeded/Failed) is final for its generation: the Job may be garbage
+ * collected by its TTL later, and that must not send the run back to Pending.
+ */
+
+export interface TrainingObservation {
+  /** The run's Job (named by trainingJobName), absent before it is created. */
+  job?: JobWire;
+  /** The Job's pods. */
+  pods: readonly PodWire[];
+  /** Parsed from the newest training container's termination message. */
+  outcome?: WorkerOutcome;
+  /** Latest epoch line of the running pod's log. */
+  progress?: EpochProgress;
+  /** Name of the ModelVersion registered for this run, once it exists. */
+  modelVersion?: string;
+  jobName: string;
+  outputUri: string;
+  now: Date;
+}
+
+/** How the run stands, before it is written into status. */
+interface Verdict {
+  phase: TrainingRunPhase;
+  reason: string;
+  message: string;
+  terminal: boolean;
+}
+
+const IMAGE_PULL_REASONS = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull']);
+
+function trainStates(pod: PodWire): ContainerStateWire[] {
+  const s = pod.status?.containerStatuses?.find((c) => c.name === TRAIN_CONTAINER);
+  return s ? [s.state ?? {}, s.lastState ?? {}] : [];
+}
+
+function oomKilled(pods: readonly PodWire[]): boolean {
+  return pods.some((p) => trainStates(p).some((s) => s.terminated?.reason === 'OOMKilled' || s.terminated?.exitCode === 137));
+}
+
+/** Why a pod is stuck before running, if it is. */
+function stuckPod(pods: readonly PodWire[]): { reason: string; message: string } | undefined {
+  for (const pod of newestFirst(pods)) {
+    const waiting = trainStates(pod)[0]?.waiting;
+    if (waiting?.reason && IMAGE_PULL_REASONS.has(waiting.reason)) {
+      return { reason: R.ImagePullFailed, message: `cannot pull the worker image (${waiting.reason}): ${waiting.message ?? ''}`.trim() };
+    }
+    const scheduled = conditionOf(pod.status?.conditions, 'PodScheduled');
+    if (scheduled?.status === 'False' && scheduled.reason === 'Unschedulable') {
+      return { reason: R.Unschedulable, message: `training pod cannot be scheduled: ${scheduled.message ?? 'no node fits'}` };
+    }
+  }
+  return undefined;
+}
+
+function failureVerdict(obs: TrainingObservation, jobReason: string | undefined, jobMessage: string | undefined): Verdict {
+  const fail = (reason: string, message: string): Verdict => ({ phase: 'Failed', reason, message, terminal: true });
+  if (obs.outcome?.outcome === 'Failed') return fail(obs.outcome.reason, obs.outcome.message);
+  if (oomKilled(obs.pods)) {
+    return fail(R.OOMKilled, 'the training container ran out of memory (OOMKilled): raise spec.resources.limits.memory or lower batchSize/imageSize');
+  }
+  const stuck = stuckPod(obs.pods);
+  if (jobReason === 'DeadlineExceeded') {
+    const why = stuck ? ` (${stuck.message})` : '';
+    return fail(R.DeadlineExceeded, `the Job ran longer than activeDeadlineSeconds${why}`);
+  }
+  if (stuck) return fail(stuck.reason, stuck.message);
+  if (jobReason === 'BackoffLimitExceeded') {
+    return fail(R.BackoffLimitExceeded, `the training pod failed more often than backoffLimit allows: ${jobMessage ?? ''}`.trim());
+  }
+  return fail(R.JobFailed, `the training Job failed (${jobReason ?? 'unknown reason'}): ${jobMessage ?? ''}`.trim());
+}
+
+function verdict(obs: TrainingObservation): Verdict {
+  const job = obs.job;
+  if (!job) return { phase: 'Pending', reason: R.JobCreated, message: `creating Job ${obs.jobName}`, terminal: false };
+  const failed = conditionOf(job.status?.conditions, 'Failed');
+  if (failed?.status === 'True') return failureVerdict(obs, failed.reason, failed.message);
+  const complete = conditionOf(job.status?.conditions, 'Complete');
+  if (complete?.status === 'True' || (job.status?.succeeded ?? 0) > 0) {
+    if (obs.outcome?.outcome !== 'Succeeded') {
+      return {
+        phase: 'Failed',
+        reason: R.MissingWorkerOutcome,
+        message: 'the Job succeeded but the worker left no readable outcome in its termination message',
+        terminal: true,
+      };
+    }
+    if (!obs.modelVersion) {
+      return { phase: 'Running', reason: R.RegisteringModel, message: 'training finished; registering the ModelVersion', terminal: false };
+    }
+    return {
+      phase: 'Succeeded',
+      reason: R.Succeeded,
+      message: `trained ${obs.modelVersion}: test accuracy ${obs.outcome.metrics.accuracy.toFixed(3)}`,
+      terminal: false,
+    };
+  }
+  const stuck = stuckPod(obs.pods);
+  if (stuck) return { phase: 'Pending', ...stuck, terminal: false };
+  const running = obs.pods.some((p) => p.status?.phase === 'Running' && trainStates(p)[0]?.running);
+  if (running) {
+    const p = obs.progress;
+    const message = p ? `epoch ${p.epoch}/${p.epochs}${p.valAccuracy !== undefined ? `, validation accuracy ${p.valAccuracy.toFixed(3)}` : ''}` : 'training started';
+    return { phase: 'Running', reason: R.Training, message, terminal: false };
+  }
+  return { phase: 'Pending', reason: R.PodPending, message: `waiting for the training pod of Job ${obs.jobName}`, terminal: false };
+}
+
+function progressOf(p: EpochProgress | undefined, previous: TrainingRunStatus['progress']): TrainingRunStatus['progress'] {
+  if (!p) return previous;
+  const out: NonNullable<TrainingRunStatus['progress']> = { epoch: p.epoch, epochs: p.epochs, summary: `${p.epoch}/${p.epochs}` };
+  out.loss = p.loss;
+  out.accuracy = p.accuracy;
+  if (p.valLoss !== undefined) out.valLoss = p.valLoss;
+  if (p.valAccuracy !== undefined) out.valAccuracy = p.valAccuracy;
+  if (p.imagesPerSecond !== undefined) out.imagesPerSecond = p.imagesPerSecond;
+  return out;
+}
+
+function isFinished(status: TrainingRunStatus | undefined, generation: number | undefined): boolean {
+  return (status?.phase === 'Succeeded' || status?.phase === 'Failed') && status.observedGeneration === generation;
+}
+
+/** The run's new status. Returns the current status unchanged when the run already finished. */
+export function computeTrainingRunStatus(run: TrainingRun, obs: TrainingObservation): TrainingRunStatus {
+  const previous = run.status;
+  const generation = run.metadata.generation;
+  if (previous && isFinished(previous, generation)) return previous;
+  const v = verdict(obs);
+  const status: TrainingRunStatus = { phase: v.phase, jobName: obs.jobName, outputUri: obs.outputUri };
+  if (generation !== undefined) status.observedGeneration = generation;
+  const progress = progressOf(obs.progress, previous?.jobName === obs.jobName ? previous.progress : undefined);
+  if (progress) status.progress = progress;
+  const startTime = obs.job?.status?.startTime ?? (previous?.jobName === obs.jobName ? previous.startTime : undefined);
+  if (startTime) status.startTime = startTime;
+  if (v.phase === 'Succeeded' && obs.outcome?.outcome === 'Succeeded') {
+    status.accuracy = obs.outcome.metrics.accuracy;
+    if (obs.modelVersion) status.modelVersion = obs.modelVersion;
+  }
+  if (v.phase === 'Failed') status.failure = { reason: v.reason, message: v.message };
+  if (v.phase === 'Succeeded' || v.phase === 'Failed') status.completionTime = obs.job?.status?.completionTime ?? rfc3339(obs.now);
+
+  const summary: Summary =
+    v.phase === 'Succeeded'
+      ? { ready: { status: 'True', reason: v.reason, message: v.message } }
+      : v.terminal
+        ? { ready: { status: 'False', reason: v.reason, message: v.message }, stalled: { reason: v.reason, message: v.message } }
+        : { ready: { status: 'False', reason: v.reason, message: v.message }, reconciling: { reason: v.reason, message: v.message } };
+  status.conditions = mergeConditions(previous?.conditions, summaryConditions(summary), { now: obs.now, generation });
+  return status;
+}
+
+/** The Event to record when the phase changed (undefined when it did not). */
+export function trainingRunPhaseEvent(
+  before: TrainingRunStatus | undefined,
+  after: TrainingRunStatus,
+): { type: 'Normal' | 'Warning'; reason: string; message: string } | undefined {
+  if (before?.phase === after.phase) return undefined;
+  const ready = after.conditions?.find((c) => c.type === 'Ready');
+  return {
+    type: after.phase === 'Failed' ? 'Warning' : 'Normal',
+    reason: ready?.reason ?? after.phase ?? 'Unknown',
+    message: `${before?.phase ?? 'New'} → ${after.phase ?? 'Unknown'}: ${ready?.message ?? ''}`.trim(),
+  };
+}
