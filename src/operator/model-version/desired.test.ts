@@ -1,0 +1,45 @@
+import { expect } from 'chai';
+import { exampleModelVersion, exampleTrainingRun } from '../../shared/api/examples.js';
+import { parseModelVersion } from '../../shared/api/parse.js';
+import type { WorkerSuccess } from '../../shared/api/worker-report.js';
+import { desiredModelVersion } from './desired.js';
+
+describe('model-version from a successful run', () => {
+  const metrics = exampleModelVersion().spec.metrics;
+  const outcome: WorkerSuccess = {
+    outcome: 'Succeeded',
+    artifactUri: 'gs://b/kennel/default/cats-dogs/runs/r1-abc',
+    format: 'tfjs-layers',
+    sha256: 'b'.repeat(64),
+    classes: ['cat', 'dog'],
+    inputShape: [96, 96, 3],
+    datasetUri: 'gs://kennel-data/datasets/cats-dogs',
+    datasetDigest: 'sha256:abc',
+    skippedFiles: 1,
+    metrics,
+    codeVersion: '0.1.0+abc',
+    backend: 'wasm',
+  };
+
+  it('carries artifact, metrics, lineage and the run\'s gate, and no owner', () => {
+    const run = exampleTrainingRun('r1');
+    run.metadata.uid = 'uid-r1';
+    const mv = desiredModelVersion({ run, outcome, version: 4, workerImage: 'w:1' });
+    expect(mv.metadata.name).to.equal('cats-dogs-v4');
+    expect(mv.metadata).to.not.have.property('ownerReferences');
+    expect(mv.metadata.labels).to.include({ 'kennel.dev/model': 'cats-dogs', 'kennel.dev/version': '4', 'kennel.dev/training-run-uid': 'uid-r1' });
+    expect(mv.spec.artifact).to.deep.equal({ uri: outcome.artifactUri, format: 'tfjs-layers', sha256: 'b'.repeat(64) });
+    expect(mv.spec.metrics).to.deep.equal(metrics);
+    expect(mv.spec.lineage).to.deep.equal({
+      trainingRun: 'r1',
+      trainingRunUid: 'uid-r1',
+      dataset: { uri: 'gs://kennel-data/datasets/cats-dogs', digest: 'sha256:abc' },
+      codeVersion: '0.1.0+abc',
+      backend: 'wasm',
+      workerImage: 'w:1',
+    });
+    expect(mv.spec.gate).to.deep.equal(run.spec.evaluation);
+    const parsed = parseModelVersion(mv);
+    expect(parsed.ok, JSON.stringify(parsed)).to.equal(true);
+  });
+});
