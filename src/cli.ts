@@ -3,6 +3,7 @@ import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
 import { codeVersion } from './shared/version.js';
+import { addOperatorCommand } from './operator/cli-spec.js';
 
 /**
  * The `kennel` command. Each subcommand lives in its own module and is loaded lazily, so that
@@ -13,6 +14,7 @@ export function buildCli(): Command {
     .description('Kennel: from a bucket of photos to a gated, monitored prediction API on Kubernetes')
     .version(codeVersion(), '-v, --version')
     .showHelpAfterError();
+  addOperatorCommand(program);
   return program;
 }
 
