@@ -3,6 +3,7 @@ import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
 import { codeVersion } from './shared/version.js';
+import { addServeCommand } from './serve/cli-spec.js';
 import { addOperatorCommand } from './operator/cli-spec.js';
 
 /**
@@ -14,6 +15,7 @@ export function buildCli(): Command {
     .description('Kennel: from a bucket of photos to a gated, monitored prediction API on Kubernetes')
     .version(codeVersion(), '-v, --version')
     .showHelpAfterError();
+  addServeCommand(program);
   addOperatorCommand(program);
   return program;
 }

@@ -1,0 +1,77 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { BACKEND_PREFERENCES } from '../ml/backend/select.js';
+import { TerminalError } from '../shared/errors.js';
+
+const Int = (min: number, max: number, def: number) => Type.Integer({ minimum: min, maximum: max, default: def });
+
+/** `kennel serve` settings, parsed once at start-up from flags and environment. */
+export const ServeConfig = Type.Object({
+  /** Artifact prefix: file:// or gs:// (or a local path). */
+  model: Type.String({ minLength: 1 }),
+  host: Type.String({ minLength: 1, default: '0.0.0.0' }),
+  port: Int(0, 65535, 8080),
+  /** Served model name and version; default: the last two segments of the model URI. */
+  modelName: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$' })),
+  modelVersion: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$' })),
+  /** Model worker threads (each with its own backend and model copy); 0 = main thread. */
+  workers: Int(0, 16, 2),
+  backend: Type.Union(BACKEND_PREFERENCES.map((b) => Type.Literal(b)), { default: 'auto' }),
+  maxBatchSize: Int(1, 256, 8),
+  maxWaitMs: Type.Number({ minimum: 0, maximum: 1000, default: 2 }),
+  maxQueue: Int(1, 100_000, 1024),
+  maxImageBytes: Int(1, 1 << 30, 10 * 1024 * 1024),
+  maxJsonBytes: Int(1, 1 << 30, 16 * 1024 * 1024),
+  maxInstances: Int(1, 1024, 32),
+  maxPixels: Int(1, 1_000_000_000, 50_000_000),
+  /** A model not ready after this long counts as failed to load. */
+  loadTimeoutSeconds: Type.Number({ exclusiveMinimum: 0, default: 300 }),
+  /** After a failed load, /readyz reports why for this long, then the process exits 1. */
+  failedExitSeconds: Type.Number({ minimum: 0, default: 60 }),
+  /** On SIGTERM, in-flight requests get this long to finish. */
+  shutdownTimeoutSeconds: Type.Number({ minimum: 0, default: 25 }),
+  feedbackCapacity: Int(1, 10_000_000, 100_000),
+  feedbackTtlSeconds: Type.Number({ exclusiveMinimum: 0, default: 86_400 }),
+});
+export type ServeConfig = Static<typeof ServeConfig>;
+
+/** Flags as commander hands them over (strings), before parsing. */
+export type ServeFlags = Partial<Record<keyof ServeConfig, string | number | undefined>>;
+
+const ENV: Partial<Record<keyof ServeConfig, string>> = {
+  model: 'KENNEL_MODEL_URI',
+  port: 'PORT',
+  modelName: 'KENNEL_MODEL_NAME',
+  modelVersion: 'KENNEL_MODEL_VERSION',
+  workers: 'KENNEL_SERVE_WORKERS',
+  backend: 'KENNEL_BACKEND',
+};
+
+/**
+ * Flags win over environment variables, which win over defaults. Throws a TerminalError naming
+ * the first bad setting.
+ */
+export function parseServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = process.env): ServeConfig {
+  const raw: Record<string, unknown> = {};
+  for (const key of Object.keys(ServeConfig.properties) as (keyof ServeConfig)[]) {
+    const envName = ENV[key];
+    const value = flags[key] ?? (envName ? env[envName] : undefined);
+    if (value !== undefined && value !== '') raw[key] = value;
+  }
+  const converted = Value.Default(ServeConfig, Value.Convert(ServeConfig, raw));
+  if (!Value.Check(ServeConfig, converted)) {
+    const first = Value.Errors(ServeConfig, converted).First();
+    throw new TerminalError('InvalidConfig', `invalid serve setting ${first?.path.slice(1) || ''}: ${first?.message ?? 'invalid'}`);
+  }
+  return Object.freeze(converted);
+}
+
+/** The served model's identity: explicit settings, else `<name>/<version>` at the end of the URI. */
+export function modelIdentity(config: ServeConfig): { name: string; version: string } {
+  const segments = config.model.replace(/^[a-z]+:\/\//i, '').split('/').filter((s) => s.length > 0);
+  const clean = (s: string | undefined, fallback: string): string => (s ?? '').replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 63) || fallback;
+  return {
+    name: config.modelName ?? clean(segments.at(-2), 'model'),
+    version: config.modelVersion ?? clean(segments.at(-1), 'unknown'),
+  };
+}

@@ -1,0 +1,149 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { clearInterval, clearTimeout, setInterval, setTimeout } from 'node:timers';
+import { Registry } from 'prom-client';
+import type { Logger } from '../shared/logger.js';
+import { storageFor, type Storage } from '../shared/storage/index.js';
+import { errorMessage } from '../shared/errors.js';
+import { createApp } from './app.js';
+import { modelIdentity, type ServeConfig } from './config.js';
+import type { AppDeps } from './context.js';
+import { FeedbackStore } from './feedback-store.js';
+import { ServeMetrics } from './metrics.js';
+import { loadServedModel } from './model-loader.js';
+import type { LoadedModel, ModelSlot } from './model-info.js';
+import { Readiness } from './readiness.js';
+
+export interface ServeHandle {
+  /** http://host:port the server listens on. */
+  readonly url: string;
+  readonly server: Server;
+  readonly deps: AppDeps;
+  /** Settles once loading ends: true when ready, false when the model failed to load. */
+  readonly loaded: Promise<boolean>;
+  /** Stops accepting, lets in-flight requests finish (bounded), releases the model. */
+  shutdown(): Promise<void>;
+}
+
+export interface StartServeOptions {
+  readonly logger: Logger;
+  /** Defaults to storageFor(config.model). */
+  readonly storage?: Storage;
+  readonly registry?: Registry;
+}
+
+/**
+ * Starts the inference server: listens at once (so /healthz answers and /readyz explains what
+ * is happening), then loads the model in the background. Ready only once the artifact is
+ * loaded, verified and warmed up; a load that fails or exceeds `loadTimeoutSeconds` leaves
+ * /readyz at 503 with the reason and resolves `loaded` to false.
+ */
+export async function startServe(config: ServeConfig, options: StartServeOptions): Promise<ServeHandle> {
+  const { logger } = options;
+  const identity = modelIdentity(config);
+  const registry = options.registry ?? new Registry();
+  const metrics = new ServeMetrics({ registry, model: identity.name, version: identity.version, processMetrics: true });
+  const readiness = new Readiness();
+  const slot: ModelSlot = { current: undefined };
+  const deps: AppDeps = {
+    identity,
+    model: slot,
+    readiness,
+    metrics,
+    registry,
+    logger,
+    feedback: new FeedbackStore({ capacity: config.feedbackCapacity, ttlMs: config.feedbackTtlSeconds * 1000 }),
+    limits: { maxImageBytes: config.maxImageBytes, maxJsonBytes: config.maxJsonBytes, maxInstances: config.maxInstances },
+  };
+  const app = createApp(deps);
+  const server = createServer({ requestTimeout: 60_000, headersTimeout: 20_000, maxHeaderSize: 16 * 1024 }, app.callback());
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;
+  logger.info({ url, model: identity.name, version: identity.version, uri: config.model }, 'listening; loading model');
+
+  let stopping = false;
+  const loading = loadServedModel({
+    uri: config.model,
+    storage: options.storage ?? storageFor(config.model),
+    workers: config.workers,
+    backend: config.backend,
+    batching: { maxBatchSize: config.maxBatchSize, maxWaitMs: config.maxWaitMs, maxQueue: config.maxQueue },
+    maxPixels: config.maxPixels,
+    logger,
+    onClasses: (classes) => metrics.setClasses(classes),
+    onBatch: (n) => metrics.observeBatch(n),
+  });
+  const loaded = withTimeout(loading, config.loadTimeoutSeconds * 1000).then(
+    (model) => {
+      if (stopping) {
+        void model.predictor.close();
+        return false;
+      }
+      slot.current = model;
+      readiness.set({ phase: 'ready' });
+      metrics.setModelLoaded(true);
+      logger.info({ model: identity.name, version: identity.version, backend: model.backend }, 'ready');
+      return true;
+    },
+    (err: unknown) => {
+      const reason = (err as { reason?: unknown }).reason;
+      readiness.set({ phase: 'failed', reason: typeof reason === 'string' ? reason : 'LoadFailed', message: errorMessage(err) });
+      logger.error({ err, uri: config.model }, 'model failed to load');
+      // A load that finishes after its timeout must not leak its worker threads.
+      loading.then((m: LoadedModel) => m.predictor.close(), () => undefined).catch(() => undefined);
+      return false;
+    },
+  );
+
+  async function shutdown(): Promise<void> {
+    if (stopping) return;
+    stopping = true;
+    readiness.set({ phase: 'stopping' });
+    metrics.setModelLoaded(false);
+    logger.info({}, 'shutting down: no new connections, finishing in-flight requests');
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    // Keep-alive connections turn idle once their in-flight response is sent: close them as they do.
+    const sweep = setInterval(() => server.closeIdleConnections(), 50);
+    const deadline = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), config.shutdownTimeoutSeconds * 1000).unref());
+    const outcome = await Promise.race([closed.then(() => 'closed' as const), deadline]);
+    clearInterval(sweep);
+    if (outcome === 'timeout') {
+      logger.warn({ timeoutSeconds: config.shutdownTimeoutSeconds }, 'in-flight requests did not finish in time; closing connections');
+      server.closeAllConnections();
+    }
+    const model = slot.current;
+    if (model) {
+      await model.classifier.idle();
+      await model.predictor.close();
+    }
+    logger.info({}, 'stopped');
+  }
+
+  return { url, server, deps, loaded, shutdown };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(Object.assign(new Error(`model not ready after ${ms / 1000} s`), { reason: 'LoadTimeout' })), ms);
+    timer.unref();
+    promise.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+  });
+}
