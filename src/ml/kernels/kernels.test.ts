@@ -1,0 +1,170 @@
+import { expect } from 'chai';
+import * as tf from '@tensorflow/tfjs';
+import { selectBackend } from '../backend/select.js';
+import { batchNormTrain, maxPoolRelu } from './train-ops.js';
+
+/** Deterministic pseudo-random numbers (mulberry32) so that a failure reproduces. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function randomArray(n: number, r: () => number): Float32Array {
+  return Float32Array.from({ length: n }, () => r() * 2 - 1);
+}
+
+async function on<T>(backend: string, f: () => T): Promise<T> {
+  await tf.setBackend(backend);
+  return f();
+}
+
+function expectClose(actual: Float32Array | number[], expected: Float32Array | number[], what: string, tol = 1e-4): void {
+  expect(actual.length, `${what}: length`).to.equal(expected.length);
+  let scale = 1;
+  for (const v of expected) scale = Math.max(scale, Math.abs(v));
+  let worst = 0;
+  for (let i = 0; i < actual.length; i++) worst = Math.max(worst, Math.abs((actual[i] as number) - (expected[i] as number)));
+  expect(worst / scale, `${what}: max relative error`).to.be.below(tol);
+}
+
+interface Case {
+  batch: number;
+  h: number;
+  w: number;
+  inC: number;
+  outC: number;
+  f: number;
+  stride: 1 | 2;
+  pad: 'same' | 'valid';
+}
+
+function cases(): Case[] {
+  const r = rng(7);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
+  const out: Case[] = [];
+  for (const stride of [1, 2] as const) {
+    for (const pad of ['same', 'valid'] as const) {
+      for (let i = 0; i < 4; i++) {
+        const c: Case = { batch: pick([1, 2, 3]), h: pick([5, 6, 8, 11]), w: pick([4, 7, 8, 9]), inC: pick([1, 3, 4, 8, 13]), outC: pick([1, 5, 8, 16, 20]), f: pick([1, 2, 3, 3, 5]), stride, pad };
+        c.f = Math.min(c.f, c.h, c.w); // no empty outputs
+        out.push(c);
+      }
+    }
+  }
+  return out;
+}
+
+describe('Kennel WebAssembly kernels (against the reference CPU backend)', function () {
+  this.timeout(120000);
+
+  before(async function () {
+    const chosen = await selectBackend({ preference: 'wasm' });
+    if (chosen.name !== 'wasm') throw new Error('the wasm backend must initialise for these tests');
+  });
+  after(async () => {
+    await tf.setBackend('wasm');
+  });
+
+  for (const c of cases()) {
+    const label = `b${c.batch} ${c.h}x${c.w}x${c.inC}→${c.outC} f${c.f} s${c.stride} ${c.pad}`;
+    const xShape: [number, number, number, number] = [c.batch, c.h, c.w, c.inC];
+    const fShape: [number, number, number, number] = [c.f, c.f, c.inC, c.outC];
+    const info = tf.backend_util.computeConv2DInfo(xShape, fShape, c.stride, 1, c.pad);
+    const dyShape = [c.batch, info.outHeight, info.outWidth, c.outC];
+    const r = rng(c.batch * 1000 + c.h * 100 + c.inC * 10 + c.outC);
+    const x = randomArray(xShape.reduce((a, b) => a * b), r);
+    const filter = randomArray(fShape.reduce((a, b) => a * b), r);
+    const dy = randomArray(dyShape.reduce((a, b) => a * b), r);
+
+    it(`Conv2DBackpropFilter ${label}`, async () => {
+      const run = (): Float32Array =>
+        tf.tidy(() => {
+          const out = tf.engine().runKernel('Conv2DBackpropFilter', { x: tf.tensor(x, xShape), dy: tf.tensor(dy, dyShape) }, { strides: c.stride, pad: c.pad, dataFormat: 'NHWC', filterShape: fShape }) as tf.Tensor;
+          return out.dataSync() as Float32Array;
+        });
+      expectClose(await on('wasm', run), await on('cpu', run), 'dW');
+    });
+
+    it(`Conv2DBackpropInput ${label}`, async () => {
+      const run = (): Float32Array =>
+        tf.tidy(() => {
+          const out = tf.engine().runKernel('Conv2DBackpropInput', { dy: tf.tensor(dy, dyShape), filter: tf.tensor(filter, fShape) }, { strides: c.stride, pad: c.pad, dataFormat: 'NHWC', inputShape: xShape }) as tf.Tensor;
+          return out.dataSync() as Float32Array;
+        });
+      expectClose(await on('wasm', run), await on('cpu', run), 'dx');
+    });
+
+    it(`conv2d gradients through the tape ${label}`, async () => {
+      const run = (): Float32Array[] =>
+        tf.tidy(() => {
+          const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad), tf.tensor(dy, dyShape))));
+          return g([tf.tensor(x, xShape), tf.tensor(filter, fShape)]).map((t) => t.dataSync() as Float32Array);
+        });
+      const [dxW, dfW] = await on('wasm', run);
+      const [dxC, dfC] = await on('cpu', run);
+      expectClose(dxW as Float32Array, dxC as Float32Array, 'dx');
+      expectClose(dfW as Float32Array, dfC as Float32Array, 'dW');
+    });
+  }
+
+  for (const [n, h, w, ch] of [
+    [2, 6, 8, 4],
+    [3, 5, 7, 16],
+    [1, 4, 4, 12],
+    [2, 3, 5, 6], // channels % 4 != 0: the TF.js-ops path
+  ] as const) {
+    const shape: [number, number, number, number] = [n, h, w, ch];
+    const r = rng(n * h * w * ch);
+    const x = Float32Array.from(randomArray(n * h * w * ch, r), (v, i) => v * 3 + (i % ch));
+    const gamma = Float32Array.from({ length: ch }, () => 0.5 + r());
+    const beta = randomArray(ch, r);
+    const dyBn = randomArray(n * h * w * ch, r);
+
+    it(`batchNormTrain ${shape.join('x')}: output, batch statistics and gradients match TF.js batch norm`, async () => {
+      const reference = (): Float32Array[] =>
+        tf.tidy(() => {
+          const f = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor): tf.Tensor => {
+            const m = tf.moments(a, [0, 1, 2]);
+            return tf.batchNorm(a, m.mean, m.variance, b as tf.Tensor1D, g as tf.Tensor1D, 1e-3);
+          };
+          const args = [tf.tensor(x, shape), tf.tensor1d(gamma), tf.tensor1d(beta)];
+          const y = f(args[0] as tf.Tensor, args[1] as tf.Tensor, args[2] as tf.Tensor);
+          const m = tf.moments(args[0] as tf.Tensor, [0, 1, 2]);
+          const grads = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(f(a, g, b), tf.tensor(dyBn, shape))))(args);
+          return [y, m.mean, m.variance, ...grads].map((t) => t.dataSync() as Float32Array);
+        });
+      const ours = (): Float32Array[] =>
+        tf.tidy(() => {
+          let stats: Float32Array[] = [];
+          const args = [tf.tensor(x, shape), tf.tensor1d(gamma), tf.tensor1d(beta)];
+          const y = batchNormTrain(args[0] as tf.Tensor, args[1] as tf.Tensor1D, args[2] as tf.Tensor1D, 1e-3, (s) => (stats = [s.mean, s.variance]));
+          const grads = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(batchNormTrain(a, g as tf.Tensor1D, b as tf.Tensor1D, 1e-3), tf.tensor(dyBn, shape))))(args);
+          return [y.dataSync() as Float32Array, ...stats, ...grads.map((t) => t.dataSync() as Float32Array)];
+        });
+      const expected = await on('cpu', reference);
+      const actual = await on('wasm', ours);
+      ['y', 'mean', 'variance', 'dx', 'dgamma', 'dbeta'].forEach((name, i) => expectClose(actual[i] as Float32Array, expected[i] as Float32Array, name, 2e-4));
+    });
+
+    it(`maxPoolRelu ${shape.join('x')}: output and gradient match relu(maxPool) on CPU`, async () => {
+      const dyShape: [number, number, number, number] = [n, Math.floor(h / 2), Math.floor(w / 2), ch];
+      const dy = randomArray(dyShape.reduce((a, b) => a * b), r);
+      const run = (f: (v: tf.Tensor4D) => tf.Tensor4D) => (): Float32Array[] =>
+        tf.tidy(() => {
+          const xt = tf.tensor(x, shape) as tf.Tensor4D;
+          const g = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(f(v as tf.Tensor4D), tf.tensor(dy, dyShape))))(xt);
+          return [f(xt).dataSync() as Float32Array, g.dataSync() as Float32Array];
+        });
+      const [yC, gC] = await on('cpu', run((v) => tf.relu(tf.maxPool(v, 2, 2, 'valid'))));
+      const [yW, gW] = await on('wasm', run(maxPoolRelu));
+      expectClose(yW as Float32Array, yC as Float32Array, 'y');
+      expectClose(gW as Float32Array, gC as Float32Array, 'dx');
+    });
+  }
+});

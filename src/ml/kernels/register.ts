@@ -1,0 +1,92 @@
+import * as tf from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { conv2dBackpropFilter, conv2dBackpropInput, type ConvGeometry } from './conv.js';
+import { KernelModule } from './kernel-module.js';
+
+/** The kernels Kennel adds to (or replaces in) the WebAssembly backend. */
+export const KENNEL_WASM_KERNELS = ['Conv2DBackpropFilter', 'Conv2DBackpropInput'] as const;
+
+type ConvAttrs = {
+  strides: [number, number] | number;
+  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+  dataFormat: 'NHWC' | 'NCHW';
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+};
+
+let registration: Promise<void> | undefined;
+let kernelModule: KernelModule | undefined;
+
+/** The kernel module once `registerWasmKernels` has finished; used by the fused training ops. */
+export function registeredKernelModule(): KernelModule | undefined {
+  return kernelModule;
+}
+
+/**
+ * Registers Kennel's SIMD kernels with the 'wasm' backend (before or after it initialises).
+ * Idempotent. The stock backend has no Conv2DBackpropFilter and a scalar Conv2DBackpropInput;
+ * these read the backend's tensors from its heap, compute in Kennel's own WebAssembly module
+ * and write the result into a tensor the backend allocates.
+ */
+export function registerWasmKernels(): Promise<void> {
+  registration ??= KernelModule.create().then((mod) => {
+    kernelModule = mod;
+    install('Conv2DBackpropFilter', ({ inputs, backend, attrs }) => {
+      const wasm = backend as BackendWasm;
+      const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+      const a = attrs as unknown as ConvAttrs & { filterShape: [number, number, number, number] };
+      const info = convInfo(x.shape as [number, number, number, number], a.filterShape, a);
+      const out = conv2dBackpropFilter(mod, floats(wasm, x), floats(wasm, dy), geometry(info));
+      return write(wasm, a.filterShape, out);
+    });
+    install('Conv2DBackpropInput', ({ inputs, backend, attrs }) => {
+      const wasm = backend as BackendWasm;
+      const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
+      const a = attrs as unknown as ConvAttrs & { inputShape: [number, number, number, number] };
+      const info = convInfo(a.inputShape, filter.shape as [number, number, number, number], a);
+      const out = conv2dBackpropInput(mod, floats(wasm, dy), floats(wasm, filter), geometry(info));
+      return write(wasm, a.inputShape, out);
+    });
+  });
+  return registration;
+}
+
+function install(kernelName: (typeof KENNEL_WASM_KERNELS)[number], kernelFunc: tf.KernelFunc): void {
+  if (tf.getKernel(kernelName, 'wasm')) tf.unregisterKernel(kernelName, 'wasm');
+  tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc });
+}
+
+function convInfo(inShape: [number, number, number, number], filterShape: [number, number, number, number], a: ConvAttrs): tf.backend_util.Conv2DInfo {
+  if (a.dataFormat === 'NCHW') throw new Error('Kennel wasm kernels support NHWC only');
+  return tf.backend_util.computeConv2DInfo(inShape, filterShape, a.strides, 1, a.pad, a.dimRoundingMode, false, 'channelsLast');
+}
+
+function geometry(c: tf.backend_util.Conv2DInfo): ConvGeometry {
+  if (c.dilationHeight !== 1 || c.dilationWidth !== 1) throw new Error('Kennel wasm kernels support dilation 1 only');
+  return {
+    batchSize: c.batchSize,
+    inHeight: c.inHeight,
+    inWidth: c.inWidth,
+    inChannels: c.inChannels,
+    outHeight: c.outHeight,
+    outWidth: c.outWidth,
+    outChannels: c.outChannels,
+    filterHeight: c.filterHeight,
+    filterWidth: c.filterWidth,
+    strideHeight: c.strideHeight,
+    strideWidth: c.strideWidth,
+    padTop: c.padInfo.top,
+    padLeft: c.padInfo.left,
+  };
+}
+
+/** A float32 view of a tensor's data on the wasm heap (valid until the heap next grows). */
+function floats(backend: BackendWasm, t: tf.TensorInfo): Float32Array {
+  if (t.dtype !== 'float32') throw new Error(`Kennel wasm kernels expect float32, got ${t.dtype}`);
+  return backend.typedArrayFromHeap(t) as Float32Array;
+}
+
+function write(backend: BackendWasm, shape: number[], values: Float32Array): tf.TensorInfo {
+  const out = backend.makeOutput(shape, 'float32');
+  (backend.typedArrayFromHeap(out) as Float32Array).set(values);
+  return out;
+}

@@ -1,0 +1,93 @@
+import * as tf from '@tensorflow/tfjs';
+
+/**
+ * The architectures `createModel` can build.
+ * - `simple-cnn`: the baseline of the usual cats-vs-dogs pipelines — four blocks of
+ *   conv3×3 (32, 64, 128, 256 filters) + batch norm + ReLU + 2×2 max-pool, global average
+ *   pooling, dense 128 + ReLU, dropout 0.5, softmax. Kept for comparison.
+ * - `compact-cnn`: the default; the same block structure with half the width (16, 32, 64, 128)
+ *   plus a fifth block of 256, about a quarter of SimpleCNN's compute per image, chosen for
+ *   accuracy per unit of training time on two CPU cores (see bench/train-speed/README.md).
+ */
+export const ARCHITECTURES = ['simple-cnn', 'compact-cnn'] as const;
+export type Architecture = (typeof ARCHITECTURES)[number];
+
+export interface ModelSpec {
+  architecture: Architecture;
+  /** Input is [size, size, 3], RGB scaled to [0, 1]. */
+  imageSize: number;
+  numClasses: number;
+  /** Dropout rate before the classifier; default 0.5. */
+  dropout?: number;
+  /** Seed for weight initialisation and dropout. */
+  seed?: number;
+}
+
+/** The default training recipe of `kennel train`; measured in bench/train-speed/README.md. */
+export const DEFAULT_HYPERPARAMETERS = Object.freeze({
+  architecture: 'compact-cnn' as Architecture,
+  imageSize: 96,
+  epochs: 30,
+  batchSize: 32,
+  learningRate: 0.002,
+  augmentation: Object.freeze({ horizontalFlip: true, randomCrop: true, brightness: 0.1 }),
+  earlyStopping: Object.freeze({ patience: 6 }),
+});
+
+const BLOCK_FILTERS: Record<Architecture, readonly number[]> = {
+  'simple-cnn': [32, 64, 128, 256],
+  'compact-cnn': [16, 32, 64, 128, 256],
+};
+const DENSE_UNITS: Record<Architecture, number> = { 'simple-cnn': 128, 'compact-cnn': 128 };
+
+export function isArchitecture(value: string): value is Architecture {
+  return (ARCHITECTURES as readonly string[]).includes(value);
+}
+
+/**
+ * Builds an uncompiled model: input [N, imageSize, imageSize, 3] float32 in [0, 1], output
+ * [N, numClasses] softmax probabilities. Pure: no I/O, deterministic weights for a given seed.
+ */
+export function createModel(spec: ModelSpec): tf.LayersModel {
+  if (!isArchitecture(spec.architecture)) {
+    throw new RangeError(`unknown architecture "${String(spec.architecture)}"; expected one of ${ARCHITECTURES.join(', ')}`);
+  }
+  const filters = BLOCK_FILTERS[spec.architecture];
+  const minSize = 2 ** filters.length;
+  if (!Number.isInteger(spec.imageSize) || spec.imageSize < minSize) {
+    throw new RangeError(`imageSize must be an integer of at least ${minSize} for ${spec.architecture}, got ${spec.imageSize}`);
+  }
+  if (!Number.isInteger(spec.numClasses) || spec.numClasses < 2) {
+    throw new RangeError(`numClasses must be an integer of at least 2, got ${spec.numClasses}`);
+  }
+  const dropout = spec.dropout ?? 0.5;
+  if (!(dropout >= 0 && dropout < 1)) throw new RangeError(`dropout must be in [0, 1), got ${dropout}`);
+  let seed = spec.seed ?? 42;
+  const nextSeed = (): number => (seed = (seed * 1103515245 + 12345) % 2147483648);
+
+  const model = tf.sequential({ name: spec.architecture.replace(/-/g, '_') });
+  filters.forEach((f, i) => {
+    model.add(
+      tf.layers.conv2d({
+        ...(i === 0 ? { inputShape: [spec.imageSize, spec.imageSize, 3] } : {}),
+        filters: f,
+        kernelSize: 3,
+        padding: 'same',
+        useBias: false,
+        kernelInitializer: tf.initializers.heNormal({ seed: nextSeed() }),
+      }),
+    );
+    model.add(tf.layers.batchNormalization({ axis: -1 }));
+    model.add(tf.layers.reLU());
+    model.add(tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }));
+  });
+  model.add(tf.layers.globalAveragePooling2d({}));
+  model.add(
+    tf.layers.dense({ units: DENSE_UNITS[spec.architecture], activation: 'relu', kernelInitializer: tf.initializers.heNormal({ seed: nextSeed() }) }),
+  );
+  if (dropout > 0) model.add(tf.layers.dropout({ rate: dropout, seed: nextSeed() }));
+  model.add(
+    tf.layers.dense({ units: spec.numClasses, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: nextSeed() }) }),
+  );
+  return model;
+}
