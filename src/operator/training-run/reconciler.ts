@@ -1,16 +1,13 @@
-import { API_VERSION } from '../../shared/api/common.js';
-import { MODEL_VERSION_KIND, type ModelVersion } from '../../shared/api/model-version.js';
 import { describeErrors, parseTrainingRun } from '../../shared/api/parse.js';
-import { TrainingRunReasons, type TrainingRun, type TrainingRunStatus } from '../../shared/api/training-run.js';
-import type { EpochProgress, WorkerSuccess } from '../../shared/api/worker-report.js';
+import { TrainingRunReasons, type TrainingRunStatus } from '../../shared/api/training-run.js';
+import type { EpochProgress } from '../../shared/api/worker-report.js';
 import { TerminalError } from '../../shared/errors.js';
 import type { ReconcilerDeps } from '../deps.js';
 import type { KubeObject } from '../kube/client.js';
 import { Resources } from '../kube/resources.js';
 import type { Reconcile, ReconcileContext, Request, Result } from '../runtime/controller.js';
 import { mergeConditions, statusChanged, summaryConditions } from '../shared/conditions.js';
-import { Labels } from '../shared/labels.js';
-import { modelVersionName } from '../shared/names.js';
+import { desiredModelVersion } from '../model-version/desired.js';
 import type { JobWire, PodWire } from '../shared/wire.js';
 import { forwardedEnv } from '../shared/worker-env.js';
 import { desiredJob, TRAIN_CONTAINER, trainingJobName, trainingOutputUri } from './desired.js';
@@ -62,45 +59,6 @@ export function trainingRunReconciler(deps: ReconcilerDeps): Reconcile {
       ctx.logger.debug({ err, pod: name }, 'pod log not readable');
       return undefined;
     }
-  }
-
-  function renderModelVersion(run: TrainingRun, outcome: WorkerSuccess, image: string) {
-    return (version: number): KubeObject => {
-      const mv: ModelVersion = {
-        apiVersion: API_VERSION as ModelVersion['apiVersion'],
-        kind: MODEL_VERSION_KIND,
-        metadata: {
-          name: modelVersionName(run.spec.model, version),
-          namespace: run.metadata.namespace,
-          labels: {
-            [Labels.model]: run.spec.model,
-            [Labels.version]: String(version),
-            [Labels.trainingRun]: run.metadata.name,
-            [Labels.trainingRunUid]: run.metadata.uid ?? '',
-          },
-        },
-        spec: {
-          model: run.spec.model,
-          version,
-          artifact: { uri: outcome.artifactUri, format: outcome.format, sha256: outcome.sha256 },
-          classes: [...outcome.classes],
-          inputShape: [...outcome.inputShape],
-          metrics: outcome.metrics,
-          lineage: {
-            trainingRun: run.metadata.name,
-            ...(run.metadata.uid ? { trainingRunUid: run.metadata.uid } : {}),
-            dataset: { uri: outcome.datasetUri, digest: outcome.datasetDigest },
-            workerImage: image,
-            codeVersion: outcome.codeVersion,
-            backend: outcome.backend,
-          },
-          ...(run.spec.evaluation ? { gate: run.spec.evaluation } : {}),
-        },
-      };
-      // No owner reference: ModelVersions outlive their run (a GitOps prune of the run must
-      // not erase the registry).
-      return mv as unknown as KubeObject;
-    };
   }
 
   return async (req: Request, ctx: ReconcileContext): Promise<Result | void> => {
@@ -165,7 +123,7 @@ export function trainingRunReconciler(deps: ReconcilerDeps): Reconcile {
         model: run.spec.model,
         runUid: run.metadata.uid ?? '',
         cached: caches.modelVersions.list(req.namespace),
-        render: renderModelVersion(run, outcome, image),
+        render: (version) => desiredModelVersion({ run, outcome, version, workerImage: image }) as unknown as KubeObject,
       });
       modelVersion = registered.name;
       if (registered.created) ctx.logger.info({ modelVersion, version: registered.version }, 'model version registered');

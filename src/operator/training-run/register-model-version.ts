@@ -3,6 +3,7 @@ import type { KubeClient, KubeObject } from '../kube/client.js';
 import { isAlreadyExists } from '../kube/errors.js';
 import { Resources } from '../kube/resources.js';
 import { Labels } from '../shared/labels.js';
+import { nextVersion } from '../model-version/version.js';
 
 export interface RegisterOptions {
   kube: KubeClient;
@@ -31,8 +32,10 @@ export async function registerModelVersion(o: RegisterOptions): Promise<{ name: 
   const existing = await o.kube.list<KubeObject>(Resources.modelVersion, o.namespace, { labelSelector: `${Labels.trainingRunUid}=${o.runUid}` });
   const mine = existing.items[0];
   if (mine?.metadata?.name) return { name: mine.metadata.name, version: versionOf(mine), created: false };
-  const sameModel = o.cached.filter((mv) => (mv as unknown as Partial<ModelVersion>).spec?.model === o.model);
-  let version = sameModel.reduce((max, mv) => Math.max(max, versionOf(mv)), 0) + 1;
+  let version = nextVersion(
+    o.cached.filter((mv) => (mv as unknown as Partial<ModelVersion>).spec !== undefined).map((mv) => mv as unknown as ModelVersion),
+    o.model,
+  );
   const attempts = o.maxAttempts ?? 50;
   for (let i = 0; i < attempts; i++, version++) {
     const obj = o.render(version);
