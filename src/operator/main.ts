@@ -15,6 +15,7 @@ import { createInformer, type Informer } from './runtime/informer.js';
 import { createLeaderElector } from './runtime/leader-election.js';
 import { createManager, type Manager } from './runtime/manager.js';
 import { Labels, MANAGED_BY } from './shared/labels.js';
+import { modelVersionReconciler } from './model-version/reconciler.js';
 import { trainingRunReconciler } from './training-run/reconciler.js';
 
 export interface OperatorOptions {
@@ -108,6 +109,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
       onDepth: (depth) => metrics.setQueueDepth(name, depth),
     });
   const trainingRuns = controller('trainingrun', trainingRunReconciler(deps));
+  const modelVersions = controller('modelversion', modelVersionReconciler(deps));
 
   // Handlers only enqueue keys: a child's event enqueues its owner.
   const ns = (o: KubeObject) => o.metadata?.namespace ?? '';
@@ -115,6 +117,19 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   caches.jobs.onChange((o) => {
     const owner = controllerOwnerName(o, 'TrainingRun', 'kennel.dev');
     if (owner) trainingRuns.enqueue(ns(o), owner);
+  });
+  caches.modelVersions.onChange((o) => modelVersions.enqueue(ns(o), o.metadata?.name ?? ''));
+  caches.inferenceServices.onChange((o) => {
+    // A version's phase (Serving, Retired) follows the services that serve it: enqueue the ones
+    // this service names now and the ones that still list it.
+    const status = (o as { status?: { currentModelVersion?: string; canary?: { modelVersion?: string } } }).status;
+    const names = new Set<string>();
+    if (status?.currentModelVersion) names.add(status.currentModelVersion);
+    if (status?.canary?.modelVersion) names.add(status.canary.modelVersion);
+    for (const mv of caches.modelVersions.list(ns(o))) {
+      if ((mv as { status?: { servingBy?: string[] } }).status?.servingBy?.includes(o.metadata?.name ?? '')) names.add(mv.metadata?.name ?? '');
+    }
+    for (const name of names) modelVersions.enqueue(ns(o), name);
   });
   caches.pods.onChange((o) => {
     const run = o.metadata?.labels?.[Labels.trainingRun];
@@ -137,6 +152,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   });
   for (const i of Object.values(caches)) manager.addInformer(i);
   manager.addController(trainingRuns);
+  manager.addController(modelVersions);
   logger.info(
     { namespaces: config.namespaces.length ? config.namespaces : 'all', leaderElect: config.leaderElect, identity: config.identity },
     'operator starting',
