@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests need (idempotent; quick when they are present).
 set -euo pipefail
-pkgs=(iproute2)
+# iproute2: the test bed's pod network (ip netns, veth, bridge); openssl: its throw-away PKI.
+pkgs=(iproute2 openssl)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

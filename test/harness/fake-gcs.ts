@@ -6,7 +6,7 @@ import { freePort, waitFor } from './net-utils.js';
 import { testbedBin } from './testbed-bin.js';
 
 export interface FakeGcs {
-  /** `http://127.0.0.1:PORT`: pass as `apiEndpoint` to @google-cloud/storage, or as `KENNEL_GCS_ENDPOINT`. */
+  /** `http://127.0.0.1:PORT` (or the `host` asked for): pass as `apiEndpoint` to @google-cloud/storage, or as `KENNEL_GCS_ENDPOINT`. */
   readonly endpoint: string;
   /** The server's log file. */
   readonly logPath: string;
@@ -18,6 +18,8 @@ export interface StartFakeGcsOptions {
   dir?: string;
   /** `memory` (default, fast) or `filesystem` (data kept under `dir/data`). */
   backend?: 'memory' | 'filesystem';
+  /** Address to listen on: 127.0.0.1 (default), or the test bed's pod-network address so pods reach it too. */
+  host?: string;
   startTimeoutMs?: number;
 }
 
@@ -37,12 +39,13 @@ export async function startFakeGcs(opts: StartFakeGcsOptions = {}): Promise<Fake
   let lastError: unknown;
   // The free port may be taken between probing and binding: retry with a new one.
   for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freePort();
-    const hostPort = `127.0.0.1:${port}`;
+    const host = opts.host ?? '127.0.0.1';
+    const port = await freePort(host);
+    const hostPort = `${host}:${port}`;
     const endpoint = `http://${hostPort}`;
     const args = [
       '-scheme', 'http',
-      '-host', '127.0.0.1',
+      '-host', host,
       '-port', String(port),
       '-public-host', hostPort,
       '-external-url', endpoint,

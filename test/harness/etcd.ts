@@ -1,0 +1,53 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { startProcess, type ManagedProcess } from './managed-process.js';
+import { freePort, waitFor } from './net-utils.js';
+import { testbedBin } from './testbed-bin.js';
+
+export interface Etcd {
+  /** `http://127.0.0.1:PORT` */
+  readonly endpoint: string;
+  readonly process: ManagedProcess;
+}
+
+/**
+ * A single-member etcd on loopback for one test bed. `--unsafe-no-fsync` because the data dies with
+ * the test bed anyway and fsync dominates write latency on shared CI disks.
+ */
+export async function startEtcd(opts: { dir: string; timeoutMs?: number }): Promise<Etcd> {
+  const bin = testbedBin('etcd');
+  const dataDir = join(opts.dir, 'etcd-data');
+  mkdirSync(dataDir, { recursive: true });
+  const [clientPort, peerPort] = [await freePort(), await freePort()];
+  const endpoint = `http://127.0.0.1:${clientPort}`;
+  const peer = `http://127.0.0.1:${peerPort}`;
+  const proc = startProcess({
+    name: 'etcd',
+    command: bin,
+    logPath: join(opts.dir, 'etcd.log'),
+    args: [
+      '--name', 'testbed',
+      '--data-dir', dataDir,
+      '--listen-client-urls', endpoint,
+      '--advertise-client-urls', endpoint,
+      '--listen-peer-urls', peer,
+      '--initial-advertise-peer-urls', peer,
+      '--initial-cluster', `testbed=${peer}`,
+      '--unsafe-no-fsync',
+      '--log-level', 'warn',
+    ],
+  });
+  await waitFor(
+    async () => {
+      const res = await fetch(`${endpoint}/health`);
+      const body = (await res.json()) as { health?: string };
+      return body.health === 'true' ? true : undefined;
+    },
+    {
+      timeoutMs: opts.timeoutMs ?? 20_000,
+      what: `etcd on ${endpoint} (log: ${proc.logPath})`,
+      abort: () => (proc.hasExited() ? new Error(`etcd exited during start-up (log: ${proc.logPath})`) : undefined),
+    },
+  );
+  return { endpoint, process: proc };
+}

@@ -1,0 +1,60 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ApiextensionsV1Api, type KubeConfig, type V1CustomResourceDefinition } from '@kubernetes/client-node';
+import { parseAllDocuments } from 'yaml';
+import { waitFor } from './net-utils.js';
+
+/** Kennel's generated CRDs (`crds/`) and the third-party CRDs the test bed adds (`test/harness/crds/`). */
+export const defaultCrdDirs = [
+  fileURLToPath(new URL('../../crds/', import.meta.url)),
+  fileURLToPath(new URL('./crds/', import.meta.url)),
+];
+
+/** Every CustomResourceDefinition in the `.yaml`/`.yml` files of `dirs` (missing dirs are fine). */
+export function readCrds(dirs: readonly string[]): V1CustomResourceDefinition[] {
+  const crds: V1CustomResourceDefinition[] = [];
+  for (const dir of dirs) {
+    if (!existsSync(dir)) continue;
+    for (const file of readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort()) {
+      for (const doc of parseAllDocuments(readFileSync(join(dir, file), 'utf8'))) {
+        if (doc.errors.length > 0) throw new Error(`${join(dir, file)}: ${doc.errors[0]?.message}`);
+        const obj = doc.toJS() as { kind?: string } | null;
+        if (obj?.kind === 'CustomResourceDefinition') crds.push(obj as V1CustomResourceDefinition);
+      }
+    }
+  }
+  return crds;
+}
+
+function statusCode(err: unknown): number | undefined {
+  return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'number' ? err.code : undefined;
+}
+
+/** Creates (or replaces) each CRD and waits until the API server reports it Established. */
+export async function installCrds(kc: KubeConfig, crds: readonly V1CustomResourceDefinition[], timeoutMs = 30_000): Promise<void> {
+  const api = kc.makeApiClient(ApiextensionsV1Api);
+  await Promise.all(
+    crds.map(async (crd) => {
+      const name = crd.metadata?.name;
+      if (!name) throw new Error('a CRD without metadata.name');
+      try {
+        await api.createCustomResourceDefinition({ body: crd });
+      } catch (err) {
+        if (statusCode(err) !== 409) throw new Error(`installing CRD ${name}: ${String(err)}`);
+        const current = await api.readCustomResourceDefinition({ name });
+        await api.replaceCustomResourceDefinition({
+          name,
+          body: { ...crd, metadata: { ...crd.metadata, resourceVersion: current.metadata?.resourceVersion } },
+        });
+      }
+      await waitFor(
+        async () => {
+          const got = await api.readCustomResourceDefinition({ name });
+          return got.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') ? true : undefined;
+        },
+        { timeoutMs, what: `CRD ${name} to become Established` },
+      );
+    }),
+  );
+}

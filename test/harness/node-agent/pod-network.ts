@@ -1,0 +1,151 @@
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
+import { onExitCleanup } from '../exit-hooks.js';
+
+const run = promisify(execFile);
+
+/** How pods get their address: a network namespace each on a bridge, or the host's loopback. */
+export type PodNetworkMode = 'netns' | 'loopback';
+
+export interface PodSandbox {
+  /** The pod's IP: 10.244.N.M in netns mode; 127.0.0.1 in loopback mode. */
+  readonly ip: string;
+  /** The command prefix that runs a program inside the pod's network (empty in loopback mode). */
+  readonly execPrefix: readonly string[];
+}
+
+export interface PodNetwork {
+  readonly mode: PodNetworkMode;
+  /** The host's address on the pod network (the bridge), reachable from host and pods alike. */
+  readonly hostIp: string;
+  /** `10.244.N.0/24` (netns mode). */
+  readonly podCidr: string;
+  /** Why netns mode was not used (loopback mode only). */
+  readonly fallbackReason?: string;
+  createSandbox(key: string): Promise<PodSandbox>;
+  removeSandbox(key: string): Promise<void>;
+  destroy(): Promise<void>;
+}
+
+async function ip(args: string[]): Promise<void> {
+  await run('ip', args);
+}
+
+function ipSync(args: string[]): void {
+  try {
+    execFileSync('ip', args, { stdio: 'ignore' });
+  } catch {
+    // Already gone.
+  }
+}
+
+function loopbackNetwork(reason: string): PodNetwork {
+  return {
+    mode: 'loopback',
+    hostIp: '127.0.0.1',
+    podCidr: '127.0.0.0/8',
+    fallbackReason: reason,
+    createSandbox: () => Promise.resolve({ ip: '127.0.0.1', execPrefix: [] }),
+    removeSandbox: () => Promise.resolve(),
+    destroy: () => Promise.resolve(),
+  };
+}
+
+/** Subnets (the N of 10.244.N.0/24) already on an interface of this host. */
+async function usedSubnets(): Promise<Set<number>> {
+  const { stdout } = await run('ip', ['-o', '-4', 'addr', 'show']);
+  const used = new Set<number>();
+  for (const m of stdout.matchAll(/inet 10\.244\.(\d+)\./g)) used.add(Number(m[1]));
+  return used;
+}
+
+/**
+ * The pod network of one test bed: a Linux bridge `knbrN` holding 10.244.N.1/24 in the host's
+ * namespace, and per pod a network namespace joined to it by a veth pair, with the pod's address
+ * 10.244.N.M and a default route through the bridge. Processes on the host (tests, an operator
+ * run in-process) reach pod IPs directly; pods reach the host at the bridge address. Several test
+ * beds can run at once: each picks a free N.
+ *
+ * Needs root and iproute2; without them it falls back to loopback mode (every pod is 127.0.0.1,
+ * so two pods must not listen on the same port) and says why.
+ */
+export async function createPodNetwork(opts: { prefer?: PodNetworkMode } = {}): Promise<PodNetwork> {
+  if (opts.prefer === 'loopback') return loopbackNetwork('loopback mode requested');
+  let subnet = -1;
+  let bridge = '';
+  try {
+    const used = await usedSubnets();
+    for (let n = 1; n < 255 && subnet < 0; n++) {
+      if (used.has(n)) continue;
+      try {
+        await ip(['link', 'add', `knbr${n}`, 'type', 'bridge']);
+        subnet = n;
+        bridge = `knbr${n}`;
+      } catch {
+        // Taken by a concurrent test bed: try the next one.
+      }
+    }
+    if (subnet < 0) throw new Error('no free 10.244.N.0/24 subnet');
+    await ip(['addr', 'add', `10.244.${subnet}.1/24`, 'dev', bridge]);
+    await ip(['link', 'set', bridge, 'up']);
+  } catch (err) {
+    if (bridge) ipSync(['link', 'del', bridge]);
+    const e = err as { code?: string; stderr?: string; message: string };
+    const why = e.code === 'ENOENT' ? 'iproute2 (`ip`) is not installed' : (e.stderr?.trim() || e.message);
+    return loopbackNetwork(`network namespaces unavailable: ${why}`);
+  }
+
+  const prefix = `kn${subnet}-`;
+  const sandboxes = new Map<string, { index: number; netns: string }>();
+  const freeIndexes = Array.from({ length: 252 }, (_, i) => i + 2);
+
+  const destroySync = (): void => {
+    for (const { netns } of sandboxes.values()) ipSync(['netns', 'del', netns]);
+    sandboxes.clear();
+    ipSync(['link', 'del', bridge]);
+  };
+  const unregister = onExitCleanup(destroySync);
+
+  return {
+    mode: 'netns',
+    hostIp: `10.244.${subnet}.1`,
+    podCidr: `10.244.${subnet}.0/24`,
+    async createSandbox(key) {
+      if (sandboxes.has(key)) throw new Error(`sandbox ${key} exists`);
+      const index = freeIndexes.shift();
+      if (index === undefined) throw new Error('pod network is full');
+      const netns = `${prefix}${index}`;
+      const hostVeth = `knv${subnet}x${index}`;
+      const podIp = `10.244.${subnet}.${index}`;
+      sandboxes.set(key, { index, netns });
+      try {
+        ipSync(['netns', 'del', netns]); // left over by a killed test bed with the same N
+        await ip(['netns', 'add', netns]);
+        await ip(['link', 'add', hostVeth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', netns]);
+        await ip(['link', 'set', hostVeth, 'master', bridge, 'up']);
+        await ip(['-n', netns, 'addr', 'add', `${podIp}/24`, 'dev', 'eth0']);
+        await ip(['-n', netns, 'link', 'set', 'eth0', 'up']);
+        await ip(['-n', netns, 'link', 'set', 'lo', 'up']);
+        await ip(['-n', netns, 'route', 'add', 'default', 'via', `10.244.${subnet}.1`]);
+      } catch (err) {
+        ipSync(['netns', 'del', netns]);
+        sandboxes.delete(key);
+        freeIndexes.push(index);
+        throw err;
+      }
+      return { ip: podIp, execPrefix: ['ip', 'netns', 'exec', netns] };
+    },
+    async removeSandbox(key) {
+      const sandbox = sandboxes.get(key);
+      if (!sandbox) return;
+      sandboxes.delete(key);
+      // Deleting the namespace removes its end of the veth pair, and with it the host's end.
+      await ip(['netns', 'del', sandbox.netns]).catch(() => undefined);
+      freeIndexes.push(sandbox.index);
+    },
+    async destroy() {
+      destroySync();
+      unregister();
+    },
+  };
+}
