@@ -13,7 +13,7 @@ import type {
 import { expect } from 'chai';
 import { parse } from 'yaml';
 import { diffChartCrds } from '../../scripts/sync-chart-crds.js';
-import { chartDir, findObject, helmTemplate, helmTemplateRaw, requiredValues, runHelm, type KubeObject } from './helm.js';
+import { chartDir, findObject, helmTemplate, helmTemplateRaw, kubeVersion, requiredValues, runHelm, type KubeObject } from './helm.js';
 import { repoRoot } from './paths.js';
 
 const NS = 'kennel-system';
@@ -69,15 +69,20 @@ describe('Helm chart charts/kennel', function () {
 
   describe('helm lint', function () {
     it('passes --strict with the required values', async function () {
-      const result = await runHelm(['lint', chartDir, '--strict', '--set', 'storage.artifactRoot=gs://bucket/kennel']);
+      const result = await runHelm(['lint', chartDir, '--strict', '--kube-version', kubeVersion(), '--set', 'storage.artifactRoot=gs://bucket/kennel']);
       expect(result.code, result.stdout + result.stderr).to.equal(0);
       expect(result.stdout).to.match(/1 chart\(s\) linted, 0 chart\(s\) failed/);
     });
 
-    it('fails without storage.artifactRoot, saying what to set', async function () {
-      const result = await runHelm(['lint', chartDir]);
-      expect(result.code).to.not.equal(0);
-      expect(result.stdout + result.stderr).to.include('storage.artifactRoot is required');
+    it('passes --strict with every optional feature on', async function () {
+      const result = await runHelm([
+        'lint', chartDir, '--strict', '--kube-version', kubeVersion(),
+        '--set', 'storage.artifactRoot=gs://bucket/kennel',
+        '--set', 'monitoring.podMonitoring.enabled=true,monitoring.grafanaDashboard.enabled=true,networkPolicy.enabled=true',
+        '--set', 'operator.watchNamespaces={team-a,team-b}',
+        '--set', 'workloads.serviceAccount.gcpServiceAccount=kennel-worker@my-project.iam.gserviceaccount.com',
+      ]);
+      expect(result.code, result.stdout + result.stderr).to.equal(0);
     });
   });
 
@@ -263,15 +268,6 @@ describe('Helm chart charts/kennel', function () {
       expect(json.title).to.match(/Kennel/);
     });
 
-    it('GCS key file: mounts the Secret and points GOOGLE_APPLICATION_CREDENTIALS at it', async function () {
-      const objects = await helmTemplate({ ...requiredValues, storage: { ...requiredValues.storage, gcs: { auth: 'keyfile', keySecret: 'gcs-key' } } });
-      const pod = operatorDeployment(objects).spec?.template.spec;
-      const env = pod?.containers[0]?.env ?? [];
-      expect(env.find((e) => e.name === 'GOOGLE_APPLICATION_CREDENTIALS')?.value).to.equal('/var/run/secrets/kennel-gcs/key.json');
-      expect(pod?.volumes?.find((v) => v.name === 'gcs-key')?.secret?.secretName).to.equal('gcs-key');
-      expect(operatorConfig(objects).KENNEL_GCS_AUTH).to.equal('keyfile');
-    });
-
     it('GCS emulator, image digests, custom gate, lease namespace and log level', async function () {
       const digest = `sha256:${'a'.repeat(64)}`;
       const objects = await helmTemplate({
@@ -315,11 +311,16 @@ describe('Helm chart charts/kennel', function () {
       { name: 'not a GCP service account', values: { workloads: { serviceAccount: { gcpServiceAccount: 'bob' } } }, message: /gcpServiceAccount/ },
       { name: 'artifact root on S3', values: { storage: { artifactRoot: 's3://bucket/x' } }, message: /artifactRoot/ },
       { name: 'bad namespace name', values: { operator: { watchNamespaces: ['Team_A'] } }, message: /watchNamespaces/ },
-      { name: 'GCS auth mode', values: { storage: { gcs: { auth: 'anonymous' } } }, message: /auth/ },
+      { name: 'GCS auth mode', values: { storage: { gcs: { auth: 'keyfile' } } }, message: /auth/ },
       {
         name: 'two replicas without leader election',
         values: { operator: { replicas: 2, leaderElection: { enabled: false } } },
         message: /leaderElection\.enabled=true/,
+      },
+      {
+        name: 'an emulator endpoint without auth=emulator',
+        values: { storage: { gcs: { endpoint: 'http://127.0.0.1:4443' } } },
+        message: /only used with storage\.gcs\.auth=emulator/,
       },
       { name: 'emulator without endpoint', values: { storage: { gcs: { auth: 'emulator' } } }, message: /needs storage\.gcs\.endpoint/ },
     ];

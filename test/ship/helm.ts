@@ -4,10 +4,19 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { pinnedVersion } from '../../scripts/testbed/layout.js';
 import { testbedBin } from '../harness/testbed-bin.js';
 import { repoRoot } from './paths.js';
 
 export const chartDir = join(repoRoot, 'charts', 'kennel');
+
+/**
+ * The Kubernetes version offline commands (lint, template) assume: the test bed's. helm built
+ * from its Go module without release ldflags would otherwise assume v1.20.
+ */
+export function kubeVersion(): string {
+  return pinnedVersion('kubernetes', 'k8s.io/kubernetes');
+}
 
 /** A rendered Kubernetes object, as far as these tests look into it. */
 export type KubeObject = {
@@ -91,6 +100,8 @@ export async function helmTemplateRaw(values: object, options: RenderOptions = {
       chartDir,
       '--namespace',
       options.namespace ?? 'kennel-system',
+      '--kube-version',
+      kubeVersion(),
       '-f',
       file,
       ...(options.extraArgs ?? []),

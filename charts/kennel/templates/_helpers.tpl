@@ -21,13 +21,20 @@
 {{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
 {{- end }}
 
-{{/* Labels on every object. */}}
-{{- define "kennel.labels" -}}
+{{/* Labels on every object, without a component. */}}
+{{- define "kennel.commonLabels" -}}
 helm.sh/chart: {{ include "kennel.chart" . }}
-{{ include "kennel.selectorLabels" . }}
+app.kubernetes.io/name: {{ include "kennel.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 app.kubernetes.io/part-of: kennel
+{{- end }}
+
+{{/* Labels on the operator's objects. */}}
+{{- define "kennel.labels" -}}
+{{ include "kennel.commonLabels" . }}
+app.kubernetes.io/component: operator
 {{- end }}
 
 {{/* Labels selecting the operator pods. */}}
