@@ -1,8 +1,8 @@
 import type { V1Container, V1EnvVar, V1Job, V1ResourceRequirements } from '@kubernetes/client-node';
-import type { ResourceRequirements } from '../../shared/api/common.js';
 import type { TrainingRun } from '../../shared/api/training-run.js';
 import { commonLabels, Labels, ownerReference } from '../shared/labels.js';
 import { jobName, specHash } from '../shared/names.js';
+import { toResourceRequirements } from '../shared/resources.js';
 import { containerSecurityContext, podSecurityContext, TMP_MOUNT, tmpVolume } from '../shared/pod-security.js';
 
 /**
@@ -68,19 +68,6 @@ export function trainArgs(run: TrainingRun, outputUri: string): string[] {
     add('--seed', spec.split.seed);
   }
   return args;
-}
-
-/** core/v1 resources from the spec's (quantities as strings, as the API server returns them). */
-export function toResourceRequirements(r: ResourceRequirements | undefined, fallback: V1ResourceRequirements): V1ResourceRequirements {
-  if (!r || (!r.requests && !r.limits)) return fallback;
-  const strings = (m: Record<string, string | number> | undefined) =>
-    m ? Object.fromEntries(Object.entries(m).map(([k, v]) => [k, String(v)])) : undefined;
-  const out: V1ResourceRequirements = {};
-  const requests = strings(r.requests);
-  const limits = strings(r.limits);
-  if (requests) out.requests = requests;
-  if (limits) out.limits = limits;
-  return out;
 }
 
 export function desiredJob(run: TrainingRun, options: TrainingJobOptions): V1Job {

@@ -1,0 +1,93 @@
+import { expect } from 'chai';
+import { exampleInferenceService, exampleModelVersion } from '../../shared/api/examples.js';
+import type { InferenceService } from '../../shared/api/inference-service.js';
+import { desiredServingObjects, serviceUrl, type ServingOptions } from './desired.js';
+
+const options: ServingOptions = { image: 'ghcr.io/kennel-dev/kennel-worker:0.1.0', podMonitoringAvailable: true, env: [{ name: 'KENNEL_GCS_AUTH', value: 'adc' }] };
+const v1 = exampleModelVersion('cats-dogs-v1', 1);
+const v2 = exampleModelVersion('cats-dogs-v2', 2);
+
+function isvc(mutate?: (s: InferenceService) => void): InferenceService {
+  const s = exampleInferenceService('web');
+  s.metadata.uid = 'isvc-uid';
+  s.spec.replicas = 4;
+  mutate?.(s);
+  return s;
+}
+
+describe('inference-service desired objects', () => {
+  it('renders one Deployment of `kennel serve` with probes, zero-unavailable updates and a locked-down pod', () => {
+    const out = desiredServingObjects(isvc(), { stable: v1 }, options);
+    expect(out.deployments).to.have.length(1);
+    const d = out.deployments[0];
+    expect(d?.metadata?.name).to.equal('web-cats-dogs-v1');
+    expect(d?.metadata?.ownerReferences?.[0]).to.deep.include({ kind: 'InferenceService', name: 'web', uid: 'isvc-uid', controller: true });
+    expect(d?.metadata?.labels?.['kennel.dev/track']).to.equal('stable');
+    expect(d?.spec?.replicas).to.equal(4);
+    expect(d?.spec?.selector.matchLabels).to.deep.equal({ 'kennel.dev/inference-service': 'web', 'kennel.dev/model-version': 'cats-dogs-v1' });
+    expect(d?.spec?.strategy?.rollingUpdate).to.deep.equal({ maxUnavailable: 0, maxSurge: 1 });
+    const pod = d?.spec?.template;
+    expect(pod?.metadata?.labels).to.include({ 'kennel.dev/model': 'cats-dogs', 'kennel.dev/version': '1' });
+    expect(pod?.metadata?.labels).to.not.have.property('kennel.dev/track');
+    expect(pod?.metadata?.annotations?.['kennel.dev/artifact-sha256']).to.equal(v1.spec.artifact.sha256);
+    const c = pod?.spec?.containers[0];
+    expect(c?.args).to.deep.equal(['serve', '--model', v1.spec.artifact.uri, '--port', '8080', '--model-name', 'cats-dogs', '--model-version', '1']);
+    expect(c?.ports).to.deep.equal([{ name: 'http', containerPort: 8080, protocol: 'TCP' }]);
+    expect(c?.readinessProbe?.httpGet?.path).to.equal('/readyz');
+    expect(c?.livenessProbe?.httpGet?.path).to.equal('/healthz');
+    expect((c?.startupProbe?.periodSeconds ?? 0) * (c?.startupProbe?.failureThreshold ?? 0)).to.equal(300);
+    expect(c?.securityContext?.readOnlyRootFilesystem).to.equal(true);
+    expect(pod?.spec?.securityContext?.runAsNonRoot).to.equal(true);
+    expect(c?.env).to.deep.include({ name: 'KENNEL_GCS_AUTH', value: 'adc' });
+    expect(c?.resources).to.deep.equal({ requests: { cpu: '500m', memory: '512Mi' } });
+  });
+
+  it('renders a Service over all versions, a PodMonitoring and a PDB', () => {
+    const out = desiredServingObjects(isvc(), { stable: v1 }, options);
+    expect(out.service.spec?.selector).to.deep.equal({ 'kennel.dev/inference-service': 'web' });
+    expect(out.service.spec?.ports).to.deep.equal([{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }]);
+    expect(out.podMonitoring).to.deep.include({ apiVersion: 'monitoring.googleapis.com/v1', kind: 'PodMonitoring' });
+    expect(out.podMonitoring?.spec).to.deep.equal({
+      selector: { matchLabels: { 'kennel.dev/inference-service': 'web' } },
+      endpoints: [{ port: 'http', path: '/metrics', interval: '30s' }],
+    });
+    expect(out.pdb.spec).to.deep.equal({ maxUnavailable: 1, selector: { matchLabels: { 'kennel.dev/inference-service': 'web' } } });
+    expect(out.hpa).to.equal(undefined);
+    expect(serviceUrl(isvc())).to.equal('http://web.default.svc.cluster.local');
+    expect(serviceUrl(isvc((s) => (s.spec.port = 8000)))).to.equal('http://web.default.svc.cluster.local:8000');
+  });
+
+  it('skips the PodMonitoring when its CRD is missing or monitoring is off', () => {
+    expect(desiredServingObjects(isvc(), { stable: v1 }, { ...options, podMonitoringAvailable: false }).podMonitoring).to.equal(undefined);
+    expect(desiredServingObjects(isvc((s) => (s.spec.monitoring = { enabled: false })), { stable: v1 }, options).podMonitoring).to.equal(undefined);
+  });
+
+  it('adds the canary Deployment with replicas by weight and shrinks the stable one once the step is ready', () => {
+    const canary = { modelVersion: 'cats-dogs-v2', step: 0, weight: 25, startedAt: 't', stepStartedAt: 't' };
+    let out = desiredServingObjects(isvc(), { stable: v1, canary: { modelVersion: v2, state: canary } }, options);
+    expect(out.deployments.map((d) => [d.metadata?.name, d.metadata?.labels?.['kennel.dev/track'], d.spec?.replicas])).to.deep.equal([
+      ['web-cats-dogs-v1', 'stable', 4],
+      ['web-cats-dogs-v2', 'canary', 1],
+    ]);
+    out = desiredServingObjects(isvc(), { stable: v1, canary: { modelVersion: v2, state: { ...canary, readyAt: 't' } } }, options);
+    expect(out.deployments.map((d) => d.spec?.replicas)).to.deep.equal([3, 1]);
+  });
+
+  it('with autoscaling: an HPA on the stable Deployment, which gets no replica count', () => {
+    const out = desiredServingObjects(isvc((s) => {
+      delete s.spec.replicas;
+      s.spec.autoscaling = { minReplicas: 2, maxReplicas: 6 };
+    }), { stable: v1 }, options);
+    expect(out.deployments[0]?.spec).to.not.have.property('replicas');
+    expect(out.hpa?.spec).to.deep.equal({
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web-cats-dogs-v1' },
+      minReplicas: 2,
+      maxReplicas: 6,
+      metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } } }],
+    });
+  });
+
+  it('renders no Deployment before any version is chosen', () => {
+    expect(desiredServingObjects(isvc(), {}, options).deployments).to.deep.equal([]);
+  });
+});
