@@ -1,0 +1,159 @@
+import { Worker } from 'node:worker_threads';
+import type { BackendPreference } from '../backend/select.js';
+import type { ModelSpec } from '../model-factory.js';
+import { createRng, gatherBatch } from './augment.js';
+import { Replica, type EvalResult, type StepResult } from './replica.js';
+import type { Augmentation } from './types.js';
+
+/** Everything a replica needs at start: the model, the optimiser and the (shared) data. */
+export interface HostInit {
+  spec: ModelSpec;
+  learningRate: number;
+  backend: BackendPreference;
+  augmentation: Augmentation;
+  imageSize: number;
+  trainPixels: Uint8Array;
+  trainLabels: Int32Array;
+  valPixels: Uint8Array;
+  valLabels: Int32Array;
+}
+
+export interface StepRequest {
+  /** Gradients of the previous step to apply first (keeps one message round trip per step). */
+  apply?: Float32Array;
+  indices: Int32Array;
+  seed: number;
+}
+
+/** A replica in this thread or in a worker thread, behind one asynchronous interface. */
+export interface ReplicaHost {
+  readonly backend: string;
+  step(req: StepRequest): Promise<StepResult>;
+  apply(grads: Float32Array): Promise<void>;
+  /** Evaluates validation images [start, end). */
+  evaluate(start: number, end: number): Promise<EvalResult>;
+  getWeights(): Promise<Float32Array[]>;
+  setWeights(weights: Float32Array[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The replica-side logic shared by the in-thread host and the worker thread. */
+export class ReplicaState {
+  private constructor(
+    readonly replica: Replica,
+    private readonly init: HostInit,
+  ) {}
+
+  static async create(init: HostInit): Promise<ReplicaState> {
+    return new ReplicaState(await Replica.create({ spec: init.spec, learningRate: init.learningRate, backend: init.backend }), init);
+  }
+
+  step(req: StepRequest): StepResult {
+    if (req.apply) this.replica.apply(req.apply);
+    const { trainPixels, trainLabels, imageSize, augmentation } = this.init;
+    const pixels = gatherBatch(trainPixels, imageSize, req.indices, augmentation, createRng(req.seed));
+    const labels = Array.from(req.indices, (i) => trainLabels[i] as number);
+    return this.replica.step(pixels, labels, req.indices.length, req.seed);
+  }
+
+  evaluate(start: number, end: number): EvalResult {
+    const img = this.init.imageSize * this.init.imageSize * 3;
+    return this.replica.evaluate(this.init.valPixels.subarray(start * img, end * img), this.init.valLabels.subarray(start, end), end - start);
+  }
+}
+
+export class LocalReplicaHost implements ReplicaHost {
+  private constructor(private readonly state: ReplicaState) {}
+
+  static async create(init: HostInit): Promise<LocalReplicaHost> {
+    return new LocalReplicaHost(await ReplicaState.create(init));
+  }
+
+  get backend(): string {
+    return this.state.replica.backend;
+  }
+  async step(req: StepRequest): Promise<StepResult> {
+    return this.state.step(req);
+  }
+  async apply(grads: Float32Array): Promise<void> {
+    this.state.replica.apply(grads);
+  }
+  async evaluate(start: number, end: number): Promise<EvalResult> {
+    return this.state.evaluate(start, end);
+  }
+  async getWeights(): Promise<Float32Array[]> {
+    return this.state.replica.getWeights();
+  }
+  async setWeights(weights: Float32Array[]): Promise<void> {
+    this.state.replica.setWeights(weights);
+  }
+  async close(): Promise<void> {
+    this.state.replica.dispose();
+  }
+}
+
+type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string };
+
+/** A replica in a worker thread (fit-worker.ts); data arrives once in shared memory. */
+export class WorkerReplicaHost implements ReplicaHost {
+  private nextId = 1;
+  private readonly waiting = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+  private failure: Error | undefined;
+
+  private constructor(
+    private readonly worker: Worker,
+    public backend: string,
+  ) {}
+
+  static async create(init: HostInit): Promise<WorkerReplicaHost> {
+    // From TypeScript sources (tests, tsx) a bootstrap registers the tsx loader in the thread.
+    const fromSource = import.meta.url.endsWith('.ts');
+    const worker = new Worker(new URL(fromSource ? './fit-worker-tsx.mjs' : './fit-worker.js', import.meta.url));
+    const host = new WorkerReplicaHost(worker, 'unknown');
+    worker.on('message', (reply: Reply) => {
+      const w = host.waiting.get(reply.id);
+      if (!w) return;
+      host.waiting.delete(reply.id);
+      if (reply.ok) w.resolve(reply.value);
+      else w.reject(new Error(reply.error));
+    });
+    const fail = (err: Error): void => {
+      host.failure = err;
+      for (const w of host.waiting.values()) w.reject(err);
+      host.waiting.clear();
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`training worker exited with code ${code}`)));
+    host.backend = (await host.call('init', init)) as string;
+    return host;
+  }
+
+  private call(method: string, arg?: unknown, transfer: ArrayBuffer[] = []): Promise<unknown> {
+    if (this.failure) return Promise.reject(this.failure);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      this.worker.postMessage({ id, method, arg }, transfer);
+    });
+  }
+
+  step(req: StepRequest): Promise<StepResult> {
+    return this.call('step', req) as Promise<StepResult>;
+  }
+  async apply(grads: Float32Array): Promise<void> {
+    await this.call('apply', grads);
+  }
+  evaluate(start: number, end: number): Promise<EvalResult> {
+    return this.call('evaluate', { start, end }) as Promise<EvalResult>;
+  }
+  getWeights(): Promise<Float32Array[]> {
+    return this.call('getWeights') as Promise<Float32Array[]>;
+  }
+  async setWeights(weights: Float32Array[]): Promise<void> {
+    await this.call('setWeights', weights);
+  }
+  async close(): Promise<void> {
+    this.worker.removeAllListeners('exit');
+    await this.worker.terminate();
+  }
+}

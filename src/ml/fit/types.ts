@@ -1,0 +1,58 @@
+import type { BackendPreference } from '../backend/select.js';
+import type { ModelSpec } from '../model-factory.js';
+
+/** Decoded images with their class indices: `count` RGB images of imageSize², HWC bytes back to back. */
+export interface LabeledImages {
+  pixels: Uint8Array;
+  labels: Int32Array;
+  count: number;
+  imageSize: number;
+}
+
+export interface Augmentation {
+  /** Mirror left-right with probability 1/2. */
+  horizontalFlip: boolean;
+  /** Shift by up to 1/8 of the side in each direction (edges repeated): a random crop. */
+  randomCrop?: boolean;
+  /** Multiply intensities by a factor in [1 − b, 1 + b]; 0 or absent disables. */
+  brightness?: number;
+}
+
+export interface EpochLog {
+  epoch: number;
+  epochs: number;
+  loss: number;
+  accuracy: number;
+  valLoss: number;
+  valAccuracy: number;
+  /** Training images per second over the epoch's training steps. */
+  imagesPerSecond: number;
+  /** Wall time of the epoch, validation included. */
+  seconds: number;
+}
+
+export interface BatchInfo {
+  epoch: number;
+  batch: number;
+  batches: number;
+  loss: number;
+  accuracy: number;
+}
+
+export interface FitOptions {
+  spec: ModelSpec;
+  train: LabeledImages;
+  validation: LabeledImages;
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  augmentation: Augmentation;
+  earlyStopping: { patience: number };
+  seed: number;
+  /** Data-parallel replicas in worker threads; default: one per core, at most 2. 0 trains in this thread. */
+  workers?: number;
+  /** Backend for the replicas (default 'auto'). */
+  backend?: BackendPreference;
+  onEpoch?(log: EpochLog): void;
+  onBatch?(info: BatchInfo): void;
+}
