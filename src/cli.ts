@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { codeVersion } from './shared/version.js';
 import { addServeCommand } from './serve/cli-spec.js';
 import { addOperatorCommand } from './operator/cli-spec.js';
+import { addWorkerCommands } from './worker/cli-spec.js';
 
 /**
  * The `kennel` command. Each subcommand lives in its own module and is loaded lazily, so that
@@ -17,6 +18,7 @@ export function buildCli(): Command {
     .showHelpAfterError();
   addServeCommand(program);
   addOperatorCommand(program);
+  addWorkerCommands(program);
   return program;
 }
 

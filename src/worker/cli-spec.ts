@@ -1,0 +1,43 @@
+import type { Command } from 'commander';
+
+/**
+ * Declares `kennel train` and `kennel evaluate`. Imports nothing heavy: TensorFlow.js, sharp and
+ * the storage clients load only when a subcommand runs. Defaults come from
+ * DEFAULT_HYPERPARAMETERS (src/ml/model-factory.ts).
+ */
+export function addWorkerCommands(program: Command): void {
+  program
+    .command('train')
+    .description('train an image classifier on a class-per-folder dataset, save it with metadata, metrics and a report, and evaluate it on the test split')
+    .requiredOption('--data <uri>', 'dataset prefix with one folder per class (file://, gs:// or a path)')
+    .requiredOption('--out <uri>', 'where to write the model artifact (file://, gs:// or a path)')
+    .option('--architecture <name>', 'model architecture: compact-cnn (default) or simple-cnn')
+    .option('--image-size <n>', 'input side in pixels')
+    .option('--resize <mode>', 'cover (centre crop, default) or fill (stretch)')
+    .option('--epochs <n>', 'maximum number of epochs')
+    .option('--batch-size <n>', 'images per training step')
+    .option('--learning-rate <x>', 'Adam learning rate')
+    .option('--seed <n>', 'seed for weights, shuffling and augmentation (default 42)')
+    .option('--no-augmentation', 'turn off augmentation (horizontal flips and the rest)')
+    .option('--patience <n>', 'early stopping: epochs without a better validation loss before stopping; 0 = off')
+    .option('--split <fractions>', 'train,validation,test fractions by content hash (default 0.8,0.1,0.1)')
+    .option('--split-seed <n>', 'reshuffles the content-hash split (default 0)')
+    .option('--classes <names>', 'comma-separated class folders to use, in output order (default: all folders, sorted)')
+    .option('--backend <name>', 'TensorFlow.js backend: auto, tensorflow, wasm, cpu (default auto)')
+    .option('--concurrency <n>', 'files read and decoded at once (default 8)')
+    .action(async (opts: Record<string, string | boolean | undefined>) => (await import('./train/command.js')).run(opts));
+
+  program
+    .command('evaluate')
+    .description('evaluate a saved model artifact on a class-per-folder dataset (reloads the artifact and checks its sha256)')
+    .requiredOption('--model <uri>', 'model artifact prefix (file://, gs:// or a path)')
+    .requiredOption('--data <uri>', 'dataset prefix with one folder per class')
+    .option('--split <name>', 'all (default), train, validation or test: the content-hash split recorded in the artifact')
+    .option('--fractions <fractions>', 'override the recorded split fractions train,validation,test')
+    .option('--split-seed <n>', 'override the recorded split seed')
+    .option('--json', 'print one JSON object (MetricsSummary + classes + skippedFiles) instead of tables')
+    .option('--batch-size <n>', 'images per prediction batch (default 64)')
+    .option('--backend <name>', 'TensorFlow.js backend: auto, tensorflow, wasm, cpu (default auto)')
+    .option('--concurrency <n>', 'files read and decoded at once (default 8)')
+    .action(async (opts: Record<string, string | boolean | undefined>) => (await import('./evaluate/command.js')).run(opts));
+}

@@ -1,0 +1,95 @@
+import { createLogger } from '../../shared/logger.js';
+import { storageFor } from '../../shared/storage/index.js';
+import { loadArtifactMetadata } from '../../ml/artifact.js';
+import { selectBackend } from '../../ml/backend/select.js';
+import { loadDataset } from '../dataset/load-dataset.js';
+import { splitDataset, type LabeledImages } from '../dataset/split-dataset.js';
+import { SPLITS } from '../dataset/split.js';
+import { parseInteger, parseSplit } from '../train/options.js';
+import { failureFrom } from '../train/outcome.js';
+import { TerminalError } from '../../shared/errors.js';
+import { BACKEND_PREFERENCES, type BackendPreference } from '../../ml/backend/select.js';
+import { evaluateArtifact } from './evaluate-model.js';
+import { formatMetricsTable } from './format-table.js';
+
+export interface RawEvaluateOptions {
+  model?: string;
+  data?: string;
+  split?: string;
+  fractions?: string;
+  splitSeed?: string;
+  json?: boolean;
+  batchSize?: string;
+  backend?: string;
+  concurrency?: string;
+}
+
+/**
+ * `kennel evaluate --model <uri> --data <uri>`: reloads the artifact (sha256 checked), decodes
+ * the dataset with the artifact's own preprocessing and class order, and prints accuracy,
+ * macro precision/recall/F1, ROC-AUC, per-class figures, the confusion matrix and the
+ * confidence histogram: as tables, or as one MetricsSummary JSON object with --json.
+ * `--split test` evaluates only the test split, using the fractions and seed recorded in the
+ * artifact (or --fractions/--split-seed). Exit code 1 with a reason on failure.
+ */
+export async function run(raw: RawEvaluateOptions): Promise<void> {
+  const logger = createLogger({ name: 'evaluate', destination: process.stderr, level: process.env.KENNEL_LOG_LEVEL ?? 'warn' });
+  try {
+    if (!raw.model) throw new TerminalError('InvalidArguments', '--model <uri> is required');
+    if (!raw.data) throw new TerminalError('InvalidArguments', '--data <uri> is required');
+    const which = raw.split ?? 'all';
+    if (which !== 'all' && !(SPLITS as readonly string[]).includes(which)) {
+      throw new TerminalError('InvalidArguments', `--split must be all, ${SPLITS.join(', ')}; got ${JSON.stringify(which)}`);
+    }
+    const backend = raw.backend ?? 'auto';
+    if (!(BACKEND_PREFERENCES as readonly string[]).includes(backend)) throw new TerminalError('InvalidArguments', `--backend must be one of ${BACKEND_PREFERENCES.join(', ')}`);
+    await selectBackend({ preference: backend as BackendPreference, logger });
+    const modelStorage = storageFor(raw.model);
+    const metadata = await loadArtifactMetadata(raw.model, modelStorage);
+    const dataset = await loadDataset({
+      uri: raw.data,
+      storage: storageFor(raw.data),
+      imageSize: metadata.preprocessing.size,
+      resize: metadata.preprocessing.resize,
+      classes: metadata.classes,
+      concurrency: parseInteger('concurrency', raw.concurrency, 8, 1, 256),
+      logger,
+    });
+    let data: LabeledImages;
+    if (which === 'all') {
+      data = packAll(dataset);
+    } else {
+      const hp = metadata.hyperparameters;
+      const recorded = typeof hp.splitTrain === 'number' && typeof hp.splitValidation === 'number' && typeof hp.splitTest === 'number'
+        ? `${hp.splitTrain},${hp.splitValidation},${hp.splitTest}`
+        : undefined;
+      const fractions = parseSplit(raw.fractions ?? recorded);
+      const seed = parseInteger('split-seed', raw.splitSeed ?? (typeof hp.splitSeed === 'number' ? String(hp.splitSeed) : undefined), 0, 0, 2 ** 31 - 1);
+      data = splitDataset(dataset, fractions, seed)[which as (typeof SPLITS)[number]];
+    }
+    const { metrics } = await evaluateArtifact({ modelUri: raw.model, storage: modelStorage, data, ...(raw.batchSize ? { batchSize: parseInteger('batch-size', raw.batchSize, 64, 1, 4096) } : {}) });
+    if (raw.json) {
+      process.stdout.write(`${JSON.stringify({ ...metrics, classes: metadata.classes, skippedFiles: dataset.skipped.length })}\n`);
+    } else {
+      process.stdout.write(`model ${raw.model} (${metadata.architecture}, ${metadata.preprocessing.size}px) on ${raw.data} [${which}]\n\n`);
+      process.stdout.write(formatMetricsTable(metrics, metadata.classes));
+      if (dataset.skipped.length > 0) process.stdout.write(`\n${dataset.skipped.length} files skipped: ${dataset.skipped.slice(0, 10).map((s) => `${s.name} (${s.reason})`).join(', ')}${dataset.skipped.length > 10 ? ', …' : ''}\n`);
+    }
+    process.exitCode = 0;
+  } catch (err) {
+    const failure = failureFrom(err, raw.data ? { dataUri: raw.data } : {});
+    process.stderr.write(`kennel evaluate failed (${failure.reason}): ${failure.message}\n`);
+    process.exitCode = 1;
+  }
+}
+
+function packAll(dataset: Awaited<ReturnType<typeof loadDataset>>): LabeledImages {
+  const frame = dataset.imageSize * dataset.imageSize * 3;
+  const pixels = new Uint8Array(dataset.images.length * frame);
+  const labels = new Int32Array(dataset.images.length);
+  dataset.images.forEach((img, i) => {
+    pixels.set(img.pixels, i * frame);
+    labels[i] = img.classIndex;
+  });
+  return { pixels, labels, count: dataset.images.length, imageSize: dataset.imageSize };
+}

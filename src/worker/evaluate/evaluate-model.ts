@@ -1,0 +1,54 @@
+import * as tf from '@tensorflow/tfjs';
+import type { MetricsSummary } from '../../shared/api/worker-report.js';
+import type { Storage } from '../../shared/storage/index.js';
+import { loadArtifact } from '../../ml/artifact.js';
+import type { ModelMetadata } from '../../ml/metadata.js';
+import { imagesToTensor } from '../../ml/preprocess.js';
+import type { LabeledImages } from '../dataset/split-dataset.js';
+import { computeMetrics } from './metrics.js';
+
+/**
+ * Softmax outputs of `model` for every image of `data`, row-major [count × classes], computed in
+ * batches so that only one batch of float input is in memory. Disposes every tensor it makes.
+ */
+export async function predictProbabilities(model: tf.LayersModel, data: LabeledImages, batchSize = 64): Promise<Float32Array> {
+  const frame = data.imageSize * data.imageSize * 3;
+  let out: Float32Array | undefined;
+  let classes = 0;
+  for (let start = 0; start < data.count; start += batchSize) {
+    const n = Math.min(batchSize, data.count - start);
+    const probs = tf.tidy(() => {
+      const x = imagesToTensor(data.pixels.subarray(start * frame, (start + n) * frame), n, data.imageSize);
+      return model.predict(x) as tf.Tensor2D;
+    });
+    const values = (await probs.data()) as Float32Array;
+    classes = probs.shape[1];
+    probs.dispose();
+    out ??= new Float32Array(data.count * classes);
+    out.set(values, start * classes);
+  }
+  return out ?? new Float32Array(0);
+}
+
+/**
+ * The evaluation both `kennel evaluate` and the end of `kennel train` run: reload the artifact
+ * at `modelUri` from storage (verifying its sha256; never an in-memory model), predict `data`
+ * (decoded with the artifact's own preprocessing, labels in its class order) and summarise.
+ */
+export async function evaluateArtifact(options: {
+  modelUri: string;
+  storage: Storage;
+  data: LabeledImages;
+  batchSize?: number;
+}): Promise<{ metrics: MetricsSummary; metadata: ModelMetadata }> {
+  const { model, metadata } = await loadArtifact(options.modelUri, options.storage);
+  try {
+    if (options.data.imageSize !== metadata.preprocessing.size) {
+      throw new RangeError(`images are ${options.data.imageSize}px but the model expects ${metadata.preprocessing.size}px`);
+    }
+    const probs = await predictProbabilities(model, options.data, options.batchSize);
+    return { metrics: computeMetrics(options.data.labels, probs, metadata.classes), metadata };
+  } finally {
+    model.dispose();
+  }
+}

@@ -1,0 +1,91 @@
+import type { MetricsSummary } from '../../shared/api/worker-report.js';
+import type { ModelMetadata } from '../../ml/metadata.js';
+import type { DuplicateFile, SkippedFile } from '../dataset/load-dataset.js';
+import type { EpochLog } from '../train/fit-types.js';
+import { escapeXml as e } from './svg.js';
+
+export interface ReportInput {
+  readonly artifactUri: string;
+  readonly metadata: ModelMetadata;
+  readonly metrics: MetricsSummary;
+  readonly history: readonly EpochLog[];
+  readonly bestEpoch: number;
+  readonly stoppedEarly: boolean;
+  readonly trainingSeconds: number;
+  readonly splits: { readonly train: number; readonly validation: number; readonly test: number };
+  readonly skipped: readonly SkippedFile[];
+  readonly duplicates: readonly DuplicateFile[];
+}
+
+const pct = (v: number | undefined): string => (v === undefined ? '—' : `${(v * 100).toFixed(1)}%`);
+const fix = (v: number | undefined, d = 4): string => (v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(d));
+
+/** The report page beside the model: the two charts, the test metrics, the run's facts and every skipped file. */
+export function renderReportHtml(r: ReportInput): string {
+  const m = r.metrics;
+  const perClass = Object.entries(m.perClass)
+    .map(([c, x]) => `<tr><td>${e(c)}</td><td>${pct(x.precision)}</td><td>${pct(x.recall)}</td><td>${pct(x.f1)}</td><td>${x.support}</td></tr>`)
+    .join('\n');
+  const epochs = r.history
+    .map(
+      (h) =>
+        `<tr${h.epoch === r.bestEpoch ? ' class="best"' : ''}><td>${h.epoch}</td><td>${fix(h.loss)}</td><td>${pct(h.accuracy)}</td><td>${fix(h.valLoss)}</td><td>${pct(h.valAccuracy)}</td><td>${fix(h.imagesPerSecond, 1)}</td></tr>`,
+    )
+    .join('\n');
+  const skipped =
+    r.skipped.length === 0
+      ? '<p>None.</p>'
+      : `<table><tr><th>file</th><th>reason</th><th>detail</th></tr>${r.skipped.map((s) => `<tr><td>${e(s.name)}</td><td>${e(s.reason)}</td><td>${e(s.message)}</td></tr>`).join('\n')}</table>`;
+  const dupes =
+    r.duplicates.length === 0
+      ? '<p>None.</p>'
+      : `<table><tr><th>file</th><th>same bytes as</th></tr>${r.duplicates.map((d) => `<tr><td>${e(d.name)}</td><td>${e(d.duplicateOf)}</td></tr>`).join('\n')}</table>`;
+  const hp = Object.entries(r.metadata.hyperparameters)
+    .map(([k, v]) => `<tr><td>${e(k)}</td><td>${e(String(v))}</td></tr>`)
+    .join('\n');
+  const hist = m.confidenceHistogram.map((c, i) => `<td title="${(i / 10).toFixed(1)}–${((i + 1) / 10).toFixed(1)}">${c}</td>`).join('');
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Kennel model report — ${e(r.metadata.classes.join(' / '))}</title>
+<style>
+body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 980px; color: #222; }
+table { border-collapse: collapse; margin: .5rem 0 1.5rem; }
+td, th { border: 1px solid #ccc; padding: .25rem .6rem; text-align: left; }
+tr.best { background: #e8f6e8; }
+img { max-width: 100%; border: 1px solid #ddd; }
+.big { font-size: 1.4rem; }
+</style>
+</head>
+<body>
+<h1>Model report</h1>
+<p>Artifact <code>${e(r.artifactUri)}</code> · ${e(r.metadata.architecture)} · ${r.metadata.preprocessing.size}×${r.metadata.preprocessing.size} · backend ${e(r.metadata.backend)} · code ${e(r.metadata.codeVersion)} · ${e(r.metadata.createdAt)}</p>
+<p>Weights sha256 <code>${e(r.metadata.sha256)}</code></p>
+<h2>Test split (${m.testImages} images, measured on the reloaded artifact)</h2>
+<p class="big">Accuracy ${pct(m.accuracy)} · macro precision ${pct(m.precision)} · recall ${pct(m.recall)} · F1 ${pct(m.f1)} · ROC-AUC ${fix(m.rocAuc, 3)} · mean confidence ${pct(m.meanConfidence)}</p>
+<table><tr><th>class</th><th>precision</th><th>recall</th><th>F1</th><th>support</th></tr>
+${perClass}
+</table>
+<img src="confusion.png" alt="Confusion matrix">
+<h3>Confidence histogram (top-class probability, 10 bins on [0, 1])</h3>
+<table><tr>${hist}</tr></table>
+<h2>Training</h2>
+<img src="curves.png" alt="Training curves">
+<p>${r.history.length} epochs in ${r.trainingSeconds.toFixed(1)} s; weights of epoch ${r.bestEpoch} kept${r.stoppedEarly ? ' (stopped early: validation loss stopped improving)' : ''}.</p>
+<table><tr><th>epoch</th><th>loss</th><th>accuracy</th><th>val loss</th><th>val accuracy</th><th>images/s</th></tr>
+${epochs}
+</table>
+<h3>Hyperparameters</h3>
+<table>${hp}</table>
+<h2>Dataset</h2>
+<p><code>${e(r.metadata.dataset.uri)}</code>, digest <code>${e(r.metadata.dataset.digest)}</code></p>
+<p>Classes: ${r.metadata.classes.map(e).join(', ')}. Split by content hash: ${r.splits.train} train, ${r.splits.validation} validation, ${r.splits.test} test.</p>
+<h3>Skipped files (${r.skipped.length})</h3>
+${skipped}
+<h3>Duplicates dropped (${r.duplicates.length})</h3>
+${dupes}
+</body>
+</html>
+`;
+}

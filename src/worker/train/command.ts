@@ -1,0 +1,50 @@
+import { Value } from '@sinclair/typebox/value';
+import { WorkerOutcome, type WorkerFailure } from '../../shared/api/worker-report.js';
+import { createLogger } from '../../shared/logger.js';
+import { storageFor } from '../../shared/storage/index.js';
+import { selectBackend } from '../../ml/backend/select.js';
+import { fitWithLayers } from './fit-fallback.js';
+import { failureFrom, writeTerminationMessage } from './outcome.js';
+import { parseTrainOptions, type RawTrainOptions } from './options.js';
+import { createProgressReporter } from './progress.js';
+import { runTraining } from './train.js';
+
+/**
+ * The composition root of `kennel train`: wires logger, progress, backend, storage and the
+ * training loop; writes the termination message; sets the exit code (0 success, 1 failure).
+ * On a terminal, logs go to stderr (warnings only, unless KENNEL_LOG_LEVEL says otherwise) and
+ * a progress bar to stdout; otherwise JSON lines on stdout, epoch lines included.
+ */
+export async function run(raw: RawTrainOptions): Promise<void> {
+  const tty = process.stdout.isTTY === true;
+  const logger = createLogger({
+    name: 'worker',
+    ...(tty ? { destination: process.stderr, level: process.env.KENNEL_LOG_LEVEL ?? 'warn' } : { destination: process.stdout }),
+  });
+  const progress = createProgressReporter({ tty, stream: process.stdout, logger });
+  let outcome: WorkerOutcome;
+  try {
+    const config = parseTrainOptions(raw);
+    outcome = await runTraining(config, { logger, progress, fit: fitWithLayers, selectBackend, storageFor: (uri) => storageFor(uri) });
+    if (tty) {
+      const m = outcome.metrics;
+      process.stdout.write(
+        `\nmodel saved to ${outcome.artifactUri}\ntest accuracy ${m.accuracy.toFixed(4)}  F1 ${m.f1.toFixed(4)}  ROC-AUC ${m.rocAuc?.toFixed(4) ?? '—'}  on ${m.testImages} images; ${outcome.skippedFiles} files skipped\nreport: ${outcome.artifactUri}/report/index.html\n`,
+      );
+    }
+    process.exitCode = 0;
+  } catch (err) {
+    const failure: WorkerFailure = failureFrom(err, raw.data ? { dataUri: raw.data } : {});
+    logger.error({ reason: failure.reason, err }, 'training failed');
+    process.stderr.write(`kennel train failed (${failure.reason}): ${failure.message}\n`);
+    outcome = failure;
+    process.exitCode = 1;
+  }
+  if (!Value.Check(WorkerOutcome, outcome)) logger.warn({ errors: [...Value.Errors(WorkerOutcome, outcome)].slice(0, 3).map((e) => e.message) }, 'outcome does not match the contract');
+  try {
+    await writeTerminationMessage(outcome);
+  } catch (err) {
+    logger.error({ err }, 'cannot write the termination message');
+  }
+  progress.close();
+}

@@ -1,0 +1,120 @@
+import { TerminalError } from '../../shared/errors.js';
+import { ARCHITECTURES, DEFAULT_HYPERPARAMETERS, isArchitecture, type Architecture } from '../../ml/model-factory.js';
+import { BACKEND_PREFERENCES, type BackendPreference } from '../../ml/backend/select.js';
+import type { ResizeMode } from '../../ml/image.js';
+import { DEFAULT_SPLIT, validateSplit, type SplitFractions } from '../dataset/split.js';
+import type { AugmentationOptions } from './fit-types.js';
+
+/** Everything `kennel train` does, parsed and validated once at the boundary. */
+export interface TrainConfig {
+  readonly dataUri: string;
+  readonly outUri: string;
+  readonly architecture: Architecture;
+  readonly imageSize: number;
+  readonly resize: ResizeMode;
+  readonly epochs: number;
+  readonly batchSize: number;
+  readonly learningRate: number;
+  readonly seed: number;
+  readonly augmentation: AugmentationOptions;
+  /** undefined: train every epoch; otherwise stop after `patience` epochs without a better validation loss. */
+  readonly earlyStopping?: { readonly patience: number };
+  readonly split: SplitFractions;
+  readonly splitSeed: number;
+  readonly classes?: readonly string[];
+  readonly backend: BackendPreference;
+  readonly concurrency: number;
+}
+
+/** The raw option bag commander hands over (strings as typed, booleans for switches). */
+export interface RawTrainOptions {
+  data?: string;
+  out?: string;
+  architecture?: string;
+  imageSize?: string;
+  resize?: string;
+  epochs?: string;
+  batchSize?: string;
+  learningRate?: string;
+  seed?: string;
+  augmentation?: boolean;
+  patience?: string;
+  split?: string;
+  splitSeed?: string;
+  classes?: string;
+  backend?: string;
+  concurrency?: string;
+}
+
+function invalid(message: string): TerminalError {
+  return new TerminalError('InvalidArguments', message);
+}
+
+export function parseInteger(name: string, raw: string | undefined, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (raw === undefined) return fallback;
+  if (!/^-?\d+$/.test(raw.trim())) throw invalid(`--${name} must be an integer, got ${JSON.stringify(raw)}`);
+  const v = Number(raw);
+  if (v < min || v > max) throw invalid(`--${name} must be between ${min} and ${max}, got ${v}`);
+  return v;
+}
+
+export function parseNumber(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
+  if (raw === undefined) return fallback;
+  const v = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(v) || v <= min || v > max) throw invalid(`--${name} must be a number in (${min}, ${max}], got ${JSON.stringify(raw)}`);
+  return v;
+}
+
+export function parseSplit(raw: string | undefined): SplitFractions {
+  if (raw === undefined) return DEFAULT_SPLIT;
+  const parts = raw.split(',').map((p) => Number(p.trim()));
+  if (parts.length !== 3 || parts.some((p) => !Number.isFinite(p))) throw invalid(`--split must be three fractions train,validation,test (e.g. 0.8,0.1,0.1), got ${JSON.stringify(raw)}`);
+  try {
+    return validateSplit({ train: parts[0] as number, validation: parts[1] as number, test: parts[2] as number });
+  } catch (err) {
+    throw invalid(`--split: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+export function parseClasses(raw: string | undefined): string[] | undefined {
+  if (raw === undefined) return undefined;
+  const classes = raw.split(',').map((c) => c.trim()).filter((c) => c.length > 0);
+  if (classes.length < 2) throw invalid(`--classes needs at least two comma-separated class names, got ${JSON.stringify(raw)}`);
+  if (classes.some((c) => c.includes('/'))) throw invalid('--classes names folders directly under --data and cannot contain "/"');
+  return classes;
+}
+
+/** Validates the CLI options against DEFAULT_HYPERPARAMETERS; throws TerminalError('InvalidArguments'). */
+export function parseTrainOptions(raw: RawTrainOptions): TrainConfig {
+  if (!raw.data) throw invalid('--data <uri> is required (a file://, gs:// or local path prefix with one folder per class)');
+  if (!raw.out) throw invalid('--out <uri> is required (where the model artifact is written)');
+  const d = DEFAULT_HYPERPARAMETERS;
+  const architecture = raw.architecture ?? d.architecture;
+  if (!isArchitecture(architecture)) throw invalid(`--architecture must be one of ${ARCHITECTURES.join(', ')}, got ${JSON.stringify(architecture)}`);
+  const backend = raw.backend ?? 'auto';
+  if (!(BACKEND_PREFERENCES as readonly string[]).includes(backend)) throw invalid(`--backend must be one of ${BACKEND_PREFERENCES.join(', ')}, got ${JSON.stringify(backend)}`);
+  const resize = raw.resize ?? 'cover';
+  if (resize !== 'cover' && resize !== 'fill') throw invalid(`--resize must be cover or fill, got ${JSON.stringify(resize)}`);
+  const minSize = architecture === 'simple-cnn' ? 16 : 32;
+  const patience = parseInteger('patience', raw.patience, d.earlyStopping.patience, 0, 1000);
+  const augment = raw.augmentation !== false;
+  const classes = parseClasses(raw.classes);
+  return Object.freeze({
+    dataUri: raw.data,
+    outUri: raw.out,
+    architecture,
+    imageSize: parseInteger('image-size', raw.imageSize, d.imageSize, minSize, 512),
+    resize,
+    epochs: parseInteger('epochs', raw.epochs, d.epochs, 1, 10_000),
+    batchSize: parseInteger('batch-size', raw.batchSize, d.batchSize, 1, 4096),
+    learningRate: parseNumber('learning-rate', raw.learningRate, d.learningRate, 0, 10),
+    seed: parseInteger('seed', raw.seed, 42, 0, 2 ** 31 - 1),
+    augmentation: augment ? { ...d.augmentation } : { horizontalFlip: false, randomCrop: false, brightness: 0 },
+    ...(patience > 0 ? { earlyStopping: { patience } } : {}),
+    split: parseSplit(raw.split),
+    splitSeed: parseInteger('split-seed', raw.splitSeed, 0, 0, 2 ** 31 - 1),
+    ...(classes ? { classes } : {}),
+    backend: backend as BackendPreference,
+    concurrency: parseInteger('concurrency', raw.concurrency, 8, 1, 256),
+  });
+}

@@ -1,0 +1,67 @@
+import type { Logger } from '../../shared/logger.js';
+import type { EpochLog } from './fit-types.js';
+
+/** How the worker shows progress: a bar for people, JSON lines for the operator. */
+export interface ProgressReporter {
+  /** Dataset decoding progress (shown on a terminal only). */
+  decoding(done: number, total: number): void;
+  epoch(log: EpochLog): void;
+  /** A stage change ("training", "evaluating"), for people. */
+  stage(message: string): void;
+  close(): void;
+}
+
+const BAR = 24;
+
+/**
+ * On a terminal: a redrawn progress bar per epoch with loss and accuracy. Otherwise: one pino
+ * line per epoch with `event: "epoch"` and the contract's EpochProgress fields
+ * (src/shared/api/worker-report.ts), which the operator reads from the pod log.
+ */
+export function createProgressReporter(options: { tty: boolean; stream: NodeJS.WritableStream; logger: Logger }): ProgressReporter {
+  const { tty, stream, logger } = options;
+  let lastDecodeDraw = 0;
+  return {
+    decoding(done, total) {
+      if (!tty) return;
+      const now = Date.now();
+      if (done !== total && now - lastDecodeDraw < 100) return;
+      lastDecodeDraw = now;
+      stream.write(`\r\x1b[Kdecoding images ${bar(done / Math.max(1, total))} ${done}/${total}${done === total ? '\n' : ''}`);
+    },
+    epoch(log) {
+      const fields = {
+        event: 'epoch' as const,
+        epoch: log.epoch,
+        epochs: log.epochs,
+        loss: finite(log.loss),
+        accuracy: finite(log.accuracy),
+        ...(log.valLoss !== undefined ? { valLoss: finite(log.valLoss) } : {}),
+        ...(log.valAccuracy !== undefined ? { valAccuracy: finite(log.valAccuracy) } : {}),
+        ...(log.imagesPerSecond !== undefined ? { imagesPerSecond: Math.round(log.imagesPerSecond * 10) / 10 } : {}),
+      };
+      if (!tty) {
+        logger.info(fields, 'epoch');
+        return;
+      }
+      const val = log.valLoss !== undefined ? `  val_loss ${log.valLoss.toFixed(4)}  val_acc ${(log.valAccuracy ?? 0).toFixed(3)}` : '';
+      const speed = log.imagesPerSecond !== undefined ? `  ${log.imagesPerSecond.toFixed(1)} img/s` : '';
+      stream.write(`\r\x1b[Kepoch ${String(log.epoch).padStart(String(log.epochs).length)}/${log.epochs} ${bar(log.epoch / log.epochs)}  loss ${log.loss.toFixed(4)}  acc ${log.accuracy.toFixed(3)}${val}${speed}\n`);
+    },
+    stage(message) {
+      if (tty) stream.write(`${message}\n`);
+      else logger.info({ stage: message }, 'stage');
+    },
+    close() {},
+  };
+}
+
+/** JSON has no NaN/Infinity: a diverged loss is reported as a very large number. */
+function finite(v: number): number {
+  return Number.isFinite(v) ? v : Number.MAX_VALUE;
+}
+
+function bar(fraction: number): string {
+  const filled = Math.max(0, Math.min(BAR, Math.round(fraction * BAR)));
+  return `[${'#'.repeat(filled)}${'.'.repeat(BAR - filled)}]`;
+}

@@ -1,0 +1,169 @@
+import type { MetricsSummary, WorkerSuccess } from '../../shared/api/worker-report.js';
+import { TerminalError } from '../../shared/errors.js';
+import type { Logger } from '../../shared/logger.js';
+import { joinUri, type Storage } from '../../shared/storage/index.js';
+import { codeVersion } from '../../shared/version.js';
+import { saveArtifact } from '../../ml/artifact.js';
+import type { BackendPreference, SelectedBackend } from '../../ml/backend/select.js';
+import { loadDataset, type DuplicateFile, type SkippedFile } from '../dataset/load-dataset.js';
+import { splitDataset } from '../dataset/split-dataset.js';
+import { evaluateArtifact } from '../evaluate/evaluate-model.js';
+import { writeReport } from '../report/write-report.js';
+import type { EpochLog, FitFunction } from './fit-types.js';
+import type { TrainConfig } from './options.js';
+import type { ProgressReporter } from './progress.js';
+
+export interface TrainDeps {
+  readonly logger: Logger;
+  readonly progress: ProgressReporter;
+  readonly fit: FitFunction;
+  readonly selectBackend: (options: { preference: BackendPreference; logger: Logger }) => Promise<SelectedBackend>;
+  readonly storageFor: (uri: string) => Storage;
+  readonly now?: () => Date;
+}
+
+/** metrics.json beside the model: the test-split summary at top level, then how it was obtained. */
+export interface MetricsFile extends MetricsSummary {
+  readonly classes: readonly string[];
+  readonly split: { readonly train: number; readonly validation: number; readonly test: number; readonly fractions: TrainConfig['split']; readonly seed: number };
+  readonly training: {
+    readonly epochsRun: number;
+    readonly bestEpoch: number;
+    readonly stoppedEarly: boolean;
+    readonly seconds: number;
+    readonly imagesPerSecond: number;
+    readonly history: readonly EpochLog[];
+  };
+  readonly dataset: { readonly uri: string; readonly digest: string; readonly skipped: readonly SkippedFile[]; readonly duplicates: readonly DuplicateFile[] };
+  readonly backend: string;
+}
+
+/**
+ * `kennel train`, start to end: pick the backend, load and split the dataset, fit, save the
+ * artifact, evaluate the RELOADED artifact on the test split, write metrics.json and the report.
+ * Returns the success outcome; throws TerminalError (or storage errors) on failure.
+ */
+export async function runTraining(config: TrainConfig, deps: TrainDeps): Promise<WorkerSuccess> {
+  const { logger, progress } = deps;
+  const now = deps.now ?? (() => new Date());
+  const backend = await deps.selectBackend({ preference: config.backend, logger });
+  const dataStorage = deps.storageFor(config.dataUri);
+  const outStorage = deps.storageFor(config.outUri);
+
+  progress.stage(`loading ${config.dataUri}`);
+  const dataset = await loadDataset({
+    uri: config.dataUri,
+    storage: dataStorage,
+    imageSize: config.imageSize,
+    resize: config.resize,
+    concurrency: config.concurrency,
+    logger,
+    onProgress: (done, total) => progress.decoding(done, total),
+    ...(config.classes ? { classes: config.classes } : {}),
+  });
+  const splits = splitDataset(dataset, config.split, config.splitSeed);
+  const { classes, skipped, duplicates, digest } = dataset;
+  logger.info({ train: splits.train.count, validation: splits.validation.count, test: splits.test.count }, 'dataset split');
+
+  progress.stage(`training ${config.architecture} at ${config.imageSize}px on ${splits.train.count} images (backend ${backend.name})`);
+  const started = performance.now();
+  const result = await deps.fit({
+    spec: { architecture: config.architecture, imageSize: config.imageSize, numClasses: classes.length, seed: config.seed },
+    train: splits.train,
+    ...(splits.validation.count > 0 ? { validation: splits.validation } : {}),
+    epochs: config.epochs,
+    batchSize: config.batchSize,
+    learningRate: config.learningRate,
+    augmentation: config.augmentation,
+    ...(config.earlyStopping && splits.validation.count > 0 ? { earlyStopping: config.earlyStopping } : {}),
+    seed: config.seed,
+    onEpoch: (log) => progress.epoch(log),
+  });
+  const seconds = (performance.now() - started) / 1000;
+  const last = result.history.at(-1);
+  if (!last || !Number.isFinite(last.loss)) {
+    result.model.dispose();
+    throw new TerminalError('TrainingDiverged', `training loss became ${last?.loss ?? 'undefined'} at epoch ${last?.epoch ?? 0}: lower --learning-rate`);
+  }
+  const imagesSeen = result.history.length * splits.train.count;
+
+  progress.stage(`saving ${config.outUri}`);
+  const metadata = await saveArtifact(
+    config.outUri,
+    result.model,
+    {
+      classes: [...classes],
+      inputShape: [config.imageSize, config.imageSize, 3],
+      preprocessing: { resize: config.resize, size: config.imageSize, scale: 1 / 255 },
+      dataset: { uri: config.dataUri, digest },
+      hyperparameters: {
+        architecture: config.architecture,
+        imageSize: config.imageSize,
+        epochs: config.epochs,
+        batchSize: config.batchSize,
+        learningRate: config.learningRate,
+        seed: config.seed,
+        horizontalFlip: config.augmentation.horizontalFlip,
+        randomCrop: config.augmentation.randomCrop ?? false,
+        brightness: config.augmentation.brightness ?? 0,
+        earlyStoppingPatience: config.earlyStopping?.patience ?? 0,
+        splitTrain: config.split.train,
+        splitValidation: config.split.validation,
+        splitTest: config.split.test,
+        splitSeed: config.splitSeed,
+      },
+      architecture: config.architecture,
+      backend: result.backend || backend.name,
+      codeVersion: codeVersion(),
+      createdAt: now().toISOString(),
+    },
+    outStorage,
+  );
+  result.model.dispose();
+
+  progress.stage(`evaluating the saved model on ${splits.test.count} test images`);
+  const { metrics } = await evaluateArtifact({ modelUri: config.outUri, storage: outStorage, data: splits.test });
+  const metricsFile: MetricsFile = {
+    ...metrics,
+    classes,
+    split: { train: splits.train.count, validation: splits.validation.count, test: splits.test.count, fractions: config.split, seed: config.splitSeed },
+    training: {
+      epochsRun: result.history.length,
+      bestEpoch: result.bestEpoch,
+      stoppedEarly: result.stoppedEarly,
+      seconds,
+      imagesPerSecond: imagesSeen / seconds,
+      history: result.history,
+    },
+    dataset: { uri: config.dataUri, digest, skipped, duplicates },
+    backend: metadata.backend,
+  };
+  await outStorage.write(joinUri(config.outUri, 'metrics.json'), `${JSON.stringify(metricsFile, null, 2)}\n`, { contentType: 'application/json' });
+  await writeReport(outStorage, {
+    artifactUri: config.outUri,
+    metadata,
+    metrics,
+    history: result.history,
+    bestEpoch: result.bestEpoch,
+    stoppedEarly: result.stoppedEarly,
+    trainingSeconds: seconds,
+    splits: { train: splits.train.count, validation: splits.validation.count, test: splits.test.count },
+    skipped,
+    duplicates,
+  });
+  logger.info({ artifact: config.outUri, accuracy: metrics.accuracy, f1: metrics.f1, testImages: metrics.testImages, seconds }, 'training finished');
+  return {
+    outcome: 'Succeeded',
+    artifactUri: config.outUri,
+    format: 'tfjs-layers',
+    sha256: metadata.sha256,
+    classes: [...classes],
+    inputShape: [config.imageSize, config.imageSize, 3],
+    datasetUri: config.dataUri,
+    datasetDigest: digest,
+    skippedFiles: skipped.length,
+    metrics,
+    codeVersion: metadata.codeVersion,
+    backend: metadata.backend,
+  };
+}
