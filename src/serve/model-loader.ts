@@ -7,6 +7,7 @@ import type { Logger } from '../shared/logger.js';
 import { joinUri, type Storage } from '../shared/storage/index.js';
 import { TerminalError } from '../shared/errors.js';
 import { Classifier } from './classifier.js';
+import { foldBatchNorm } from './fold-batch-norm.js';
 import { createInProcessPredictor } from './in-process-predictor.js';
 import type { LoadedModel } from './model-info.js';
 import { modelToPayload } from './model-transfer.js';
@@ -38,13 +39,18 @@ const SCALE = 1 / 255;
 
 /**
  * Loads the artifact at `uri` once (metadata, model, sha256 of the weights verified by
- * loadArtifact), hands a copy to each model worker, and runs a warm-up prediction through the
+ * loadArtifact), folds batch norms into the convolutions for inference, hands a copy to each
+ * model worker, and runs a warm-up prediction through the
  * whole path (JPEG decode, batcher, model). Resolves only when the model can answer; throws a
  * TerminalError (reason for /readyz) when the artifact is unusable.
  */
 export async function loadServedModel(options: LoadModelOptions): Promise<LoadedModel> {
   const { uri, storage, logger } = options;
-  const { model, metadata } = await loadArtifact(uri, storage);
+  const loadedArtifact = await loadArtifact(uri, storage);
+  const { metadata } = loadedArtifact;
+  const { model, folded } = await foldBatchNorm(loadedArtifact.model);
+  if (model !== loadedArtifact.model) loadedArtifact.model.dispose();
+  logger.info({ foldedBatchNorms: folded }, 'artifact loaded and verified');
   let predictor: Predictor | undefined;
   let modelHandedOver = false;
   try {

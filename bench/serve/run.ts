@@ -1,0 +1,287 @@
+/**
+ * `npm run bench:serve`: load-tests a real `kennel serve` child process with real photos from
+ * ../shared/datasets/cats-dogs sent as multipart uploads, using autocannon on the same machine.
+ * For each model size (untrained but real SimpleCNN models from createModel, saved as proper
+ * artifacts) and each concurrency: req/s, p50/p99 latency, non-2xx and errors, and the server's
+ * RSS before and after. `--steady 60` adds a 60-second run at concurrency 8 sampling RSS and the
+ * TF.js tensor count. Flags: --sizes 128,224 --concurrency 1,8,32 --duration 10 --workers 2
+ * --max-batch-size 8 --max-wait-ms 2 --steady 0 --photos 200 --arch simple-cnn.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import * as tf from '@tensorflow/tfjs';
+import { saveArtifact } from '../../src/ml/artifact.js';
+import { createModel, isArchitecture } from '../../src/ml/model-factory.js';
+import { createFileStorage } from '../../src/shared/storage/index.js';
+
+const repo = fileURLToPath(new URL('../../', import.meta.url));
+const photosDir = fileURLToPath(new URL('../../../shared/datasets/cats-dogs/', import.meta.url));
+
+const { values: args } = parseArgs({
+  options: {
+    sizes: { type: 'string', default: '128,224' },
+    concurrency: { type: 'string', default: '1,8,32' },
+    duration: { type: 'string', default: '10' },
+    workers: { type: 'string', default: '2' },
+    'max-batch-size': { type: 'string', default: '8' },
+    'max-wait-ms': { type: 'string', default: '2' },
+    steady: { type: 'string', default: '0' },
+    photos: { type: 'string', default: '200' },
+    arch: { type: 'string', default: 'simple-cnn' },
+    dist: { type: 'boolean', default: false },
+  },
+});
+
+const list = (s: string): number[] => s.split(',').map((x) => Number(x.trim())).filter((n) => Number.isFinite(n) && n > 0);
+
+async function main(): Promise<void> {
+  const arch = args.arch;
+  if (!isArchitecture(arch)) throw new Error(`unknown architecture ${arch}`);
+  const bodies = await multipartBodies(Number(args.photos));
+  console.log(`photos: ${bodies.length} real JPEGs from ${photosDir}; load average at start: ${load()}`);
+  const rows: Row[] = [];
+  for (const size of list(args.sizes)) {
+    const dir = await mkdtemp(path.join(tmpdir(), 'kennel-bench-serve-'));
+    try {
+      const uri = await saveModel(dir, arch, size);
+      const server = await startServer(uri);
+      try {
+        // Warm-up: let JIT, caches and the worker pool settle before measuring.
+        await autocannon({ url: server.url, connections: 8, duration: 3, requests: [request(bodies)] });
+        for (const c of list(args.concurrency)) {
+          const rssBefore = rssMiB(server.child);
+          const cpuBefore = cpuSeconds(server.child);
+          const r = await autocannon({ url: server.url, connections: c, duration: Number(args.duration), timeout: 30, requests: [request(bodies)] });
+          const row: Row = {
+            size,
+            c,
+            rps: Math.round((r.requests.total / r.duration) * 10) / 10,
+            p50: r.latency.p50,
+            p99: r.latency.p99,
+            non2xx: r.non2xx,
+            errors: r.errors + r.timeouts,
+            rssBefore,
+            rssAfter: rssMiB(server.child),
+            cpuMsPerReq: Math.round(((cpuSeconds(server.child) - cpuBefore) * 1000) / Math.max(1, r.requests.total)),
+            load: load(),
+          };
+          rows.push(row);
+          console.log(format(row));
+        }
+        if (Number(args.steady) > 0) await steady(server, bodies, Number(args.steady), size);
+      } finally {
+        await stopServer(server);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+  console.log('\nsize  conc   req/s   p50 ms   p99 ms  non2xx errors  RSS MiB bef→after  CPU ms/req  load(1m,5m,15m)');
+  for (const row of rows) console.log(format(row));
+}
+
+interface Row {
+  size: number;
+  c: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+  rssBefore: number;
+  rssAfter: number;
+  /** Server CPU time (all threads) per answered request: comparable even on a busy machine. */
+  cpuMsPerReq: number;
+  load: string;
+}
+
+function format(r: Row): string {
+  return `${String(r.size).padStart(4)} ${String(r.c).padStart(5)} ${r.rps.toFixed(1).padStart(7)} ${String(r.p50).padStart(8)} ${String(r.p99).padStart(8)} ${String(r.non2xx).padStart(7)} ${String(r.errors).padStart(6)}  ${r.rssBefore.toFixed(0).padStart(6)} → ${r.rssAfter.toFixed(0).padEnd(6)} ${String(r.cpuMsPerReq).padStart(8)}   ${r.load}`;
+}
+
+function load(): string {
+  return loadavg().map((l) => l.toFixed(2)).join(' ');
+}
+
+async function multipartBodies(n: number): Promise<Buffer[]> {
+  const files: string[] = [];
+  for (const cls of ['cat', 'dog']) {
+    const names = (await readdir(path.join(photosDir, cls))).filter((f) => f.endsWith('.jpg')).sort().slice(0, Math.ceil(n / 2));
+    files.push(...names.map((f) => path.join(photosDir, cls, f)));
+  }
+  return Promise.all(
+    files.map(async (file) => {
+      const bytes = await readFile(file);
+      return Buffer.concat([
+        Buffer.from(`--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="photo.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`),
+        bytes,
+        Buffer.from(`\r\n--${BOUNDARY}--\r\n`),
+      ]);
+    }),
+  );
+}
+
+const BOUNDARY = 'kennel-bench-boundary';
+
+/** One autocannon request template that cycles through the photo bodies. */
+function request(bodies: Buffer[]) {
+  let i = 0;
+  return {
+    method: 'POST',
+    path: '/predict',
+    headers: { 'content-type': `multipart/form-data; boundary=${BOUNDARY}` },
+    setupRequest: (req: { headers?: Record<string, string> }) => ({ ...req, method: 'POST', path: '/predict', body: bodies[i++ % bodies.length] }),
+  };
+}
+
+async function saveModel(dir: string, arch: 'simple-cnn' | 'compact-cnn', size: number): Promise<string> {
+  await tf.setBackend('cpu');
+  const model = createModel({ architecture: arch, imageSize: size, numClasses: 2 });
+  const uri = `${pathToFileURL(dir).href}/bench/${arch}-${size}`;
+  await saveArtifact(
+    uri,
+    model,
+    {
+      classes: ['cat', 'dog'],
+      inputShape: [size, size, 3],
+      preprocessing: { resize: 'cover', size, scale: 1 / 255 },
+      dataset: { uri: 'file:///bench/untrained', digest: '0'.repeat(64) },
+      hyperparameters: { untrained: true },
+      architecture: arch,
+      backend: 'cpu',
+      codeVersion: 'bench',
+      createdAt: new Date().toISOString(),
+    },
+    createFileStorage(),
+  );
+  model.dispose();
+  return uri;
+}
+
+interface Server {
+  child: ChildProcess;
+  url: string;
+}
+
+async function startServer(uri: string): Promise<Server> {
+  const cli = args.dist ? [path.join(repo, 'dist/cli.js')] : ['--import', 'tsx', path.join(repo, 'src/cli.ts')];
+  const child = spawn(
+    process.execPath,
+    [...cli, 'serve', '--model', uri, '--host', '127.0.0.1', '--port', '0', '--workers', args.workers, '--max-batch-size', args['max-batch-size'], '--max-wait-ms', args['max-wait-ms']],
+    { cwd: repo, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, KENNEL_LOG_LEVEL: 'warn' } },
+  );
+  // Port 0 lets the kernel choose; read the chosen port from /proc rather than from the logs.
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('server did not start listening within 60 s')), 60_000);
+    const poll = setInterval(() => {
+      const port = listeningPort(child.pid);
+      if (port) {
+        clearInterval(poll);
+        clearTimeout(timer);
+        resolve(`http://127.0.0.1:${port}`);
+      }
+    }, 200);
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
+  });
+  child.stdout?.resume();
+  const deadline = Date.now() + 180_000;
+  for (;;) {
+    const ready = await fetch(`${url}/readyz`).then((r) => r.ok, () => false);
+    if (ready) break;
+    if (Date.now() > deadline) throw new Error('server not ready within 180 s');
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return { child, url };
+}
+
+/** The TCP port a process listens on, read from /proc (Linux). */
+function listeningPort(pid: number | undefined): number | undefined {
+  if (!pid) return undefined;
+  try {
+    const inodes = new Set<string>();
+    for (const fd of readdirSyncSafe(`/proc/${pid}/fd`)) {
+      const link = readlinkSafe(`/proc/${pid}/fd/${fd}`);
+      const m = link?.match(/^socket:\[(\d+)\]$/);
+      if (m?.[1]) inodes.add(m[1]);
+    }
+    for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols[3] === '0A' && cols[9] && inodes.has(cols[9])) return parseInt(cols[1]!.split(':')[1]!, 16);
+    }
+  } catch {
+    return undefined;
+  }
+  return undefined;
+}
+
+function readdirSyncSafe(p: string): string[] {
+  try {
+    return readdirSync(p);
+  } catch {
+    return [];
+  }
+}
+function readlinkSafe(p: string): string | undefined {
+  try {
+    return readlinkSync(p);
+  } catch {
+    return undefined;
+  }
+}
+
+/** utime + stime of the server process (all its threads), seconds. */
+function cpuSeconds(child: ChildProcess): number {
+  try {
+    const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+function rssMiB(child: ChildProcess): number {
+  try {
+    const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+    const kb = Number(status.match(/VmRSS:\s+(\d+)/)?.[1] ?? 0);
+    return kb / 1024;
+  } catch {
+    return NaN;
+  }
+}
+
+async function steady(server: Server, bodies: Buffer[], seconds: number, size: number): Promise<void> {
+  console.log(`\nsteady memory: ${seconds} s at concurrency 8, ${size}×${size}`);
+  const samples: { t: number; rss: number; tensors: number }[] = [];
+  const started = Date.now();
+  const sample = async () => {
+    const text = await fetch(`${server.url}/metrics`).then((r) => r.text(), () => '');
+    const tensors = Number(text.match(/^kennel_serve_tfjs_tensors\{[^}]*\} (\d+)/m)?.[1] ?? NaN);
+    samples.push({ t: Math.round((Date.now() - started) / 1000), rss: Math.round(rssMiB(server.child)), tensors });
+  };
+  await sample();
+  const timer = setInterval(() => void sample(), 5000);
+  const r = await autocannon({ url: server.url, connections: 8, duration: seconds, timeout: 30, requests: [request(bodies)] });
+  clearInterval(timer);
+  await sample();
+  for (const s of samples) console.log(`  t=${String(s.t).padStart(3)} s  RSS ${s.rss} MiB  tensors ${s.tensors}`);
+  const rss = samples.map((s) => s.rss);
+  console.log(`  requests ${r.requests.total} (${(r.requests.total / r.duration).toFixed(1)} req/s), non-2xx ${r.non2xx}, errors ${r.errors + r.timeouts}; RSS min ${Math.min(...rss)} max ${Math.max(...rss)} MiB; load ${load()}`);
+}
+
+async function stopServer(server: Server): Promise<void> {
+  const exited = new Promise<number | null>((resolve) => server.child.once('exit', (code) => resolve(code)));
+  server.child.kill('SIGTERM');
+  const code = await exited;
+  if (code !== 0) console.log(`server exited with code ${code} after SIGTERM (expected 0)`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
