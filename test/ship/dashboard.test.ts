@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import { parse } from 'yaml';
 import { repoRoot } from './paths.js';
 
 /**
@@ -9,6 +10,7 @@ import { repoRoot } from './paths.js';
  */
 
 const dashboardPath = join(repoRoot, 'charts/kennel/dashboards/kennel-dashboard.json');
+const rulesPath = join(repoRoot, 'examples/monitoring/kennel-rules.yaml');
 
 type MetricType = 'Counter' | 'Gauge' | 'Histogram' | 'Summary';
 type MetricDef = { type: MetricType; labels: string[]; file: string };
@@ -47,6 +49,8 @@ function expressions(dashboard: Dashboard): string[] {
   return [...fromPanels, ...fromVariables];
 }
 
+type Rules = { spec: { groups: { rules: { alert: string; expr: string }[] }[] } };
+
 /** Metric name and suffix of each kennel_ series referenced in a PromQL expression. */
 function referencedSeries(expr: string): { series: string; base: string; suffix: string }[] {
   return [...expr.matchAll(/\bkennel_[a-z0-9_]+/g)].map((m) => {
@@ -56,9 +60,10 @@ function referencedSeries(expr: string): { series: string; base: string; suffix:
   });
 }
 
-/** Label names a PromQL expression groups by or matches on. */
+/** Label names a PromQL expression groups by or matches on ({{ $labels.x }} templates aside). */
 function referencedLabels(expr: string): string[] {
   const labels: string[] = [];
+  expr = expr.replace(/\{\{[^}]*\}\}/g, '');
   for (const m of expr.matchAll(/\bby\s*\(([^)]*)\)/g)) labels.push(...(m[1] ?? '').split(',').map((s) => s.trim()).filter(Boolean));
   for (const m of expr.matchAll(/\{([^}]*)\}/g)) {
     for (const matcher of (m[1] ?? '').matchAll(/([a-z_]+)\s*(=~|!~|!=|=)/g)) labels.push(matcher[1] as string);
@@ -106,5 +111,27 @@ describe('Grafana dashboard', function () {
       const allowed = new Set([...TARGET_LABELS, 'le', ...metrics.flatMap((d) => d?.labels ?? [])]);
       for (const label of referencedLabels(expr)) expect(allowed.has(label), `label "${label}" in ${expr}`).to.equal(true);
     }
+  });
+
+  describe('alerting rules (examples/monitoring/kennel-rules.yaml)', function () {
+    let rules: { alert: string; expr: string }[];
+    before(async function () {
+      rules = (parse(await readFile(rulesPath, 'utf8')) as Rules).spec.groups.flatMap((g) => g.rules);
+    });
+
+    it('use only metric names and labels the code defines', function () {
+      expect(rules.length).to.be.greaterThanOrEqual(5);
+      for (const { alert, expr } of rules) {
+        const used = referencedSeries(expr);
+        expect(used, alert).to.not.deep.equal([]);
+        const metrics = used.map(({ base, series }) => {
+          const def = defs.get(base) ?? defs.get(series);
+          expect(def, `${alert}: ${series} is not defined in src/`).to.not.equal(undefined);
+          return def;
+        });
+        const allowed = new Set([...TARGET_LABELS, 'le', ...metrics.flatMap((d) => d?.labels ?? [])]);
+        for (const label of referencedLabels(expr)) expect(allowed.has(label), `${alert}: label "${label}"`).to.equal(true);
+      }
+    });
   });
 });
