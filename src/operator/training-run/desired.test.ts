@@ -27,13 +27,14 @@ describe('training-run desired Job', () => {
     const out = trainingOutputUri(r, options.artifactRoot);
     expect(out).to.equal(`gs://bucket/kennel/default/cats-dogs/runs/${trainingJobName(r)}`);
     expect(trainArgs(r, out)).to.deep.equal([
-      'train', '--data', 'gs://kennel-data/datasets/cats-dogs', '--out', out, '--model-name', 'cats-dogs',
+      'train', '--data', 'gs://kennel-data/datasets/cats-dogs', '--out', out,
       '--classes', 'cat,dog', '--architecture', 'compact-cnn', '--epochs', '10', '--batch-size', '32',
-      '--learning-rate', '0.002', '--image-size', '96', '--patience', '4', '--flip', '--random-crop',
-      '--brightness', '0.1', '--split', '0.7,0.15,0.15', '--seed', '42',
+      '--learning-rate', '0.002', '--image-size', '96', '--patience', '4', '--split', '0.7,0.15,0.15', '--split-seed', '42',
     ]);
+    const noAug = run((x) => (x.spec.hyperparameters = { augmentation: { horizontalFlip: false, randomCrop: false, brightness: 0 } }));
+    expect(trainArgs(noAug, out)).to.include('--no-augmentation');
     const minimal = run((x) => (x.spec = { model: 'm', dataset: { uri: 'file:///d' }, outputUri: 'file:///o' }));
-    expect(trainArgs(minimal, trainingOutputUri(minimal, 'gs://x'))).to.deep.equal(['train', '--data', 'file:///d', '--out', 'file:///o', '--model-name', 'm']);
+    expect(trainArgs(minimal, trainingOutputUri(minimal, 'gs://x'))).to.deep.equal(['train', '--data', 'file:///d', '--out', 'file:///o']);
   });
 
   it('is locked down and bounded: non-root, read-only root, /tmp emptyDir, deadlines, TTL, owner', () => {

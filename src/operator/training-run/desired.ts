@@ -44,10 +44,14 @@ export function trainingOutputUri(run: TrainingRun, artifactRoot: string): strin
   return `${root}/${run.metadata.namespace ?? 'default'}/${run.spec.model}/runs/${trainingJobName(run)}`;
 }
 
-/** `kennel train` arguments for a spec: only what the spec sets; the worker's defaults do the rest. */
+/**
+ * `kennel train` arguments for a spec (src/worker/cli-spec.ts): only what the spec sets, so the
+ * worker's defaults do the rest. The worker applies its augmentation recipe as a whole:
+ * `--no-augmentation` when the spec turns every part of it off.
+ */
 export function trainArgs(run: TrainingRun, outputUri: string): string[] {
   const { spec } = run;
-  const args = ['train', '--data', spec.dataset.uri, '--out', outputUri, '--model-name', spec.model];
+  const args = ['train', '--data', spec.dataset.uri, '--out', outputUri];
   const add = (flag: string, value: string | number | undefined) => {
     if (value !== undefined) args.push(flag, String(value));
   };
@@ -60,12 +64,10 @@ export function trainArgs(run: TrainingRun, outputUri: string): string[] {
   add('--image-size', hp?.imageSize);
   add('--patience', hp?.earlyStoppingPatience);
   const aug = hp?.augmentation;
-  if (aug?.horizontalFlip !== undefined) args.push(aug.horizontalFlip ? '--flip' : '--no-flip');
-  if (aug?.randomCrop !== undefined) args.push(aug.randomCrop ? '--random-crop' : '--no-random-crop');
-  add('--brightness', aug?.brightness);
+  if (aug && aug.horizontalFlip === false && aug.randomCrop !== true && !aug.brightness) args.push('--no-augmentation');
   if (spec.split) {
     add('--split', `${spec.split.train},${spec.split.validation},${spec.split.test}`);
-    add('--seed', spec.split.seed);
+    add('--split-seed', spec.split.seed);
   }
   return args;
 }

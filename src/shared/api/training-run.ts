@@ -103,7 +103,7 @@ export const TrainingRunSpec = Type.Object(
           ),
         },
         {
-          description: 'Deterministic train/validation/test split by content hash. Default: the worker\'s (0.7/0.15/0.15).',
+          description: 'Deterministic train/validation/test split by content hash. Default: the worker\'s (0.8/0.1/0.1, seed 0).',
           'x-kubernetes-validations': [
             {
               rule: 'self.train + self.validation + self.test > 0.999 && self.train + self.validation + self.test < 1.001',
@@ -138,7 +138,10 @@ export const TrainingRunSpec = Type.Object(
                   Type.Number({ description: 'Maximum random brightness change (0 = off), e.g. 0.1.', minimum: 0, maximum: 1 }),
                 ),
               },
-              { description: 'Random changes applied to training images only.' },
+              {
+                description:
+                  'Random changes applied to training images only. The worker applies its augmentation recipe as a whole: off when horizontalFlip and randomCrop are false and brightness is 0, on (the default) otherwise.',
+              },
             ),
           ),
           earlyStoppingPatience: Type.Optional(
