@@ -1,0 +1,28 @@
+import { expect } from 'chai';
+import { Registry } from 'prom-client';
+import { ServeMetrics } from './metrics.js';
+
+describe('ServeMetrics', () => {
+  it('uses its injected registry only, zeroes series at start and per class, and bounds error reasons', async () => {
+    const registry = new Registry();
+    const m = new ServeMetrics({ registry, model: 'pets', version: 'v1' });
+    let text = await registry.metrics();
+    expect(text).to.include('kennel_serve_errors_total{model="pets",version="v1",reason="BodyTooLarge"} 0');
+    expect(text).to.include('kennel_serve_requests_total{model="pets",version="v1",route="predict",status="200"} 0');
+    expect(text).not.to.include('class="cat"');
+    m.setClasses(['cat', 'dog']);
+    m.observePrediction('cat', 0.9);
+    m.observePrediction('not-a-class', 0.9);
+    m.observeError('SomethingUnheardOf');
+    m.observeFeedback('dog', false);
+    text = await registry.metrics();
+    expect(text).to.include('kennel_serve_predictions_total{model="pets",version="v1",class="cat"} 1');
+    expect(text).to.include('kennel_serve_predictions_total{model="pets",version="v1",class="dog"} 0');
+    expect(text).not.to.include('not-a-class');
+    expect(text).not.to.include('SomethingUnheardOf');
+    expect(text).to.include('kennel_serve_errors_total{model="pets",version="v1",reason="Other"} 1');
+    expect(text).to.include('kennel_serve_feedback_total{model="pets",version="v1",class="dog",outcome="wrong"} 1');
+    // A second instance on its own registry does not clash (nothing global).
+    new ServeMetrics({ registry: new Registry(), model: 'pets', version: 'v2' });
+  });
+});

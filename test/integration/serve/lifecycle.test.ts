@@ -1,0 +1,123 @@
+import { expect } from 'chai';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { appendFile } from 'node:fs/promises';
+import { request } from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createTinyArtifact, loadPhotos, requirePhotos } from './helpers.js';
+
+const repo = fileURLToPath(new URL('../../../', import.meta.url));
+
+interface Child {
+  proc: ChildProcess;
+  url: string;
+  lines: Record<string, unknown>[];
+  exit: Promise<number | null>;
+}
+
+/** Runs `kennel serve` from source as a child process and waits for it to listen. */
+async function spawnServe(args: string[]): Promise<Child> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(repo, 'src/cli.ts'), 'serve', '--host', '127.0.0.1', '--port', '0', ...args], {
+    cwd: repo,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: Record<string, unknown>[] = [];
+  const exit = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  let buffered = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    proc.stdout!.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString('utf8');
+      let nl;
+      while ((nl = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        try {
+          const obj = JSON.parse(line) as Record<string, unknown>;
+          lines.push(obj);
+          if (typeof obj.url === 'string' && obj.msg === 'listening; loading model') resolve(obj.url);
+        } catch {
+          // not a log line
+        }
+      }
+    });
+    proc.stderr!.resume();
+    void exit.then((code) => reject(new Error(`kennel serve exited (${code}) before listening`)));
+  });
+  return { proc, url, lines, exit };
+}
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('kennel serve: lifecycle (child process)', function () {
+  this.timeout(120_000);
+  const cleanups: (() => Promise<void>)[] = [];
+  const children: ChildProcess[] = [];
+  after(async () => {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+    for (const c of cleanups) await c();
+  });
+
+  it('a model that fails its sha256 check never goes ready: /readyz says why, and the process exits 1 after the grace period', async () => {
+    const art = await createTinyArtifact();
+    cleanups.push(art.cleanup);
+    await appendFile(path.join(art.dir, 'pets', 'v7', 'weights.bin'), Buffer.from([1, 2, 3, 4]));
+    const started = Date.now();
+    const child = await spawnServe(['--model', art.uri, '--failed-exit-seconds', '3', '--workers', '1']);
+    children.push(child.proc);
+    expect((await fetch(`${child.url}/healthz`)).status).to.equal(200);
+    await waitFor(async () => ((await (await fetch(`${child.url}/readyz`)).json()) as { phase: string }).phase === 'failed', 60_000);
+    const ready = await fetch(`${child.url}/readyz`);
+    expect(ready.status).to.equal(503);
+    const body = (await ready.json()) as { error: string; reason: string };
+    expect(body.reason).to.equal('digest-mismatch');
+    expect(body.error).to.match(/sha256/);
+    const predict = await fetch(`${child.url}/predict`, { method: 'POST', body: new Uint8Array([1]), headers: { 'content-type': 'image/jpeg' } });
+    expect(predict.status).to.equal(503);
+    expect(((await predict.json()) as { reason: string }).reason).to.equal('NotReady');
+    expect((await fetch(`${child.url}/v2/health/ready`)).status).to.equal(503);
+    const code = await child.exit;
+    expect(code).to.equal(1);
+    expect(Date.now() - started).to.be.lessThan(60_000);
+    expect(child.lines.some((l) => l.msg === 'model failed to load')).to.equal(true);
+  });
+
+  it('SIGTERM: stops accepting, finishes the request in flight, exits 0', async function () {
+    requirePhotos(this);
+    const art = await createTinyArtifact();
+    cleanups.push(art.cleanup);
+    const [photo] = await loadPhotos(1);
+    const child = await spawnServe(['--model', art.uri, '--workers', '1']);
+    children.push(child.proc);
+    await waitFor(async () => (await fetch(`${child.url}/readyz`)).ok, 90_000);
+    const bytes = photo!.bytes;
+    // Start an upload, send half of it, then SIGTERM, then the rest.
+    const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(`${child.url}/predict`, { method: 'POST', headers: { 'content-type': 'image/jpeg', 'content-length': bytes.length } }, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.write(bytes.subarray(0, bytes.length >> 1));
+      setTimeout(() => {
+        child.proc.kill('SIGTERM');
+        setTimeout(() => req.end(bytes.subarray(bytes.length >> 1)), 500);
+      }, 200);
+    });
+    const res = await answer;
+    expect(res.status).to.equal(200);
+    expect(JSON.parse(res.body)).to.have.property('label');
+    expect(await child.exit).to.equal(0);
+    await fetch(`${child.url}/healthz`).then(
+      () => expect.fail('a stopped server must not accept connections'),
+      () => undefined,
+    );
+    expect(child.lines.some((l) => l.msg === 'stopped')).to.equal(true);
+  });
+});
