@@ -15,6 +15,7 @@ import { createInformer, type Informer } from './runtime/informer.js';
 import { createLeaderElector } from './runtime/leader-election.js';
 import { createManager, type Manager } from './runtime/manager.js';
 import { Labels, MANAGED_BY } from './shared/labels.js';
+import { inferenceServiceReconciler } from './inference-service/reconciler.js';
 import { modelVersionReconciler } from './model-version/reconciler.js';
 import { trainingRunReconciler } from './training-run/reconciler.js';
 
@@ -110,6 +111,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     });
   const trainingRuns = controller('trainingrun', trainingRunReconciler(deps));
   const modelVersions = controller('modelversion', modelVersionReconciler(deps));
+  const inferenceServices = controller('inferenceservice', inferenceServiceReconciler(deps));
 
   // Handlers only enqueue keys: a child's event enqueues its owner.
   const ns = (o: KubeObject) => o.metadata?.namespace ?? '';
@@ -118,8 +120,21 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     const owner = controllerOwnerName(o, 'TrainingRun', 'kennel.dev');
     if (owner) trainingRuns.enqueue(ns(o), owner);
   });
-  caches.modelVersions.onChange((o) => modelVersions.enqueue(ns(o), o.metadata?.name ?? ''));
+  caches.modelVersions.onChange((o) => {
+    modelVersions.enqueue(ns(o), o.metadata?.name ?? '');
+    // Services following this model, or pinning this version, may have something new to serve.
+    const model = (o as { spec?: { model?: string } }).spec?.model;
+    for (const isvc of caches.inferenceServices.list(ns(o))) {
+      const spec = (isvc as { spec?: { model?: string; modelVersion?: string } }).spec;
+      if ((model && spec?.model === model) || spec?.modelVersion === o.metadata?.name) inferenceServices.enqueue(ns(o), isvc.metadata?.name ?? '');
+    }
+  });
+  caches.deployments.onChange((o) => {
+    const owner = controllerOwnerName(o, 'InferenceService', 'kennel.dev');
+    if (owner) inferenceServices.enqueue(ns(o), owner);
+  });
   caches.inferenceServices.onChange((o) => {
+    inferenceServices.enqueue(ns(o), o.metadata?.name ?? '');
     // A version's phase (Serving, Retired) follows the services that serve it: enqueue the ones
     // this service names now and the ones that still list it.
     const status = (o as { status?: { currentModelVersion?: string; canary?: { modelVersion?: string } } }).status;
@@ -153,6 +168,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
   for (const i of Object.values(caches)) manager.addInformer(i);
   manager.addController(trainingRuns);
   manager.addController(modelVersions);
+  manager.addController(inferenceServices);
   logger.info(
     { namespaces: config.namespaces.length ? config.namespaces : 'all', leaderElect: config.leaderElect, identity: config.identity },
     'operator starting',

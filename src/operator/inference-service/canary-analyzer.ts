@@ -1,0 +1,61 @@
+import type { Logger } from 'pino';
+import type { KubeObject } from '../kube/client.js';
+import type { Clock } from '../runtime/clock.js';
+import type { AnalysisSample } from './analysis.js';
+import { SERVER_PORT } from './desired.js';
+import { addSnapshots, diffSnapshots, parseServeMetrics, sampleOf, type MetricsSnapshot } from './canary-metrics.js';
+
+interface PodWithIp extends KubeObject {
+  status?: { podIP?: string; conditions?: Array<{ type: string; status: string }> };
+}
+
+/**
+ * Measures a canary over its analysis window: scrapes every ready canary pod's /metrics at its
+ * pod IP, remembers the summed snapshots per rollout (in memory: after an operator restart the
+ * window starts again, which only delays a verdict), and returns what happened within the
+ * window — or everything since the pods started when the window is not yet covered.
+ */
+export interface CanaryAnalyzer {
+  measure(key: string, pods: readonly KubeObject[], windowMs: number): Promise<AnalysisSample | undefined>;
+  forget(key: string): void;
+}
+
+export function createCanaryAnalyzer(options: { clock: Clock; logger: Logger; port?: number; timeoutMs?: number; fetchImpl?: typeof fetch }): CanaryAnalyzer {
+  const history = new Map<string, Array<{ at: number; snapshot: MetricsSnapshot }>>();
+  const port = options.port ?? SERVER_PORT;
+  const doFetch = options.fetchImpl ?? fetch;
+
+  async function scrape(ip: string): Promise<MetricsSnapshot | undefined> {
+    try {
+      const res = await doFetch(`http://${ip.includes(':') ? `[${ip}]` : ip}:${port}/metrics`, { signal: AbortSignal.timeout(options.timeoutMs ?? 3_000) });
+      if (!res.ok) return undefined;
+      return parseServeMetrics(await res.text());
+    } catch (err) {
+      options.logger.debug({ err, ip }, 'canary pod metrics not readable');
+      return undefined;
+    }
+  }
+
+  return {
+    async measure(key, pods, windowMs) {
+      const ips = pods
+        .map((p) => p as PodWithIp)
+        .filter((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') && p.status.podIP)
+        .map((p) => p.status?.podIP as string);
+      if (ips.length === 0) return undefined;
+      const snapshots = (await Promise.all(ips.map(scrape))).filter((s): s is MetricsSnapshot => s !== undefined);
+      if (snapshots.length === 0) return undefined;
+      const total = snapshots.reduce(addSnapshots);
+      const now = options.clock.now();
+      const list = (history.get(key) ?? []).filter((h) => now - h.at <= windowMs * 3);
+      list.push({ at: now, snapshot: total });
+      history.set(key, list);
+      // The newest snapshot at least a window old is the window's start.
+      const start = [...list].reverse().find((h) => now - h.at >= windowMs);
+      return sampleOf(start ? diffSnapshots(total, start.snapshot) : total);
+    },
+    forget(key) {
+      history.delete(key);
+    },
+  };
+}
