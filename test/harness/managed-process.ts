@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { onExitCleanup } from './exit-hooks.js';
+import { reapGroupOnDeath } from './orphan-reaper.js';
 
 export interface ProcessExit {
   code: number | null;
@@ -75,7 +76,11 @@ export function startProcess(opts: StartProcessOptions): ManagedProcess {
   const unregister = onExitCleanup(() => {
     if (pid > 0) killGroup(pid, 'SIGKILL');
   });
-  void exited.then(unregister);
+  const unreap = pid > 0 ? reapGroupOnDeath(pid) : () => undefined;
+  void exited.then(() => {
+    unregister();
+    unreap();
+  });
 
   return {
     name: opts.name,

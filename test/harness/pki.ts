@@ -15,7 +15,7 @@ export interface Pki {
   /** A client certificate for `kennel-admin` in `system:masters`. */
   adminCert: string;
   adminKey: string;
-  /** Service-account token signing key pair (RSA: the issuer's JWKS must be RS256-compatible). */
+  /** Service-account token signing key pair (EC P-256: ES256 tokens, which kube-apiserver supports). */
   saKey: string;
   saPub: string;
 }
@@ -81,7 +81,7 @@ export async function createPki(opts: PkiOptions): Promise<Pki> {
     signedCert(dir, 'admin', '/O=system:masters/CN=kennel-admin',
       'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n'),
     (async () => {
-      await openssl(['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', 'sa.key'], dir);
+      await ecKey('sa.key', dir);
       await openssl(['pkey', '-in', 'sa.key', '-pubout', '-out', 'sa.pub'], dir);
     })(),
   ]);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { onExitCleanup } from './exit-hooks.js';
+import { reapCommandOnDeath } from './orphan-reaper.js';
 import { startEtcd } from './etcd.js';
 import { startFakeGcs, type FakeGcs } from './fake-gcs.js';
 import { defaultCrdDirs, installCrds, readCrds } from './install-crds.js';
@@ -81,7 +82,12 @@ export async function startTestbed(opts: StartTestbedOptions = {}): Promise<Test
   const removeDir = (): void => {
     if (ownDir && !keepDir) rmSync(dir, { recursive: true, force: true });
   };
-  const unregisterDir = onExitCleanup(removeDir);
+  const unregisterRemoveDir = onExitCleanup(removeDir);
+  const unreapDir = ownDir && !keepDir ? reapCommandOnDeath(`dir:${dir}`, `rm -rf '${dir}'`) : () => undefined;
+  const unregisterDir = (): void => {
+    unregisterRemoveDir();
+    unreapDir();
+  };
 
   // Fail before starting anything when a binary is missing.
   for (const b of ['etcd', 'kube-apiserver', 'kube-controller-manager', 'fake-gcs-server'] as const) testbedBin(b);

@@ -1,6 +1,7 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { onExitCleanup } from '../exit-hooks.js';
+import { reapCommandOnDeath } from '../orphan-reaper.js';
 
 const run = promisify(execFile);
 
@@ -105,6 +106,10 @@ export async function createPodNetwork(opts: { prefer?: PodNetworkMode } = {}): 
     ipSync(['link', 'del', bridge]);
   };
   const unregister = onExitCleanup(destroySync);
+  const unreap = reapCommandOnDeath(
+    bridge,
+    `for n in $(ip netns list | awk '{print $1}' | grep '^${prefix}'); do ip netns del "$n"; done; ip link del ${bridge}`,
+  );
 
   return {
     mode: 'netns',
@@ -146,6 +151,7 @@ export async function createPodNetwork(opts: { prefer?: PodNetworkMode } = {}): 
     async destroy() {
       destroySync();
       unregister();
+      unreap();
     },
   };
 }
