@@ -25,7 +25,9 @@ export function addWorkerCommands(program: Command): void {
     .option('--classes <names>', 'comma-separated class folders to use, in output order (default: all folders, sorted)')
     .option('--backend <name>', 'TensorFlow.js backend: auto, tensorflow, wasm, cpu (default auto)')
     .option('--concurrency <n>', 'files read and decoded at once (default 8)')
-    .action(async (opts: Record<string, string | boolean | undefined>) => (await import('./train/command.js')).run(opts));
+    .action(async (opts: Record<string, string | boolean | undefined>) => {
+      process.exitCode = await (await import('./train/command.js')).run(opts);
+    });
 
   program
     .command('evaluate')
@@ -39,5 +41,7 @@ export function addWorkerCommands(program: Command): void {
     .option('--batch-size <n>', 'images per prediction batch (default 64)')
     .option('--backend <name>', 'TensorFlow.js backend: auto, tensorflow, wasm, cpu (default auto)')
     .option('--concurrency <n>', 'files read and decoded at once (default 8)')
-    .action(async (opts: Record<string, string | boolean | undefined>) => (await import('./evaluate/command.js')).run(opts));
+    .action(async (opts: Record<string, string | boolean | undefined>) => {
+      process.exitCode = await (await import('./evaluate/command.js')).run(opts);
+    });
 }

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile, mkdir, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -40,6 +40,16 @@ describe('file storage', () => {
     const listed = await createFileStorage().list(dir);
     expect(listed.map((e) => e.name)).to.deep.equal(['cat/a.jpg', 'dog/deep/b.jpg']);
     expect(listed[1]?.uri).to.equal(path.join(dir, 'dog/deep/b.jpg'));
+  });
+
+  it('follows symbolic links to files and ignores dangling ones', async () => {
+    await mkdir(path.join(dir, 'src'));
+    await mkdir(path.join(dir, 'ds', 'cat'), { recursive: true });
+    await writeFile(path.join(dir, 'src', 'photo.jpg'), 'abc');
+    await symlink(path.join(dir, 'src', 'photo.jpg'), path.join(dir, 'ds', 'cat', 'linked.jpg'));
+    await symlink(path.join(dir, 'src', 'gone.jpg'), path.join(dir, 'ds', 'cat', 'dangling.jpg'));
+    const listed = await createFileStorage().list(path.join(dir, 'ds'));
+    expect(listed.map((e) => [e.name, e.size])).to.deep.equal([['cat/linked.jpg', 3]]);
   });
 
   it('lists nothing for an absent prefix and fails reads with NotFound', async () => {

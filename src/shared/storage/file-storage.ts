@@ -34,16 +34,17 @@ export function createFileStorage(): Storage {
         if (e.reason === 'NotFound') return [];
         throw e;
       }
-      const files = entries.filter((e) => e.isFile());
+      // Symbolic links to files count as files (a dataset may be a folder of links to photos).
+      const candidates = entries.filter((e) => e.isFile() || e.isSymbolicLink());
       const out = await Promise.all(
-        files.map(async (e) => {
+        candidates.map(async (e) => {
           const abs = path.join(e.parentPath, e.name);
           const name = path.relative(root, abs).split(path.sep).join('/');
-          const s = await stat(abs);
-          return { uri: joinUri(prefix, name), name, size: s.size };
+          const s = await stat(abs).catch(() => undefined);
+          return s?.isFile() ? { uri: joinUri(prefix, name), name, size: s.size } : undefined;
         }),
       );
-      return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      return out.filter((e): e is StorageEntry => e !== undefined).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     },
 
     async read(uri: string): Promise<Buffer> {

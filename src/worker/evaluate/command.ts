@@ -30,10 +30,13 @@ export interface RawEvaluateOptions {
  * macro precision/recall/F1, ROC-AUC, per-class figures, the confusion matrix and the
  * confidence histogram: as tables, or as one MetricsSummary JSON object with --json.
  * `--split test` evaluates only the test split, using the fractions and seed recorded in the
- * artifact (or --fractions/--split-seed). Exit code 1 with a reason on failure.
+ * artifact (or --fractions/--split-seed). Returns the exit code: 1 with a reason on stderr on failure.
  */
-export async function run(raw: RawEvaluateOptions): Promise<void> {
-  const logger = createLogger({ name: 'evaluate', destination: process.stderr, level: process.env.KENNEL_LOG_LEVEL ?? 'warn' });
+export async function run(raw: RawEvaluateOptions, overrides: { stdout?: NodeJS.WritableStream; stderr?: NodeJS.WritableStream; env?: NodeJS.ProcessEnv } = {}): Promise<number> {
+  const stdout = overrides.stdout ?? process.stdout;
+  const stderr = overrides.stderr ?? process.stderr;
+  const env = overrides.env ?? process.env;
+  const logger = createLogger({ name: 'evaluate', destination: stderr, level: env.KENNEL_LOG_LEVEL ?? 'warn' });
   try {
     if (!raw.model) throw new TerminalError('InvalidArguments', '--model <uri> is required');
     if (!raw.data) throw new TerminalError('InvalidArguments', '--data <uri> is required');
@@ -44,11 +47,11 @@ export async function run(raw: RawEvaluateOptions): Promise<void> {
     const backend = raw.backend ?? 'auto';
     if (!(BACKEND_PREFERENCES as readonly string[]).includes(backend)) throw new TerminalError('InvalidArguments', `--backend must be one of ${BACKEND_PREFERENCES.join(', ')}`);
     await selectBackend({ preference: backend as BackendPreference, logger });
-    const modelStorage = storageFor(raw.model);
+    const modelStorage = storageFor(raw.model, { env });
     const metadata = await loadArtifactMetadata(raw.model, modelStorage);
     const dataset = await loadDataset({
       uri: raw.data,
-      storage: storageFor(raw.data),
+      storage: storageFor(raw.data, { env }),
       imageSize: metadata.preprocessing.size,
       resize: metadata.preprocessing.resize,
       classes: metadata.classes,
@@ -69,17 +72,17 @@ export async function run(raw: RawEvaluateOptions): Promise<void> {
     }
     const { metrics } = await evaluateArtifact({ modelUri: raw.model, storage: modelStorage, data, ...(raw.batchSize ? { batchSize: parseInteger('batch-size', raw.batchSize, 64, 1, 4096) } : {}) });
     if (raw.json) {
-      process.stdout.write(`${JSON.stringify({ ...metrics, classes: metadata.classes, skippedFiles: dataset.skipped.length })}\n`);
+      stdout.write(`${JSON.stringify({ ...metrics, classes: metadata.classes, skippedFiles: dataset.skipped.length })}\n`);
     } else {
-      process.stdout.write(`model ${raw.model} (${metadata.architecture}, ${metadata.preprocessing.size}px) on ${raw.data} [${which}]\n\n`);
-      process.stdout.write(formatMetricsTable(metrics, metadata.classes));
-      if (dataset.skipped.length > 0) process.stdout.write(`\n${dataset.skipped.length} files skipped: ${dataset.skipped.slice(0, 10).map((s) => `${s.name} (${s.reason})`).join(', ')}${dataset.skipped.length > 10 ? ', …' : ''}\n`);
+      stdout.write(`model ${raw.model} (${metadata.architecture}, ${metadata.preprocessing.size}px) on ${raw.data} [${which}]\n\n`);
+      stdout.write(formatMetricsTable(metrics, metadata.classes));
+      if (dataset.skipped.length > 0) stdout.write(`\n${dataset.skipped.length} files skipped: ${dataset.skipped.slice(0, 10).map((s) => `${s.name} (${s.reason})`).join(', ')}${dataset.skipped.length > 10 ? ', …' : ''}\n`);
     }
-    process.exitCode = 0;
+    return 0;
   } catch (err) {
     const failure = failureFrom(err, raw.data ? { dataUri: raw.data } : {});
-    process.stderr.write(`kennel evaluate failed (${failure.reason}): ${failure.message}\n`);
-    process.exitCode = 1;
+    stderr.write(`kennel evaluate failed (${failure.reason}): ${failure.message}\n`);
+    return 1;
   }
 }
 
