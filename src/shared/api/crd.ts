@@ -1,8 +1,15 @@
 import type { TSchema } from '@sinclair/typebox';
 import { API_VERSION, GROUP, VERSION, type CelRule } from './common.js';
-import { INFERENCE_SERVICE_KIND, INFERENCE_SERVICE_PLURAL, InferenceServiceSpec, InferenceServiceStatus } from './inference-service.js';
-import { MODEL_VERSION_KIND, MODEL_VERSION_PLURAL, ModelVersionSpec, ModelVersionStatus } from './model-version.js';
-import { TRAINING_RUN_KIND, TRAINING_RUN_PLURAL, TrainingRunSpec, TrainingRunStatus } from './training-run.js';
+import {
+  INFERENCE_SERVICE_KIND,
+  INFERENCE_SERVICE_PLURAL,
+  InferenceServicePhases,
+  InferenceServiceReasons,
+  InferenceServiceSpec,
+  InferenceServiceStatus,
+} from './inference-service.js';
+import { MODEL_VERSION_KIND, MODEL_VERSION_PLURAL, ModelVersionPhases, ModelVersionReasons, ModelVersionSpec, ModelVersionStatus } from './model-version.js';
+import { TRAINING_RUN_KIND, TRAINING_RUN_PLURAL, TrainingRunPhases, TrainingRunReasons, TrainingRunSpec, TrainingRunStatus } from './training-run.js';
 
 /**
  * Turns the TypeBox schemas of the three kinds into apiextensions.k8s.io/v1
@@ -58,6 +65,9 @@ export interface KindDefinition {
   description: string;
   spec: TSchema;
   status: TSchema;
+  /** Status phases and condition reasons, for the reference documentation. */
+  phases: readonly string[];
+  reasons: readonly string[];
   /** CEL rules on the whole object (e.g. on metadata.name). */
   rootRules?: CelRule[];
   printerColumns: PrinterColumn[];
@@ -97,6 +107,8 @@ export const KINDS: readonly KindDefinition[] = [
     description: 'TrainingRun trains an image classifier in a Job and, on success, registers a ModelVersion.',
     spec: TrainingRunSpec,
     status: TrainingRunStatus,
+    phases: TrainingRunPhases,
+    reasons: Object.values(TrainingRunReasons),
     printerColumns: [
       { name: 'Model', type: 'string', jsonPath: '.spec.model', description: 'Logical model name.' },
       { name: 'Phase', type: 'string', jsonPath: '.status.phase', description: 'Pending, Running, Succeeded or Failed.' },
@@ -116,6 +128,8 @@ export const KINDS: readonly KindDefinition[] = [
     description: 'ModelVersion is an immutable registry entry for a trained model: artifact, metrics, lineage and gate verdict.',
     spec: ModelVersionSpec,
     status: ModelVersionStatus,
+    phases: ModelVersionPhases,
+    reasons: Object.values(ModelVersionReasons),
     printerColumns: [
       { name: 'Model', type: 'string', jsonPath: '.spec.model', description: 'Logical model name.' },
       { name: 'Version', type: 'integer', jsonPath: '.spec.version', description: 'Version number.' },
@@ -134,6 +148,8 @@ export const KINDS: readonly KindDefinition[] = [
     description: 'InferenceService serves a ModelVersion over HTTP and rolls new versions out with automatic rollback.',
     spec: InferenceServiceSpec,
     status: InferenceServiceStatus,
+    phases: InferenceServicePhases,
+    reasons: Object.values(InferenceServiceReasons),
     rootRules: [
       {
         rule: "self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$') && size(self.metadata.name) <= 40",

@@ -21,6 +21,10 @@ export function renderApiReference(): string {
     if (!schema?.properties) continue;
     out.push(`## ${def.kind}`, '', def.description, '');
     out.push(`Short names: ${def.shortNames.map((s) => `\`${s}\``).join(', ')}. Printer columns: ${def.printerColumns.map((c) => c.name).join(', ')}.`, '');
+    out.push(
+      `Phases: ${def.phases.map((p) => `\`${p}\``).join(', ')}. Conditions: \`Ready\` (summary), \`Reconciling\` (True while work is in progress), \`Stalled\` (True when it cannot progress without a change)${def.kind === 'InferenceService' ? ', `PodMonitoring`' : ''}. Reasons: ${def.reasons.map((r) => `\`${r}\``).join(', ')}.`,
+      '',
+    );
     for (const rule of schema['x-kubernetes-validations'] ?? []) out.push(`- Rule on the object: ${rule.message} (\`${rule.rule}\`)`);
     if (schema['x-kubernetes-validations']) out.push('');
     for (const part of ['spec', 'status'] as const) {
