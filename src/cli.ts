@@ -6,6 +6,7 @@ import { codeVersion } from './shared/version.js';
 import { addServeCommand } from './serve/cli-spec.js';
 import { addOperatorCommand } from './operator/cli-spec.js';
 import { addWorkerCommands } from './worker/cli-spec.js';
+import { addEvaluateUrlOptions } from './worker/evaluate-url/cli-spec.js';
 
 /**
  * The `kennel` command. Each subcommand lives in its own module and is loaded lazily, so that
@@ -19,6 +20,7 @@ export function buildCli(): Command {
   addServeCommand(program);
   addOperatorCommand(program);
   addWorkerCommands(program);
+  addEvaluateUrlOptions(program);
   return program;
 }
 

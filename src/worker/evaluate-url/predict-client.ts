@@ -54,7 +54,7 @@ export function createPredictClient(options: PredictClientOptions): PredictClien
     const started = performance.now();
     const elapsed = (): number => performance.now() - started;
     const form = new FormData();
-    form.append('file', new Blob([image]), filename);
+    form.append('file', new Blob([Uint8Array.from(image)]), filename);
     let res: Response;
     let text: string;
     try {
