@@ -3,7 +3,7 @@ import { WorkerOutcome, type WorkerFailure } from '../../shared/api/worker-repor
 import { createLogger } from '../../shared/logger.js';
 import { storageFor } from '../../shared/storage/index.js';
 import { selectBackend } from '../../ml/backend/select.js';
-import { fitWithLayers } from './fit-fallback.js';
+import { defaultFit } from './default-fit.js';
 import type { FitFunction } from './fit-types.js';
 import { failureFrom, writeTerminationMessage } from './outcome.js';
 import { parseTrainOptions, type RawTrainOptions } from './options.js';
@@ -38,7 +38,7 @@ export async function run(raw: RawTrainOptions, overrides: TrainCommandOverrides
   let exitCode: number;
   try {
     const config = parseTrainOptions(raw);
-    outcome = await runTraining(config, { logger, progress, fit: overrides.fit ?? fitWithLayers, selectBackend, storageFor: (uri) => storageFor(uri, { env }) });
+    outcome = await runTraining(config, { logger, progress, fit: overrides.fit ?? defaultFit, selectBackend, storageFor: (uri) => storageFor(uri, { env }) });
     if (tty) {
       const m = outcome.metrics;
       stdout.write(

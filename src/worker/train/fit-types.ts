@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { ModelSpec } from '../../ml/model-factory.js';
+import type { BackendPreference } from '../../ml/backend/select.js';
 import type { LabeledImages } from '../dataset/split-dataset.js';
 
 /** One finished epoch, 1-based, as reported to the progress display and kept in the history. */
@@ -32,7 +33,19 @@ export interface FitRequest {
   /** Stop when validation loss has not improved for `patience` epochs; best weights are kept. */
   readonly earlyStopping?: { readonly patience: number };
   readonly seed: number;
+  /** Backend preference for the training replicas. */
+  readonly backend?: BackendPreference;
   readonly onEpoch?: (log: EpochLog) => void;
+  readonly onBatch?: (info: BatchProgress) => void;
+}
+
+/** Progress inside an epoch, after each training step. */
+export interface BatchProgress {
+  readonly epoch: number;
+  readonly batch: number;
+  readonly batches: number;
+  readonly loss: number;
+  readonly accuracy: number;
 }
 
 export interface FitResult {

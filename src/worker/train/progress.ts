@@ -1,10 +1,12 @@
 import type { Logger } from '../../shared/logger.js';
-import type { EpochLog } from './fit-types.js';
+import type { BatchProgress, EpochLog } from './fit-types.js';
 
 /** How the worker shows progress: a bar for people, JSON lines for the operator. */
 export interface ProgressReporter {
   /** Dataset decoding progress (shown on a terminal only). */
   decoding(done: number, total: number): void;
+  /** Progress inside an epoch (shown on a terminal only). */
+  batch(info: BatchProgress): void;
   epoch(log: EpochLog): void;
   /** A stage change ("training", "evaluating"), for people. */
   stage(message: string): void;
@@ -21,6 +23,7 @@ const BAR = 24;
 export function createProgressReporter(options: { tty: boolean; stream: NodeJS.WritableStream; logger: Logger }): ProgressReporter {
   const { tty, stream, logger } = options;
   let lastDecodeDraw = 0;
+  let lastBatchDraw = 0;
   return {
     decoding(done, total) {
       if (!tty) return;
@@ -28,6 +31,13 @@ export function createProgressReporter(options: { tty: boolean; stream: NodeJS.W
       if (done !== total && now - lastDecodeDraw < 100) return;
       lastDecodeDraw = now;
       stream.write(`\r\x1b[Kdecoding images ${bar(done / Math.max(1, total))} ${done}/${total}${done === total ? '\n' : ''}`);
+    },
+    batch(info) {
+      if (!tty) return;
+      const now = Date.now();
+      if (info.batch !== info.batches && now - lastBatchDraw < 200) return;
+      lastBatchDraw = now;
+      stream.write(`\r\x1b[Kepoch ${info.epoch} ${bar(info.batch / info.batches)} batch ${info.batch}/${info.batches}  loss ${info.loss.toFixed(4)}  acc ${info.accuracy.toFixed(3)}`);
     },
     epoch(log) {
       const fields = {

@@ -62,6 +62,9 @@ export async function runTraining(config: TrainConfig, deps: TrainDeps): Promise
     ...(config.classes ? { classes: config.classes } : {}),
   });
   const splits = splitDataset(dataset, config.split, config.splitSeed);
+  if (splits.validation.count === 0) {
+    throw new TerminalError('InvalidDataset', `the validation split is empty (${dataset.images.length} images, fractions ${JSON.stringify(config.split)}): early stopping and best-weight selection need validation images`);
+  }
   const { classes, skipped, duplicates, digest } = dataset;
   logger.info({ train: splits.train.count, validation: splits.validation.count, test: splits.test.count }, 'dataset split');
 
@@ -70,14 +73,16 @@ export async function runTraining(config: TrainConfig, deps: TrainDeps): Promise
   const result = await deps.fit({
     spec: { architecture: config.architecture, imageSize: config.imageSize, numClasses: classes.length, seed: config.seed },
     train: splits.train,
-    ...(splits.validation.count > 0 ? { validation: splits.validation } : {}),
+    validation: splits.validation,
     epochs: config.epochs,
     batchSize: config.batchSize,
     learningRate: config.learningRate,
     augmentation: config.augmentation,
-    ...(config.earlyStopping && splits.validation.count > 0 ? { earlyStopping: config.earlyStopping } : {}),
+    ...(config.earlyStopping ? { earlyStopping: config.earlyStopping } : {}),
     seed: config.seed,
+    backend: config.backend,
     onEpoch: (log) => progress.epoch(log),
+    onBatch: (info) => progress.batch(info),
   });
   const seconds = (performance.now() - started) / 1000;
   const last = result.history.at(-1);
