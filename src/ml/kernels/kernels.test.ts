@@ -82,6 +82,18 @@ describe('Kennel WebAssembly kernels (against the reference CPU backend)', funct
     const filter = randomArray(fShape.reduce((a, b) => a * b), r);
     const dy = randomArray(dyShape.reduce((a, b) => a * b), r);
 
+    it(`Conv2D ${label}`, async () => {
+      const run = (): Float32Array => tf.tidy(() => tf.conv2d(tf.tensor(x, xShape) as tf.Tensor4D, tf.tensor(filter, fShape) as tf.Tensor4D, c.stride, c.pad).dataSync() as Float32Array);
+      expectClose(await on('wasm', run), await on('cpu', run), 'y');
+    });
+
+    it(`FusedConv2D with bias and ReLU ${label}`, async () => {
+      const bias = randomArray(c.outC, rng(c.outC));
+      const run = (): Float32Array =>
+        tf.tidy(() => tf.fused.conv2d({ x: tf.tensor(x, xShape) as tf.Tensor4D, filter: tf.tensor(filter, fShape) as tf.Tensor4D, strides: c.stride, pad: c.pad, bias: tf.tensor1d(bias), activation: 'relu' }).dataSync() as Float32Array);
+      expectClose(await on('wasm', run), await on('cpu', run), 'y');
+    });
+
     it(`Conv2DBackpropFilter ${label}`, async () => {
       const run = (): Float32Array =>
         tf.tidy(() => {
