@@ -8,7 +8,7 @@ import { testbedBin } from './testbed-bin.js';
  * The controllers Kennel relies on (Jobs, Deployments and their ReplicaSets, owner-reference
  * garbage collection, service-account tokens and the `default` ServiceAccount, namespace deletion,
  * Endpoints/EndpointSlices for Services, the kube-root-ca.crt ConfigMap, finished-Job TTL, pod GC),
- * plus the HorizontalPodAutoscaler controller. Node lifecycle is left out on purpose: the node
+ * plus HPA, PodDisruptionBudget, ResourceQuota, CronJob, StatefulSet and ClusterRole aggregation. Node lifecycle is left out on purpose: the node
  * agent is the only node and must not be tainted or have its pods evicted.
  */
 export const testbedControllers = [
@@ -28,6 +28,9 @@ export const testbedControllers = [
   'horizontal-pod-autoscaler-controller',
   'disruption-controller',
   'resourcequota-controller',
+  'cronjob-controller',
+  'statefulset-controller',
+  'clusterrole-aggregation-controller',
 ] as const;
 
 export async function startKubeControllerManager(opts: {
