@@ -23,7 +23,7 @@ export interface Informer<T extends KubeObject> {
   hasSynced(): boolean;
   /** Called for every add, update and delete (also the deletes a relist discovers). */
   onChange(handler: (obj: T) => void): void;
-  /** Starts list+watch; resolves once every namespace has synced at least once. */
+  /** Starts list+watch (once; later calls only wait); resolves once every namespace has synced at least once. */
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -63,6 +63,7 @@ export function createInformer<T extends KubeObject>(options: InformerOptions): 
   const logger = options.logger.child({ resource: resource.plural });
   const handlers: Array<(obj: T) => void> = [];
   let stopped = false;
+  let started = false;
 
   const dispatch = (obj: KubernetesObject) => {
     for (const h of handlers) h(obj as unknown as T);
@@ -130,8 +131,11 @@ export function createInformer<T extends KubeObject>(options: InformerOptions): 
       handlers.push(handler);
     },
     async start() {
-      stopped = false;
-      for (const p of parts) void run(p);
+      if (!started) {
+        started = true;
+        stopped = false;
+        for (const p of parts) void run(p);
+      }
       await Promise.all(parts.map((p) => p.synced));
     },
     async stop() {
