@@ -92,19 +92,38 @@ function readMultipartFile(ctx: Context, maxBytes: number): Promise<Buffer> {
       ctx.req.resume(); // discard the rest of the upload
       reject(err);
     };
-    parser.on('file', (name, stream) => {
-      if (name !== 'file') {
-        stream.resume();
-        fileError ??= new HttpError(400, 'MissingFile', `unexpected file field "${name.slice(0, 40)}"; send the image in the field "file"`);
-        return;
-      }
-      const chunks: Buffer[] = [];
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('limit', () => fail(tooLarge(maxBytes)));
-      stream.on('end', () => {
-        if (!settled && !stream.truncated) file = Buffer.concat(chunks);
-      });
-    });
+    // An exception inside a parser event handler would escape to the process: turn it into a
+    // rejected request instead.
+    const guard =
+      <A extends unknown[]>(fn: (...args: A) => void) =>
+      (...args: A): void => {
+        try {
+          fn(...args);
+        } catch (err) {
+          fail(err instanceof HttpError ? err : new HttpError(500, 'Internal', 'multipart parsing failed', { cause: err }));
+        }
+      };
+    parser.on(
+      'file',
+      guard((name: string | undefined, stream: NodeJS.ReadableStream & { truncated?: boolean }) => {
+        // A form cut short errors the open file stream too; without a listener that would throw.
+        stream.on('error', (err: unknown) => fail(new HttpError(400, 'MalformedMultipart', 'malformed or truncated multipart/form-data body', { cause: err })));
+        if (name !== 'file') {
+          stream.resume();
+          fileError ??= new HttpError(400, 'MissingFile', `unexpected file field "${String(name ?? '').slice(0, 40)}"; send the image in the field "file"`);
+          return;
+        }
+        const chunks: Buffer[] = [];
+        stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+        stream.on('limit', () => fail(tooLarge(maxBytes)));
+        stream.on(
+          'end',
+          guard(() => {
+            if (!settled && !stream.truncated) file = Buffer.concat(chunks);
+          }),
+        );
+      }),
+    );
     parser.on('filesLimit', () => fail(new HttpError(400, 'TooManyFiles', 'send exactly one file')));
     parser.on('partsLimit', () => fail(new HttpError(400, 'MalformedMultipart', 'too many parts in the multipart body')));
     parser.on('fieldsLimit', () => fail(new HttpError(400, 'MalformedMultipart', 'too many fields in the multipart body')));
