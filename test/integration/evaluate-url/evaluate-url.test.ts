@@ -85,7 +85,7 @@ describe('kennel evaluate --url against kennel serve', function () {
   it('reports accuracy, per-class figures, latency and errors by kind, and passes within the thresholds', async () => {
     const out = await runCli(['evaluate', '--url', url, '--data', path.join(dir, 'photos'), '--json', '--concurrency', '4', '--min-accuracy', '0.8', '--max-error-rate', '0.1']);
     expect(out.code, out.stderr).to.equal(0);
-    const r = JSON.parse(out.stdout) as Record<string, unknown> & { perClass: { class: string; precision: number; recall: number }[]; latencyMs: Record<string, number> };
+    const r = JSON.parse(out.stdout) as Record<string, unknown> & { perClass: { class: string; precision: number; recall: number }[]; latencyMs: { p50: number; p95: number; p99: number } };
     expect(r).to.include({ total: 15, answered: 14, correct: 12, failed: 1, accuracy: 0.8571, pass: true });
     expect(r.errors).to.deep.equal({ 'HTTP 400 ImageCorrupt': 1 });
     expect(r.versions).to.deep.equal({ v1: 14 });
