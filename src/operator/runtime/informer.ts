@@ -143,6 +143,8 @@ export function createInformer<T extends KubeObject>(options: InformerOptions): 
       for (const p of parts) {
         p.cancelRestart?.();
         p.state = 'idle';
+        // Wake whoever waits in start(); hasSynced() stays false.
+        p.markSynced();
         await p.inner.stop();
       }
     },
