@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { promisify } from 'node:util';
@@ -229,6 +229,39 @@ describe('Dockerfiles', function () {
       await symlink(join(repoRoot, 'node_modules'), join(appDir, 'node_modules'), 'dir');
       const { stdout } = await run(process.execPath, [join(dist, 'cli.js'), '--help'], { cwd: appDir });
       expect(stdout).to.match(/Usage: kennel/);
+    });
+
+    it('`kennel operator` loads with only what Dockerfile.operator’s deps stage installs', async function () {
+      // Replays the deps stage's RUN steps (npm ci flags and pruning, read from the Dockerfile;
+      // `npm cache clean` skipped: it would empty this machine's npm cache) in a fresh folder,
+      // then starts the operator there without configuration: it must load its whole module
+      // graph (command.ts imports main.ts statically) and stop at the configuration check.
+      const dist = join(appDir, 'dist');
+      expect(existsSync(join(dist, 'cli.js')), 'built by the test above').to.equal(true);
+      const deps = stageByName(await loadModel('Dockerfile.operator'), 'deps') as DockerStage;
+      const steps = runs(deps)
+        .flatMap((r) => r.split('&&').map((c) => c.trim()))
+        .filter((c) => c.length > 0 && !/^npm cache clean/.test(c));
+      expect(steps.some((c) => c.startsWith('npm ci'))).to.equal(true);
+      const operatorApp = join(appDir, 'operator-image');
+      await mkdir(operatorApp);
+      await copyFile(join(repoRoot, 'package.json'), join(operatorApp, 'package.json'));
+      await copyFile(join(repoRoot, 'package-lock.json'), join(operatorApp, 'package-lock.json'));
+      for (const step of steps) {
+        const command = step.startsWith('npm ci') ? `${step} --prefer-offline --loglevel=error` : step;
+        await run('sh', ['-c', command], { cwd: operatorApp, maxBuffer: 16 * 1024 * 1024 });
+      }
+      expect(existsSync(join(operatorApp, 'node_modules', '@tensorflow')), 'no TensorFlow in the operator image').to.equal(false);
+      expect(existsSync(join(operatorApp, 'node_modules', 'typescript')), 'no dev dependencies').to.equal(false);
+      await symlink(dist, join(operatorApp, 'dist'), 'dir');
+      const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('KENNEL_')));
+      const result = await run(process.execPath, [join(operatorApp, 'dist', 'cli.js'), 'operator'], { cwd: operatorApp, env }).then(
+        () => ({ code: 0, stderr: '' }),
+        (err: { code?: number; stderr?: string }) => ({ code: err.code ?? 1, stderr: err.stderr ?? '' }),
+      );
+      expect(result.stderr, 'a module the image lacks').to.not.match(/ERR_MODULE_NOT_FOUND|Cannot find (package|module)/);
+      expect(result.stderr).to.include('KENNEL_ARTIFACT_ROOT: required');
+      expect(result.code).to.equal(2);
     });
   });
 });
