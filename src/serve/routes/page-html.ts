@@ -10,6 +10,7 @@ export const PAGE_HTML = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Kennel — try the model</title>
+<link rel="icon" href="data:,">
 <style>
   :root { font-family: system-ui, sans-serif; color: #1d232b; background: #f5f6f8; }
   body { max-width: 880px; margin: 2rem auto; padding: 0 1rem; }
