@@ -8,6 +8,7 @@ import { Resources } from '../kube/resources.js';
 import type { Reconcile, ReconcileContext, Request, Result } from '../runtime/controller.js';
 import { mergeConditions, statusChanged, summaryConditions } from '../shared/conditions.js';
 import { desiredModelVersion } from '../model-version/desired.js';
+import { Labels } from '../shared/labels.js';
 import type { JobWire, PodWire } from '../shared/wire.js';
 import { forwardedEnv } from '../shared/worker-env.js';
 import { desiredJob, TRAIN_CONTAINER, trainingJobName, trainingOutputUri } from './desired.js';
@@ -104,6 +105,15 @@ export function trainingRunReconciler(deps: ReconcilerDeps): Reconcile {
       });
       job = (await kube.apply(Resources.job, desired as unknown as KubeObject)) as JobWire;
       ctx.logger.info({ job: jobName }, 'job applied');
+    }
+
+    // A changed spec means a new Job (Jobs are immutable); the Job of the old spec is stopped.
+    for (const stale of caches.jobs.list(req.namespace)) {
+      const name = stale.metadata?.name;
+      if (!name || name === jobName || stale.metadata?.labels?.[Labels.trainingRun] !== run.metadata.name) continue;
+      if (!stale.metadata.ownerReferences?.some((o) => o.uid === run.metadata.uid)) continue;
+      await kube.delete(Resources.job, req.namespace, name);
+      ctx.logger.info({ job: name }, 'job of an earlier spec deleted');
     }
 
     const pods = caches.pods
