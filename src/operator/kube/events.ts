@@ -18,7 +18,6 @@ export function createEventRecorder(options: { kube: KubeClient; clock: Clock; l
     async record(obj, type, reason, message) {
       const m = obj.metadata ?? {};
       const now = new Date(options.clock.now()).toISOString();
-      const micro = now.replace(/\.(\d{3})Z$/, '.$1000Z');
       const event = {
         apiVersion: 'v1',
         kind: 'Event',
@@ -30,10 +29,8 @@ export function createEventRecorder(options: { kube: KubeClient; clock: Clock; l
         source: { component: 'kennel-operator' },
         reportingComponent: 'kennel-operator',
         reportingInstance: options.instance.slice(0, 128),
-        action: reason,
         firstTimestamp: now,
         lastTimestamp: now,
-        eventTime: micro,
         count: 1,
       };
       try {
