@@ -79,7 +79,7 @@ function allocZeroed(mod: KernelModule, rows: number, np: number): number {
   return ptr;
 }
 
-/** Reads a [rows, np] result back as a dense [rows, cols] array. */
+/** Reads a [rows, np] result back into a dense [rows, cols] array (e.g. a view of the backend's heap). */
 function readColumns(mod: KernelModule, ptr: number, rows: number, cols: number, np: number, out: Float32Array): void {
   const src = mod.f32(ptr, rows * np);
   if (cols === np) {
@@ -116,7 +116,7 @@ function pixelOffsets(mod: KernelModule, batch: number, oh: number, ow: number, 
  * dW = ∂L/∂filter: x [batch, inH, inW, inC], dy [batch, outH, outW, outC] → [fH, fW, inC, outC].
  * A GEMM over all output pixels: dW[(tap, ci), co] = Σ_p x[window(p) + tap, ci] · dy[p, co].
  */
-export function conv2dBackpropFilter(mod: KernelModule, x: Float32Array, dy: Float32Array, g: ConvGeometry): Float32Array {
+export function conv2dBackpropFilter(mod: KernelModule, x: Float32Array, dy: Float32Array, g: ConvGeometry, out: Float32Array = new Float32Array(g.filterHeight * g.filterWidth * g.inChannels * g.outChannels)): Float32Array {
   mod.reset();
   const hp = (g.outHeight - 1) * g.strideHeight + g.filterHeight;
   const wp = (g.outWidth - 1) * g.strideWidth + g.filterWidth;
@@ -130,7 +130,6 @@ export function conv2dBackpropFilter(mod: KernelModule, x: Float32Array, dy: Flo
   const colOff = pixelOffsets(mod, g.batchSize, g.outHeight, g.outWidth, g.strideHeight, g.strideWidth, hp, wp, g.inChannels, 1);
   const c = allocZeroed(mod, mp, np);
   mod.gemmGather(xp, rowOff, colOff, dyp, c, mp, pixels, np, R_BLOCK);
-  const out = new Float32Array(k * g.outChannels);
   readColumns(mod, c, k, g.outChannels, np, out);
   return out;
 }
@@ -140,7 +139,7 @@ export function conv2dBackpropFilter(mod: KernelModule, x: Float32Array, dy: Flo
  * The transposed convolution: dy is spread out by the strides, padded by (filter − 1 − pad), and
  * convolved with the filter flipped in space and transposed in channels. Needs pad ≤ filter − 1.
  */
-export function conv2dBackpropInput(mod: KernelModule, dy: Float32Array, filter: Float32Array, g: ConvGeometry): Float32Array {
+export function conv2dBackpropInput(mod: KernelModule, dy: Float32Array, filter: Float32Array, g: ConvGeometry, out: Float32Array = new Float32Array(g.batchSize * g.inHeight * g.inWidth * g.inChannels)): Float32Array {
   const top = g.filterHeight - 1 - g.padTop;
   const left = g.filterWidth - 1 - g.padLeft;
   if (top < 0 || left < 0) throw new RangeError('conv2dBackpropInput: padding larger than filter - 1 is not supported');
@@ -170,13 +169,12 @@ export function conv2dBackpropInput(mod: KernelModule, dy: Float32Array, filter:
   const colOff = tapOffsets(mod, fh, fw, co, wd, 1);
   const c = allocZeroed(mod, mp, np);
   mod.gemmGather(dyp, rowOff, colOff, bPtr, c, mp, r, np, R_BLOCK);
-  const out = new Float32Array(pixels * ci);
   readColumns(mod, c, pixels, ci, np, out);
   return out;
 }
 
 /** y = conv(x, filter): x [batch, inH, inW, inC], filter [fH, fW, inC, outC] → [batch, outH, outW, outC]. */
-export function conv2dForward(mod: KernelModule, x: Float32Array, filter: Float32Array, g: ConvGeometry): Float32Array {
+export function conv2dForward(mod: KernelModule, x: Float32Array, filter: Float32Array, g: ConvGeometry, out: Float32Array = new Float32Array(g.batchSize * g.outHeight * g.outWidth * g.outChannels)): Float32Array {
   mod.reset();
   const hp = (g.outHeight - 1) * g.strideHeight + g.filterHeight;
   const wp = (g.outWidth - 1) * g.strideWidth + g.filterWidth;
@@ -190,7 +188,6 @@ export function conv2dForward(mod: KernelModule, x: Float32Array, filter: Float3
   const colOff = tapOffsets(mod, g.filterHeight, g.filterWidth, g.inChannels, wp, 1);
   const c = allocZeroed(mod, mp, np);
   mod.gemmGather(xp, rowOff, colOff, bPtr, c, mp, k, np, R_BLOCK);
-  const out = new Float32Array(pixels * g.outChannels);
   readColumns(mod, c, pixels, g.outChannels, np, out);
   return out;
 }

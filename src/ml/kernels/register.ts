@@ -4,7 +4,7 @@ import { conv2dBackpropFilter, conv2dBackpropInput, conv2dForward, type ConvGeom
 import { KernelModule } from './kernel-module.js';
 
 /** The kernels Kennel adds to (or replaces in) the WebAssembly backend. */
-export const KENNEL_WASM_KERNELS = ['Conv2D', 'FusedConv2D', 'Conv2DBackpropFilter', 'Conv2DBackpropInput'] as const;
+export const KENNEL_WASM_KERNELS = ['Conv2D', 'FusedConv2D', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'Identity'] as const;
 
 type ConvAttrs = {
   dilations?: [number, number] | number;
@@ -41,8 +41,9 @@ export function registerWasmKernels(): Promise<void> {
       const a = args.attrs as unknown as ConvAttrs;
       if (!covered(a) && stockConv) return stockConv(args);
       const info = convInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number], a);
-      const out = conv2dForward(mod, floats(wasm, x), floats(wasm, filter), geometry(info));
-      return write(wasm, info.outShape, out);
+      const out = wasm.makeOutput(info.outShape, 'float32');
+      conv2dForward(mod, floats(wasm, x), floats(wasm, filter), geometry(info), floats(wasm, out));
+      return out;
     });
     install('FusedConv2D', (args) => {
       const wasm = args.backend as BackendWasm;
@@ -52,7 +53,8 @@ export function registerWasmKernels(): Promise<void> {
       const simple = (activation === 'linear' || activation === 'relu') && !preluActivationWeights && (!bias || bias.shape.length <= 1);
       if ((!covered(a) || !simple) && stockFused) return stockFused(args);
       const info = convInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number], a);
-      const out = conv2dForward(mod, floats(wasm, x), floats(wasm, filter), geometry(info));
+      const result = wasm.makeOutput(info.outShape, 'float32');
+      const out = conv2dForward(mod, floats(wasm, x), floats(wasm, filter), geometry(info), floats(wasm, result));
       const c = info.outChannels;
       const b = bias ? floats(wasm, bias) : undefined;
       if (b || activation === 'relu') {
@@ -63,23 +65,35 @@ export function registerWasmKernels(): Promise<void> {
           out[i] = v;
         }
       }
-      return write(wasm, info.outShape, out);
+      return result;
+    });
+    // TF.js clones every tensor it saves for the backward pass; the stock wasm Identity copies the
+    // data (~7% of a training step). Share the buffer and count the reference instead, as the CPU
+    // backend and the wasm Reshape do.
+    const stockIdentity = stockKernel('Identity');
+    install('Identity', (args) => {
+      const { x } = args.inputs as { x: tf.TensorInfo };
+      if (x.dtype === 'string' && stockIdentity) return stockIdentity(args);
+      (args.backend as BackendWasm).incRef(x.dataId);
+      return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
     });
     install('Conv2DBackpropFilter', ({ inputs, backend, attrs }) => {
       const wasm = backend as BackendWasm;
       const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
       const a = attrs as unknown as ConvAttrs & { filterShape: [number, number, number, number] };
       const info = convInfo(x.shape as [number, number, number, number], a.filterShape, a);
-      const out = conv2dBackpropFilter(mod, floats(wasm, x), floats(wasm, dy), geometry(info));
-      return write(wasm, a.filterShape, out);
+      const out = wasm.makeOutput(a.filterShape, 'float32');
+      conv2dBackpropFilter(mod, floats(wasm, x), floats(wasm, dy), geometry(info), floats(wasm, out));
+      return out;
     });
     install('Conv2DBackpropInput', ({ inputs, backend, attrs }) => {
       const wasm = backend as BackendWasm;
       const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
       const a = attrs as unknown as ConvAttrs & { inputShape: [number, number, number, number] };
       const info = convInfo(a.inputShape, filter.shape as [number, number, number, number], a);
-      const out = conv2dBackpropInput(mod, floats(wasm, dy), floats(wasm, filter), geometry(info));
-      return write(wasm, a.inputShape, out);
+      const out = wasm.makeOutput(a.inputShape, 'float32');
+      conv2dBackpropInput(mod, floats(wasm, dy), floats(wasm, filter), geometry(info), floats(wasm, out));
+      return out;
     });
   });
   return registration;
@@ -133,8 +147,3 @@ function floats(backend: BackendWasm, t: tf.TensorInfo): Float32Array {
   return backend.typedArrayFromHeap(t) as Float32Array;
 }
 
-function write(backend: BackendWasm, shape: number[], values: Float32Array): tf.TensorInfo {
-  const out = backend.makeOutput(shape, 'float32');
-  (backend.typedArrayFromHeap(out) as Float32Array).set(values);
-  return out;
-}
