@@ -1,0 +1,355 @@
+/**
+ * The end-to-end proof (issue 7): from `kubectl apply` of a TrainingRun to answers on real photos,
+ * and rollouts under a steady load, on the test bed (real etcd, kube-apiserver and
+ * kube-controller-manager, fake-gcs-server, the local node agent running the pods from the built
+ * CLI), with the operator running as a process from the built CLI.
+ *
+ * Each `it` is one named step; a failed step prints the Kennel objects, Events, the operator's
+ * log and every pod's log, and the steps after it are skipped (they depend on it).
+ *
+ * Run: `npm run test:e2e` (needs `npm run testbed:build`, Debian's `prometheus`, and
+ * ../shared/datasets/cats-dogs; builds dist/ first unless KENNEL_E2E_SKIP_BUILD=1).
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { Storage as GcsClient } from '@google-cloud/storage';
+import { expect } from 'chai';
+import { startTestbed, testbedBin, type Testbed } from '../harness/index.js';
+import { DEFAULT_PROMETHEUS_BINARY, startPrometheus, type Prometheus } from '../harness/prometheus.js';
+import type { PodMonitoringLike } from '../harness/prometheus-config.js';
+import { choosePhotos, linkPhotos, photosPresent, PHOTOS_DIR, uploadPhotos, type PhotoSplit } from './support/dataset.js';
+import { collectDiagnostics } from './support/diagnostics.js';
+import { Kubectl, type Obj } from './support/kubectl.js';
+import { startSteadyLoad, type SteadyLoad } from './support/load.js';
+import { inferenceServiceFromExample, trainingRunFromExample } from './support/manifests.js';
+import { startOperatorProcess, type OperatorProcess } from './support/operator-process.js';
+import { startServiceProxy, type ServiceProxy } from './support/service-proxy.js';
+
+const run = promisify(execFile);
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+const CLI = path.join(REPO, 'dist', 'cli.js');
+const NS = 'kennel-e2e';
+const BUCKET = 'kennel-e2e';
+const DATASET_URI = `gs://${BUCKET}/datasets/cats-dogs`;
+const TRAIN_PER_CLASS = Number(process.env.KENNEL_E2E_PER_CLASS ?? 300);
+const HELD_OUT_PER_CLASS = 50;
+/** Accuracy the first model must reach on held-out photos through the Service: chance is 0.5. */
+const MIN_HELD_OUT_ACCURACY = 0.6;
+const PROGRESS_DEADLINE_SECONDS = 60;
+const MIN = 60_000;
+
+const hyper = {
+  first: { epochs: 3, imageSize: 64, batchSize: 32, learningRate: 0.002, earlyStoppingPatience: undefined },
+  worse: { epochs: 1, imageSize: 16, batchSize: 32, learningRate: 0.0005, earlyStoppingPatience: undefined },
+  better: { epochs: 6, imageSize: 64, batchSize: 32, learningRate: 0.002, earlyStoppingPatience: undefined },
+};
+const gate = (minAccuracy: number, margin: number): Record<string, unknown> => ({ minAccuracy, minF1: 0.5, minClassRecall: 0.3, mustBeatChampion: { margin } });
+
+interface State {
+  tmp: string;
+  bed?: Testbed;
+  kubectl?: Kubectl;
+  operator?: OperatorProcess;
+  photos?: PhotoSplit;
+  heldOutDir: string;
+  heldOutFiles: string[];
+  proxy?: ServiceProxy;
+  prometheus?: Prometheus;
+  load?: SteadyLoad;
+  mv1?: Obj;
+  mv3?: Obj;
+  brokenName?: string;
+  deploymentsBefore?: string;
+}
+
+const s: State = { tmp: '', heldOutDir: '', heldOutFiles: [] };
+let failedStep: string | undefined;
+
+const k = (): Kubectl => {
+  if (!s.kubectl) throw new Error('no test bed');
+  return s.kubectl;
+};
+const isvcStatus = (o: Obj): Record<string, unknown> => o.status ?? {};
+const history = (o: Obj): { modelVersion: string; reason: string; message: string; from: string; to?: string }[] =>
+  (isvcStatus(o).history as { modelVersion: string; reason: string; message: string; from: string; to?: string }[] | undefined) ?? [];
+
+async function waitRun(name: string, timeoutMs: number): Promise<Obj> {
+  const runObj = await k().waitFor('trainingrun', name, (o) => o.status?.phase === 'Succeeded' || o.status?.phase === 'Failed', `TrainingRun ${name} to finish`, timeoutMs);
+  expect(runObj.status?.phase, `TrainingRun ${name}: ${JSON.stringify(runObj.status?.conditions)}`).to.equal('Succeeded');
+  return runObj;
+}
+
+async function modelVersionOf(runName: string): Promise<Obj> {
+  const runObj = await k().get('trainingrun', runName);
+  const mvName = runObj?.status?.modelVersion as string | undefined;
+  expect(mvName, `TrainingRun ${runName} status.modelVersion`).to.be.a('string');
+  return k().waitFor('modelversion', mvName as string, (o) => typeof o.status?.phase === 'string' && o.status.phase !== 'Evaluated', `ModelVersion ${mvName} to be judged by its gate`, MIN);
+}
+
+const accuracyOf = (mv: Obj): number => ((mv.spec?.metrics as { accuracy?: number } | undefined)?.accuracy ?? NaN);
+
+describe('e2e: cats vs dogs, from kubectl apply to answers, and rollouts under load', function () {
+  this.timeout(15 * MIN);
+
+  before(async function () {
+    const missing: string[] = [];
+    if (!photosPresent()) missing.push(`the shared photos (${PHOTOS_DIR})`);
+    for (const b of ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kubectl', 'fake-gcs-server'] as const) {
+      try {
+        testbedBin(b);
+      } catch {
+        missing.push(`the test bed's ${b} (npm run testbed:build)`);
+      }
+    }
+    if (!existsSync(DEFAULT_PROMETHEUS_BINARY)) missing.push(`${DEFAULT_PROMETHEUS_BINARY} (apt-get install -y prometheus)`);
+    if (missing.length > 0) {
+      console.log(`    skipped: the e2e needs ${missing.join(', ')}`);
+      this.skip();
+    }
+    s.tmp = await mkdtemp(path.join(tmpdir(), 'kennel-e2e-'));
+    s.heldOutDir = path.join(s.tmp, 'held-out');
+    if (!process.env.KENNEL_E2E_SKIP_BUILD) {
+      const t = Date.now();
+      await run('npm', ['run', 'build'], { cwd: REPO, maxBuffer: 64 * 1024 * 1024 });
+      console.log(`    built dist/ in ${Math.round((Date.now() - t) / 1000)}s`);
+    }
+    if (!existsSync(CLI)) throw new Error(`${CLI} missing after the build`);
+  });
+
+  beforeEach(function () {
+    if (failedStep) {
+      console.log(`    skipped: step "${failedStep}" failed`);
+      this.skip();
+    }
+  });
+
+  afterEach(async function () {
+    if (this.currentTest?.state !== 'failed') return;
+    failedStep = this.currentTest.title;
+    console.error(`\n##### step failed: ${failedStep} #####`);
+    console.error(await collectDiagnostics({ bed: s.bed, kubectl: s.kubectl, namespace: NS, operatorLogPath: s.operator?.logPath }));
+  });
+
+  after(async () => {
+    const stats = await s.load?.stop();
+    if (stats) console.log(`    steady load over the whole run: ${JSON.stringify(stats)}`);
+    await s.prometheus?.stop();
+    await s.proxy?.stop();
+    await s.operator?.stop();
+    await s.bed?.stop();
+    if (s.tmp) await rm(s.tmp, { recursive: true, force: true });
+  });
+
+  it('1. the test bed starts (etcd, kube-apiserver, controller manager, fake GCS, node agent)', async () => {
+    s.bed = await startTestbed({ verbose: true, keepDir: Boolean(process.env.KENNEL_TESTBED_KEEP) });
+    s.kubectl = new Kubectl(s.bed, NS, s.tmp);
+    await k().run(['create', 'namespace', NS]);
+    const nodes = JSON.parse(await k().run(['get', 'nodes', '-o', 'json'])) as { items: Obj[] };
+    expect(nodes.items).to.have.length.greaterThan(0);
+  });
+
+  it('2. the operator runs against the test bed (built CLI, configured by environment)', async () => {
+    const bed = s.bed as Testbed;
+    s.operator = await startOperatorProcess({
+      cliPath: CLI,
+      logPath: path.join(bed.dir, 'operator.log'),
+      env: {
+        KUBECONFIG: bed.kubeconfigPath,
+        KENNEL_NAMESPACES: NS,
+        KENNEL_LEADER_ELECT: 'true',
+        KENNEL_LEASE_NAMESPACE: NS,
+        KENNEL_ARTIFACT_ROOT: `gs://${BUCKET}/kennel`,
+        KENNEL_GCS_ENDPOINT: bed.gcsEndpoint,
+        KENNEL_GATE_MIN_ACCURACY: '0.55',
+        KENNEL_LOG_LEVEL: 'debug',
+      },
+    });
+  });
+
+  it(`3. a subset of the photos (${TRAIN_PER_CLASS} per class) is uploaded to the GCS emulator; ${HELD_OUT_PER_CLASS} per class are held out`, async () => {
+    s.photos = await choosePhotos(['cat', 'dog'], { train: TRAIN_PER_CLASS, heldOut: HELD_OUT_PER_CLASS });
+    const n = await uploadPhotos((s.bed as Testbed).gcsEndpoint, BUCKET, 'datasets/cats-dogs', s.photos.train);
+    expect(n).to.equal(2 * TRAIN_PER_CLASS);
+    await linkPhotos(s.heldOutDir, s.photos.heldOut);
+    s.heldOutFiles = [...(s.photos.heldOut.cat ?? []), ...(s.photos.heldOut.dog ?? [])];
+  });
+
+  it('4. kubectl apply -f of the example TrainingRun (fewer epochs) is accepted', async () => {
+    const tr = trainingRunFromExample({ name: 'cats-dogs-1', namespace: NS, datasetUri: DATASET_URI, hyperparameters: hyper.first, evaluation: gate(0.55, 0) });
+    const out = await k().apply(tr, 'training-run-1.yaml');
+    expect(out).to.match(/trainingrun.kennel.dev\/cats-dogs-1 created/);
+  });
+
+  it('5. the Job trains through the node agent, with progress in status', async () => {
+    const running = await k().waitFor('trainingrun', 'cats-dogs-1', (o) => typeof o.status?.jobName === 'string', 'TrainingRun cats-dogs-1 to have a Job', 2 * MIN);
+    const jobName = running.status?.jobName as string;
+    expect(await k().get('job', jobName), `Job ${jobName}`).to.not.equal(undefined);
+    await k().waitFor('trainingrun', 'cats-dogs-1', (o) => o.status?.progress !== undefined || o.status?.phase === 'Succeeded', 'training progress in status', 5 * MIN);
+    const done = await waitRun('cats-dogs-1', 6 * MIN);
+    expect(done.status?.completionTime).to.be.a('string');
+  });
+
+  it('6. a ModelVersion appears with its metrics and passes its gate', async () => {
+    s.mv1 = await modelVersionOf('cats-dogs-1');
+    const acc = accuracyOf(s.mv1);
+    console.log(`    model 1: test accuracy ${acc}`);
+    expect(acc).to.be.within(0, 1);
+    expect((s.mv1.spec?.artifact as { uri: string }).uri).to.match(/^gs:\/\/kennel-e2e\//);
+    expect((s.mv1.status?.gate as { passed: boolean }).passed, JSON.stringify(s.mv1.status?.gate)).to.equal(true);
+  });
+
+  it('7. the InferenceService rolls it out, with a PodMonitoring', async () => {
+    await k().apply(inferenceServiceFromExample({ namespace: NS, progressDeadlineSeconds: PROGRESS_DEADLINE_SECONDS }), 'inference-service.yaml');
+    const mv1 = s.mv1?.metadata.name as string;
+    const isvc = await k().waitFor('inferenceservice', 'cats-dogs', (o) => o.status?.phase === 'Ready' && o.status.currentModelVersion === mv1, `InferenceService cats-dogs Ready on ${mv1}`, 5 * MIN);
+    expect(isvcStatus(isvc).readyReplicas).to.equal(2);
+    expect(history(isvc).map((h) => h.modelVersion)).to.deep.equal([mv1]);
+    const pm = await k().get('podmonitoring', 'cats-dogs');
+    expect(pm, 'PodMonitoring cats-dogs').to.not.equal(undefined);
+    const sel = (pm?.spec?.selector as { matchLabels: Record<string, string> }).matchLabels;
+    const pods = await k().list('pods', Object.entries(sel).map(([a, b]) => `${a}=${b}`).join(','));
+    expect(pods.filter((p) => p.status?.phase === 'Running')).to.have.length(2);
+  });
+
+  it(`8. predictions on held-out photos through the Service beat chance by a wide margin (kennel evaluate --url, accuracy ≥ ${MIN_HELD_OUT_ACCURACY})`, async () => {
+    const bed = s.bed as Testbed;
+    s.proxy = await startServiceProxy({ kubeConfig: bed.kubeConfig, namespace: NS, service: 'cats-dogs', port: 80 });
+    const out = await run(process.execPath, [CLI, 'evaluate', '--url', s.proxy.url, '--data', s.heldOutDir, '--json', '--concurrency', '4', '--min-accuracy', String(MIN_HELD_OUT_ACCURACY)], {
+      maxBuffer: 16 * 1024 * 1024,
+    }).catch((err: { stdout?: string; stderr?: string; code?: number }) => {
+      throw new Error(`kennel evaluate --url exited ${err.code}: ${err.stdout ?? ''}${err.stderr ?? ''}`);
+    });
+    const report = JSON.parse(out.stdout) as { accuracy: number; total: number; failed: number; latencyMs: Record<string, number>; pass: boolean };
+    console.log(`    held-out accuracy ${report.accuracy} on ${report.total} photos, latency ms ${JSON.stringify(report.latencyMs)}`);
+    expect(report.total).to.equal(2 * HELD_OUT_PER_CLASS);
+    expect(report.failed).to.equal(0);
+    expect(report.accuracy).to.be.at.least(MIN_HELD_OUT_ACCURACY);
+  });
+
+  it('9. a real Prometheus configured from the PodMonitoring scrapes the pods and returns the prediction counts', async () => {
+    const bed = s.bed as Testbed;
+    const pm = (await k().get('podmonitoring', 'cats-dogs')) as unknown as PodMonitoringLike;
+    s.prometheus = await startPrometheus({ podMonitorings: [pm], discovery: { kind: 'kubernetes', kubeconfigPath: bed.kubeconfigPath } });
+    const samples = await s.prometheus.waitForQuery('sum(kennel_serve_predictions_total)', (x) => (x[0]?.value ?? 0) >= 2 * HELD_OUT_PER_CLASS, {
+      timeoutMs: MIN,
+      what: 'Prometheus to count the held-out predictions',
+    });
+    console.log(`    Prometheus: ${samples[0]?.value} predictions counted`);
+    const byClass = await s.prometheus.query('sum by (class) (kennel_serve_predictions_total)');
+    expect(byClass.map((x) => x.metric.class).sort()).to.deep.equal(['cat', 'dog']);
+    const targets = await s.prometheus.targets();
+    expect(targets.filter((t) => t.health === 'up')).to.have.length(2);
+  });
+
+  it('10. a steady load of predictions starts and is answered', async () => {
+    s.load = await startSteadyLoad({ url: (s.proxy as ServiceProxy).url, photos: s.heldOutFiles, concurrency: 2, pauseMs: 100 });
+    await new Promise((r) => setTimeout(r, 5_000));
+    const st = s.load.stats();
+    expect(st.ok, JSON.stringify(st)).to.be.greaterThan(5);
+    expect(st.failed, JSON.stringify(st)).to.equal(0);
+    s.deploymentsBefore = JSON.stringify((await k().list('deployments')).map((d) => [d.metadata.name, d.metadata.generation]));
+  });
+
+  it('11. a second run whose model is worse is rejected, and nothing changes', async () => {
+    await k().apply(trainingRunFromExample({ name: 'cats-dogs-2', namespace: NS, datasetUri: DATASET_URI, hyperparameters: hyper.worse, evaluation: gate(0.55, 0.01) }), 'training-run-2.yaml');
+    await waitRun('cats-dogs-2', 5 * MIN);
+    const mv2 = await modelVersionOf('cats-dogs-2');
+    console.log(`    model 2: test accuracy ${accuracyOf(mv2)} (model 1: ${accuracyOf(s.mv1 as Obj)})`);
+    expect(mv2.status?.phase, JSON.stringify(mv2.status?.gate)).to.equal('Rejected');
+    expect((mv2.status?.gate as { passed: boolean; reasons: string[] }).passed).to.equal(false);
+    await new Promise((r) => setTimeout(r, 10_000));
+    const isvc = (await k().get('inferenceservice', 'cats-dogs')) as Obj;
+    expect(isvcStatus(isvc).currentModelVersion).to.equal(s.mv1?.metadata.name);
+    expect(isvcStatus(isvc).canary).to.equal(undefined);
+    expect(JSON.stringify((await k().list('deployments')).map((d) => [d.metadata.name, d.metadata.generation]))).to.equal(s.deploymentsBefore);
+    const st = s.load?.stats();
+    expect(st?.failed, JSON.stringify(st)).to.equal(0);
+  });
+
+  it('12. a third run whose model is better rolls out with zero failed requests', async () => {
+    s.load?.reset();
+    await k().apply(trainingRunFromExample({ name: 'cats-dogs-3', namespace: NS, datasetUri: DATASET_URI, hyperparameters: hyper.better, evaluation: gate(0.55, 0) }), 'training-run-3.yaml');
+    await waitRun('cats-dogs-3', 8 * MIN);
+    s.mv3 = await modelVersionOf('cats-dogs-3');
+    console.log(`    model 3: test accuracy ${accuracyOf(s.mv3)} (model 1: ${accuracyOf(s.mv1 as Obj)})`);
+    expect((s.mv3.status?.gate as { passed: boolean }).passed, JSON.stringify(s.mv3.status?.gate)).to.equal(true);
+    const mv3 = s.mv3.metadata.name;
+    await k().waitFor('inferenceservice', 'cats-dogs', (o) => o.status?.phase === 'Ready' && o.status.currentModelVersion === mv3 && !o.status.canary, `InferenceService promoted to ${mv3}`, 5 * MIN);
+    const st = s.load?.stats();
+    console.log(`    load during the rollout: ${JSON.stringify(st)}`);
+    expect(st?.failed, JSON.stringify(st)).to.equal(0);
+    expect(Object.keys(st?.versions ?? {})).to.include(String((s.mv3.spec as { version: number }).version));
+  });
+
+  it('13. a version whose artifact is broken never becomes ready, is rolled back, and the service keeps answering', async () => {
+    s.load?.reset();
+    const mv3 = s.mv3 as Obj;
+    const spec = mv3.spec as { version: number; artifact: { uri: string; format: string; sha256: string }; metrics: { accuracy: number }; lineage: Record<string, unknown> };
+    // The same files as version 3 under a new prefix, with the weights corrupted: the recorded
+    // sha256 no longer matches, so `kennel serve` refuses to load it and is never ready.
+    const gcs = new GcsClient({ apiEndpoint: (s.bed as Testbed).gcsEndpoint, projectId: 'kennel-e2e' });
+    const src = spec.artifact.uri.replace(`gs://${BUCKET}/`, '');
+    const dst = 'imported/cats-dogs-broken';
+    const [files] = await gcs.bucket(BUCKET).getFiles({ prefix: `${src}/` });
+    expect(files.map((f) => path.posix.basename(f.name))).to.include('weights.bin');
+    for (const f of files) {
+      const [data] = await f.download();
+      if (path.posix.basename(f.name) === 'weights.bin') for (let i = 0; i < data.length; i += 97) data[i] = (data[i] as number) ^ 0xff;
+      await gcs.bucket(BUCKET).file(`${dst}/${f.name.slice(src.length + 1)}`).save(data, { resumable: false });
+    }
+    const versions = (await k().list('modelversions')).map((m) => (m.spec as { version: number }).version);
+    s.brokenName = 'cats-dogs-imported-broken';
+    await k().apply(
+      {
+        apiVersion: 'kennel.dev/v1alpha1',
+        kind: 'ModelVersion',
+        metadata: { name: s.brokenName, namespace: NS },
+        spec: {
+          ...spec,
+          version: Math.max(...versions) + 1,
+          artifact: { ...spec.artifact, uri: `gs://${BUCKET}/${dst}` },
+          metrics: { ...spec.metrics, accuracy: Math.min(1, spec.metrics.accuracy + 0.02) },
+          lineage: { dataset: spec.lineage.dataset, codeVersion: spec.lineage.codeVersion },
+        },
+      },
+      'model-version-broken.yaml',
+    );
+    const broken = s.brokenName;
+    await k().waitFor('inferenceservice', 'cats-dogs', (o) => (o.status?.canary as { modelVersion?: string } | undefined)?.modelVersion === broken, `a rollout of ${broken} to start`, 2 * MIN);
+    const isvc = await k().waitFor(
+      'inferenceservice',
+      'cats-dogs',
+      (o) => ((o.status?.failedRollouts as { modelVersion: string }[] | undefined) ?? []).some((f) => f.modelVersion === broken) && !o.status?.canary,
+      `the rollout of ${broken} to be rolled back`,
+      PROGRESS_DEADLINE_SECONDS * 1000 + 3 * MIN,
+    );
+    expect(isvcStatus(isvc).currentModelVersion).to.equal(mv3.metadata.name);
+    expect(isvc.status?.phase).to.equal('Ready');
+    const st = s.load?.stats();
+    console.log(`    load during the failed rollout: ${JSON.stringify(st)}`);
+    expect(st?.failed, JSON.stringify(st)).to.equal(0);
+    expect(Object.keys(st?.versions ?? {})).to.deep.equal([String(spec.version)]);
+  });
+
+  it('14. status history and Events tell the whole story', async () => {
+    const isvc = (await k().get('inferenceservice', 'cats-dogs')) as Obj;
+    const h = history(isvc).map((e) => [e.modelVersion, e.reason]);
+    expect(h).to.deep.equal([
+      [s.mv1?.metadata.name, 'Initial'],
+      [s.mv3?.metadata.name, 'Promoted'],
+      [s.brokenName, 'RolledBack'],
+    ]);
+    const events = await k().events();
+    const reasonsOf = (kind: string, name: string): string[] => events.filter((e) => e.involvedObject.kind === kind && e.involvedObject.name === name).map((e) => e.reason);
+    console.log(`    events: ${JSON.stringify(events.map((e) => `${e.involvedObject.kind}/${e.involvedObject.name} ${e.reason}`))}`);
+    expect(reasonsOf('TrainingRun', 'cats-dogs-1').join(' ')).to.match(/Succeeded/);
+    const mv2 = (await k().get('trainingrun', 'cats-dogs-2'))?.status?.modelVersion as string;
+    expect(reasonsOf('ModelVersion', mv2).join(' ')).to.match(/Rejected/);
+    expect(reasonsOf('InferenceService', 'cats-dogs').join(' ')).to.match(/RolledBack/);
+  });
+});
