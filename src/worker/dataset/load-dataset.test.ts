@@ -35,8 +35,8 @@ describe('loadDataset', function () {
     expect(ds.classes).to.deep.equal(['bright', 'dark']);
     expect(ds.images).to.have.length(24);
     expect(ds.images.every((img) => img.pixels.length === 8 * 8 * 3)).to.equal(true);
+    expect(ds.ignored).to.deep.equal(['README.md']);
     expect(ds.skipped.map((s) => [s.name, s.reason])).to.deep.equal([
-      ['README.md', 'not-in-class-folder'],
       [expected.skipped[0], 'corrupt'],
       [expected.skipped[1], 'empty'],
       [expected.skipped[2], 'unsupported-format'],

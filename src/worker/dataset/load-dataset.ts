@@ -6,7 +6,7 @@ import { decodeImage, ImageDecodeError, type ImageDecodeReason, type ResizeMode 
 import { listDataset } from './list-dataset.js';
 import { mapLimit } from './map-limit.js';
 
-export type SkipReason = ImageDecodeReason | 'vanished' | 'not-in-class-folder';
+export type SkipReason = ImageDecodeReason | 'vanished';
 
 /** A file that is not in the dataset, and why; named in the report. */
 export interface SkippedFile {
@@ -39,6 +39,8 @@ export interface LoadedDataset {
   readonly images: readonly DatasetImage[];
   readonly skipped: readonly SkippedFile[];
   readonly duplicates: readonly DuplicateFile[];
+  /** Files directly under the prefix, outside every class folder (README, manifests): not data, not counted as skipped. */
+  readonly ignored: readonly string[];
   /** sha256 over the sorted (class, file sha256) pairs of the kept images. */
   readonly digest: string;
 }
@@ -66,11 +68,9 @@ export interface LoadDatasetOptions {
 export async function loadDataset(options: LoadDatasetOptions): Promise<LoadedDataset> {
   const { uri, storage, imageSize, resize = 'cover', concurrency = 8, logger } = options;
   const listing = await listDataset(uri, storage, options.classes);
-  const skipped: SkippedFile[] = listing.outside.map((e) => ({
-    name: e.name,
-    reason: 'not-in-class-folder' as const,
-    message: 'file directly under the dataset prefix, not in a class folder',
-  }));
+  const skipped: SkippedFile[] = [];
+  const ignored = listing.outside.map((e) => e.name);
+  if (ignored.length > 0) logger?.info({ ignored }, 'files outside the class folders ignored');
   let done = 0;
   const total = listing.files.length;
   const decoded = await mapLimit(listing.files, concurrency, async (file) => {
@@ -119,7 +119,7 @@ export async function loadDataset(options: LoadDatasetOptions): Promise<LoadedDa
     throw new TerminalError('InvalidDataset', `class ${empty.map((c) => JSON.stringify(c)).join(', ')} has no readable image under ${uri}; a classifier needs images of at least two classes`);
   }
   logger?.info({ uri, classes: listing.classes, perClass, skipped: skipped.length, duplicates: duplicates.length }, 'dataset loaded');
-  return { uri, classes: listing.classes, imageSize, resize, images, skipped, duplicates, digest: datasetDigest(listing.classes, images) };
+  return { uri, classes: listing.classes, imageSize, resize, images, skipped, duplicates, ignored, digest: datasetDigest(listing.classes, images) };
 }
 
 /** sha256 over the sorted lines `class\tsha256\n`: the same photos with the same labels give the same digest. */

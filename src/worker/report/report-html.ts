@@ -15,6 +15,7 @@ export interface ReportInput {
   readonly splits: { readonly train: number; readonly validation: number; readonly test: number };
   readonly skipped: readonly SkippedFile[];
   readonly duplicates: readonly DuplicateFile[];
+  readonly ignored: readonly string[];
 }
 
 const pct = (v: number | undefined): string => (v === undefined ? '—' : `${(v * 100).toFixed(1)}%`);
@@ -85,6 +86,8 @@ ${epochs}
 ${skipped}
 <h3>Duplicates dropped (${r.duplicates.length})</h3>
 ${dupes}
+<h3>Ignored: outside the class folders (${r.ignored.length})</h3>
+<p>${r.ignored.length === 0 ? 'None.' : r.ignored.map((n) => `<code>${e(n)}</code>`).join(', ')}</p>
 </body>
 </html>
 `;

@@ -34,7 +34,13 @@ export interface MetricsFile extends MetricsSummary {
     readonly imagesPerSecond: number;
     readonly history: readonly EpochLog[];
   };
-  readonly dataset: { readonly uri: string; readonly digest: string; readonly skipped: readonly SkippedFile[]; readonly duplicates: readonly DuplicateFile[] };
+  readonly dataset: {
+    readonly uri: string;
+    readonly digest: string;
+    readonly skipped: readonly SkippedFile[];
+    readonly duplicates: readonly DuplicateFile[];
+    readonly ignored: readonly string[];
+  };
   readonly backend: string;
 }
 
@@ -65,7 +71,7 @@ export async function runTraining(config: TrainConfig, deps: TrainDeps): Promise
   if (splits.validation.count === 0) {
     throw new TerminalError('InvalidDataset', `the validation split is empty (${dataset.images.length} images, fractions ${JSON.stringify(config.split)}): early stopping and best-weight selection need validation images`);
   }
-  const { classes, skipped, duplicates, digest } = dataset;
+  const { classes, skipped, duplicates, ignored, digest } = dataset;
   logger.info({ train: splits.train.count, validation: splits.validation.count, test: splits.test.count }, 'dataset split');
 
   progress.stage(`training ${config.architecture} at ${config.imageSize}px on ${splits.train.count} images (backend ${backend.name})`);
@@ -140,7 +146,7 @@ export async function runTraining(config: TrainConfig, deps: TrainDeps): Promise
       imagesPerSecond: imagesSeen / seconds,
       history: result.history,
     },
-    dataset: { uri: config.dataUri, digest, skipped, duplicates },
+    dataset: { uri: config.dataUri, digest, skipped, duplicates, ignored },
     backend: metadata.backend,
   };
   await outStorage.write(joinUri(config.outUri, 'metrics.json'), `${JSON.stringify(metricsFile, null, 2)}\n`, { contentType: 'application/json' });
@@ -155,6 +161,7 @@ export async function runTraining(config: TrainConfig, deps: TrainDeps): Promise
     splits: { train: splits.train.count, validation: splits.validation.count, test: splits.test.count },
     skipped,
     duplicates,
+    ignored,
   });
   logger.info({ artifact: config.outUri, accuracy: metrics.accuracy, f1: metrics.f1, testImages: metrics.testImages, seconds }, 'training finished');
   return {

@@ -1,0 +1,44 @@
+import { expect } from 'chai';
+import sharp from 'sharp';
+import type { ModelMetadata } from '../../ml/metadata.js';
+import { renderConfusionSvg } from './confusion-svg.js';
+import { renderCurvesSvg } from './curves-svg.js';
+import { renderReportHtml } from './report-html.js';
+import { svgToPng } from './write-report.js';
+
+const history = [1, 2, 3].map((epoch) => ({ epoch, epochs: 3, loss: 1 / epoch, accuracy: 0.5 + epoch / 10, valLoss: 1.1 / epoch, valAccuracy: 0.5 + epoch / 12, imagesPerSecond: 40 }));
+
+describe('report', () => {
+  it('renders training curves and the confusion matrix to PNG', async () => {
+    const curves = await svgToPng(renderCurvesSvg(history, 3));
+    const confusion = await svgToPng(renderConfusionSvg(['cat', 'dog<script>'], [[40, 10], [5, 45]]));
+    for (const png of [curves, confusion]) {
+      const meta = await sharp(png).metadata();
+      expect(meta.format).to.equal('png');
+      expect(meta.width).to.be.greaterThan(300);
+    }
+    const svg = renderConfusionSvg(['cat', 'dog<script>'], [[40, 10], [5, 45]]);
+    expect(svg).to.include('dog&lt;script&gt;');
+    expect(svg).to.match(/>45</);
+  });
+
+  it('renders an HTML page with metrics, charts and skipped files, escaping names', () => {
+    const metadata: ModelMetadata = {
+      schemaVersion: 1, format: 'tfjs-layers', classes: ['cat', 'dog'], inputShape: [96, 96, 3], preprocessing: { resize: 'cover', size: 96, scale: 1 / 255 },
+      dataset: { uri: 'gs://b/d', digest: 'd'.repeat(64) }, hyperparameters: { epochs: 3 }, architecture: 'compact-cnn', backend: 'wasm',
+      codeVersion: '0.1.0', createdAt: '2026-01-01T00:00:00.000Z', sha256: 'a'.repeat(64), weightsBytes: 10,
+    };
+    const html = renderReportHtml({
+      artifactUri: 'gs://b/m/v1', metadata, history, bestEpoch: 3, stoppedEarly: false, trainingSeconds: 12.3, splits: { train: 80, validation: 10, test: 10 },
+      metrics: {
+        accuracy: 0.85, precision: 0.86, recall: 0.85, f1: 0.85, rocAuc: 0.9, testImages: 100, perClass: { cat: { precision: 0.8, recall: 0.9, f1: 0.85, support: 50 }, dog: { precision: 0.9, recall: 0.8, f1: 0.85, support: 50 } },
+        confusionMatrix: [[45, 5], [10, 40]], confidenceHistogram: [0, 0, 0, 0, 0, 10, 10, 20, 30, 30], meanConfidence: 0.8,
+      },
+      skipped: [{ name: 'cat/<bad>.jpg', reason: 'corrupt', message: 'truncated' }],
+      duplicates: [{ name: 'dog/b.jpg', duplicateOf: 'dog/a.jpg' }],
+      ignored: ['README.md'],
+    });
+    for (const s of ['curves.png', 'confusion.png', 'Accuracy 85.0%', 'cat/&lt;bad&gt;.jpg', 'dog/a.jpg', 'README.md', 'a'.repeat(64), 'Skipped files (1)']) expect(html).to.include(s);
+    expect(html).to.not.include('<bad>');
+  });
+});
