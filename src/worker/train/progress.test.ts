@@ -32,7 +32,7 @@ describe('progress reporter', () => {
     const out = capture();
     const p = createProgressReporter({ tty: true, stream: out.stream, logger: createLogger({ destination: capture().stream }) });
     p.epoch(LOG);
-    expect(out.text()).to.match(/epoch {2}2\/10 \[#####\.+\]  loss 0\.5000  acc 0\.750  val_loss 0\.6000  val_acc 0\.700  41\.3 img\/s\n/);
+    expect(out.text()).to.include('epoch  2/10 [#####...................]  loss 0.5000  acc 0.750  val_loss 0.6000  val_acc 0.700  41.3 img/s\n');
     expect(out.text()).to.not.include('{');
   });
 });
