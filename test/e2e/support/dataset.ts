@@ -20,17 +20,17 @@ export interface PhotoSplit {
 }
 
 /**
- * A deterministic subset of the shared photos: per class, sorted by name, the first `train`
- * for training and the next `heldOut` held out.
+ * A deterministic subset of a class-per-folder photo folder (the shared photos by default): per
+ * class, sorted by name, the first `train` for training and the next `heldOut` held out.
  */
-export async function choosePhotos(classes: readonly string[], counts: { train: number; heldOut: number }): Promise<PhotoSplit> {
+export async function choosePhotos(classes: readonly string[], counts: { train: number; heldOut: number }, root = PHOTOS_DIR): Promise<PhotoSplit> {
   const train: Record<string, string[]> = {};
   const heldOut: Record<string, string[]> = {};
   for (const c of classes) {
-    const names = (await readdir(path.join(PHOTOS_DIR, c))).filter((f) => /\.jpe?g$/i.test(f)).sort();
-    if (names.length < counts.train + counts.heldOut) throw new Error(`${PHOTOS_DIR}${c} has ${names.length} photos, need ${counts.train + counts.heldOut}`);
-    train[c] = names.slice(0, counts.train).map((n) => path.join(PHOTOS_DIR, c, n));
-    heldOut[c] = names.slice(counts.train, counts.train + counts.heldOut).map((n) => path.join(PHOTOS_DIR, c, n));
+    const names = (await readdir(path.join(root, c))).filter((f) => /\.(jpe?g|png|webp)$/i.test(f)).sort();
+    if (names.length < counts.train + counts.heldOut) throw new Error(`${path.join(root, c)} has ${names.length} photos, need ${counts.train + counts.heldOut}`);
+    train[c] = names.slice(0, counts.train).map((n) => path.join(root, c, n));
+    heldOut[c] = names.slice(counts.train, counts.train + counts.heldOut).map((n) => path.join(root, c, n));
   }
   return { train, heldOut };
 }
@@ -45,7 +45,7 @@ export async function uploadPhotos(endpoint: string, bucket: string, prefix: str
     await gcs
       .bucket(bucket)
       .file(`${prefix}/${c}/${path.basename(f)}`)
-      .save(await readFile(f), { resumable: false, contentType: 'image/jpeg' });
+      .save(await readFile(f), { resumable: false, contentType: /\.png$/i.test(f) ? 'image/png' : /\.webp$/i.test(f) ? 'image/webp' : 'image/jpeg' });
   });
   return items.length;
 }

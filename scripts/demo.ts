@@ -1,0 +1,220 @@
+/**
+ * `npm run demo`: Kennel's whole chain on this machine, for a person who has just run `npm ci`.
+ * Builds what is missing (dist/, the test bed binaries), starts a local control plane, the GCS
+ * emulator and the operator, uploads a dataset (generated, or `--data <photos>`), applies a
+ * TrainingRun and an InferenceService, follows their progress, prints where to look and one
+ * prediction, then waits for Ctrl-C and tears everything down. See docs/demo.md.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startTestbed, testbedBin, type Testbed } from '../test/harness/index.js';
+import { choosePhotos, uploadPhotos } from '../test/e2e/support/dataset.js';
+import { Kubectl, type Obj } from '../test/e2e/support/kubectl.js';
+import { inferenceServiceFromExample, merge, trainingRunFromExample } from '../test/e2e/support/manifests.js';
+import { startOperatorProcess, type OperatorProcess } from '../test/e2e/support/operator-process.js';
+import { startServiceProxy, type ServiceProxy } from '../test/e2e/support/service-proxy.js';
+import { createPredictClient } from '../src/worker/evaluate-url/predict-client.js';
+import { DEMO_USAGE, parseDemoArgs, type DemoOptions } from './demo/options.js';
+import { writeStripesDataset } from './demo/synthetic-dataset.js';
+
+const REPO = fileURLToPath(new URL('../', import.meta.url));
+const CLI = path.join(REPO, 'dist', 'cli.js');
+const NS = 'default';
+const BUCKET = 'kennel-demo';
+const say = (line = ''): void => void process.stdout.write(`${line}\n`);
+const step = (line: string): void => say(`\n▶ ${line}`);
+
+/** Runs an npm script with its output shown, failing with its exit code. */
+function npmRun(script: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('npm', ['run', script], { cwd: REPO, stdio: 'inherit' });
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`npm run ${script} exited with code ${code}`))));
+  });
+}
+
+async function ensureBuilt(): Promise<void> {
+  if (!existsSync(CLI)) {
+    step('building Kennel (npm run build) ...');
+    await npmRun('build');
+  }
+  try {
+    for (const b of ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kubectl', 'fake-gcs-server'] as const) testbedBin(b);
+  } catch {
+    step('building the local cluster binaries (npm run testbed:build; the first time takes a while) ...');
+    await npmRun('testbed:build');
+  }
+}
+
+/** The dataset to train on and one held-out photo per class, from `--data` or generated. */
+async function prepareDataset(o: DemoOptions, tmp: string): Promise<{ classes: string[]; train: Record<string, readonly string[]>; heldOut: Record<string, readonly string[]> }> {
+  if (o.data) {
+    const root = path.resolve(o.data);
+    if (!existsSync(root) || !statSync(root).isDirectory()) throw new Error(`--data ${o.data}: not a folder`);
+    const classes = readdirSync(root).filter((d) => !d.startsWith('.') && statSync(path.join(root, d)).isDirectory()).sort();
+    if (classes.length < 2) throw new Error(`--data ${o.data}: expected one folder per class (at least two), found ${classes.length}`);
+    const split = await choosePhotos(classes, { train: o.perClass, heldOut: 3 }, root);
+    return { classes, ...split };
+  }
+  const dir = path.join(tmp, 'stripes');
+  const all = await writeStripesDataset(dir, { perClass: o.perClass + 3 });
+  const classes = Object.keys(all).sort();
+  return {
+    classes,
+    train: Object.fromEntries(classes.map((c) => [c, (all[c] ?? []).slice(0, o.perClass)])),
+    heldOut: Object.fromEntries(classes.map((c) => [c, (all[c] ?? []).slice(o.perClass)])),
+  };
+}
+
+/** Prints each change of the objects' phases and progress until `done` returns a value. */
+async function follow<T>(kubectl: Kubectl, done: (objs: Obj[]) => T | undefined, timeoutMs: number): Promise<T> {
+  const seen = new Map<string, string>();
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const objs = [...(await kubectl.list('trainingruns')), ...(await kubectl.list('modelversions')), ...(await kubectl.list('inferenceservices'))];
+    for (const o of objs) {
+      const st = o.status ?? {};
+      const progress = st.progress as { epoch?: number; epochs?: number; validationAccuracy?: number } | undefined;
+      const gate = st.gate as { passed?: boolean } | undefined;
+      const line = [
+        `${o.kind}/${o.metadata.name}:`,
+        st.phase ?? 'Pending',
+        progress?.epoch !== undefined ? `epoch ${progress.epoch}/${progress.epochs ?? '?'}` : '',
+        progress?.validationAccuracy !== undefined ? `val acc ${progress.validationAccuracy.toFixed(3)}` : '',
+        o.kind === 'ModelVersion' ? `test accuracy ${(o.spec?.metrics as { accuracy?: number } | undefined)?.accuracy ?? '?'}` : '',
+        gate ? `gate ${gate.passed ? 'passed' : 'failed'}` : '',
+        st.currentModelVersion ? `serving ${String(st.currentModelVersion)}` : '',
+        st.readyReplicas !== undefined ? `ready ${String(st.readyReplicas)}/${String(st.replicas ?? '?')}` : '',
+      ]
+        .filter(Boolean)
+        .join(' ');
+      const key = `${o.kind}/${o.metadata.name}`;
+      if (seen.get(key) !== line) {
+        seen.set(key, line);
+        say(`  ${new Date().toISOString().slice(11, 19)}  ${line}`);
+      }
+      const failed = o.kind === 'TrainingRun' && st.phase === 'Failed';
+      if (failed) throw new Error(`TrainingRun ${o.metadata.name} failed: ${JSON.stringify(st.conditions)}`);
+    }
+    const result = done(objs);
+    if (result !== undefined) return result;
+    if (Date.now() > deadline) throw new Error(`gave up after ${Math.round(timeoutMs / 1000)}s; see \`kubectl describe kennel\``);
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+}
+
+async function main(): Promise<void> {
+  const o = parseDemoArgs(process.argv.slice(2));
+  if (o.help) {
+    say(DEMO_USAGE);
+    return;
+  }
+  let bed: Testbed | undefined;
+  let operator: OperatorProcess | undefined;
+  let proxy: ServiceProxy | undefined;
+  const tmp = await mkdtemp(path.join(tmpdir(), 'kennel-demo-'));
+  let tearingDown: Promise<void> | undefined;
+  const teardown = (): Promise<void> =>
+    (tearingDown ??= (async () => {
+      step('tearing down (service proxy, operator, pods, control plane, GCS emulator) ...');
+      await proxy?.stop().catch(() => undefined);
+      await operator?.stop().catch(() => undefined);
+      await bed?.stop().catch(() => undefined);
+      await rm(tmp, { recursive: true, force: true });
+      say('done.');
+    })());
+  const interrupted = new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+  void interrupted.then(async () => {
+    await teardown();
+    process.exit(130);
+  });
+
+  try {
+    await ensureBuilt();
+
+    step('starting the local cluster: etcd, kube-apiserver, kube-controller-manager, fake-gcs-server, node agent ...');
+    bed = await startTestbed({});
+    const kubectl = new Kubectl(bed, NS, tmp);
+    say(`  ready in ${Math.round((bed.timings.total ?? 0) / 1000)}s; state and logs in ${bed.dir}`);
+
+    step('starting the Kennel operator (kennel operator, from dist/cli.js) ...');
+    operator = await startOperatorProcess({
+      cliPath: CLI,
+      logPath: path.join(bed.dir, 'operator.log'),
+      env: {
+        KUBECONFIG: bed.kubeconfigPath,
+        KENNEL_NAMESPACES: NS,
+        KENNEL_LEADER_ELECT: 'false',
+        KENNEL_ARTIFACT_ROOT: `gs://${BUCKET}/kennel`,
+        KENNEL_GCS_ENDPOINT: bed.gcsEndpoint,
+      },
+    });
+    say(`  healthy at ${operator.healthUrl}/readyz; log ${operator.logPath}`);
+
+    step(o.data ? `uploading ${o.perClass} photos per class from ${o.data} to the GCS emulator ...` : `generating a dataset (${o.perClass} images per class of horizontal and vertical stripes) and uploading it ...`);
+    const data = await prepareDataset(o, tmp);
+    const n = await uploadPhotos(bed.gcsEndpoint, BUCKET, 'datasets/demo', data.train);
+    say(`  ${n} images in gs://${BUCKET}/datasets/demo/{${data.classes.join(',')}}/`);
+
+    step('applying a TrainingRun and an InferenceService (from examples/cats-vs-dogs, adapted) ...');
+    const tr = merge(trainingRunFromExample({
+      name: 'demo-1',
+      namespace: NS,
+      datasetUri: `gs://${BUCKET}/datasets/demo`,
+      hyperparameters: { epochs: o.epochs, imageSize: o.imageSize, batchSize: 32, earlyStoppingPatience: undefined },
+      evaluation: { minAccuracy: 0.6, minF1: undefined, minClassRecall: undefined, mustBeatChampion: undefined },
+    }), { spec: { model: 'demo', dataset: { classes: data.classes } } });
+    const isvc = merge(inferenceServiceFromExample({ namespace: NS, progressDeadlineSeconds: 300 }), { metadata: { name: 'demo' }, spec: { model: 'demo', replicas: 1 } });
+    say(`  ${(await kubectl.apply(tr, 'training-run.yaml')).trim()}`);
+    say(`  ${(await kubectl.apply(isvc, 'inference-service.yaml')).trim()}`);
+
+    step('following progress (kubectl get kennel) ...');
+    await follow(kubectl, (objs) => objs.find((x) => x.kind === 'InferenceService' && x.status?.phase === 'Ready' && x.status.currentModelVersion), 30 * 60_000);
+
+    proxy = await startServiceProxy({ kubeConfig: bed.kubeConfig, namespace: NS, service: 'demo', port: 80 });
+    const kubectlBin = testbedBin('kubectl');
+    step('Kennel is serving. Where to look:');
+    say(`  export KUBECONFIG=${bed.kubeconfigPath}`);
+    say(`  ${kubectlBin} get kennel                 # TrainingRuns, ModelVersions, InferenceServices`);
+    say(`  ${kubectlBin} describe inferenceservice demo`);
+    say(`  ${kubectlBin} get pods,jobs,deployments,services,podmonitorings`);
+    say(`  service URL (a local stand-in for the Service's cluster IP): ${proxy.url}`);
+    say(`  open ${proxy.url}/ in a browser to try a photo; metrics at ${proxy.url}/metrics`);
+    say(`  curl -F file=@photo.jpg ${proxy.url}/predict`);
+    say(`  node dist/cli.js evaluate --url ${proxy.url} --data <folder of class folders>`);
+    say(`  operator log: ${operator.logPath}; pod logs under ${bed.dir}`);
+
+    const predict = createPredictClient({ baseUrl: proxy.url, timeoutMs: 30_000 });
+    step('a prediction on photos the model has never seen:');
+    for (const [cls, files] of Object.entries(data.heldOut)) {
+      const file = files[0];
+      if (!file) continue;
+      const out = await predict(await readFile(file), path.basename(file));
+      say(out.ok ? `  ${path.basename(file)} (a ${cls}) → ${out.label} (confidence ${out.confidence.toFixed(3)}, model version ${out.version ?? '?'}, ${out.latencyMs.toFixed(0)} ms)` : `  ${path.basename(file)} → failed: ${out.kind} ${out.message}`);
+    }
+
+    if (o.exit) {
+      await teardown();
+      return;
+    }
+    say('\nPress Ctrl-C to stop everything.');
+    await interrupted;
+  } catch (err) {
+    process.stderr.write(`\ndemo failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    if (operator) process.stderr.write(`operator log: ${operator.logPath}\n`);
+    await teardown();
+    process.exitCode = 1;
+  }
+}
+
+void main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = 1;
+});
