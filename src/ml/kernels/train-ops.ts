@@ -126,8 +126,14 @@ function bnBackward(mod: KernelModule | undefined, dy: tf.Tensor, x: tf.Tensor, 
     return [dx, ...paramGrads()];
   }
   const axes = [...Array(x.rank - 1).keys()];
-  sumDy = Float64Array.from(tf.tidy(() => tf.sum(dy, axes)).dataSync());
-  sumDyXc = Float64Array.from(tf.tidy(() => tf.sum(tf.mul(dy, tf.sub(x, tf.tensor1d(mean))), axes)).dataSync());
+  const read = (f: () => tf.Tensor): Float64Array => {
+    const t = tf.tidy(f);
+    const values = Float64Array.from(t.dataSync());
+    t.dispose();
+    return values;
+  };
+  sumDy = read(() => tf.sum(dy, axes));
+  sumDyXc = read(() => tf.sum(tf.mul(dy, tf.sub(x, tf.tensor1d(mean))), axes));
   const { a, b, d } = coefficients();
   const dx = tf.tidy(() => tf.add(tf.add(tf.mul(dy, tf.tensor1d(a)), tf.mul(x, tf.tensor1d(b))), tf.tensor1d(d)));
   return [dx, ...paramGrads()];
