@@ -1,4 +1,4 @@
-import { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { IdempotencyStrategy, Storage as GcsClient, type StorageOptions } from '@google-cloud/storage';
 import type { GcsConfig } from './gcs-config.js';
 import { StorageError, type Storage, type StorageEntry, type StorageStat, type WriteOptions } from './storage.js';
@@ -107,11 +107,10 @@ export function createGcsStorage(options: GcsStorageOptions): Storage {
 
     readStream(uri: string): Readable {
       const source = file(uri).createReadStream();
-      const out = new Readable({ read() {} });
-      source.on('data', (chunk: Buffer) => out.push(chunk));
-      source.on('end', () => out.push(null));
+      const out = new PassThrough();
+      // pipe() keeps backpressure; errors are re-raised on the returned stream as StorageErrors.
       source.on('error', (err: unknown) => out.destroy(mapGcsError(err, uri)));
-      return out;
+      return source.pipe(out);
     },
 
     async write(uri: string, data: Buffer | string, opts?: WriteOptions): Promise<void> {

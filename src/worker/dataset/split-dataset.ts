@@ -29,25 +29,28 @@ export type DatasetSplits = Record<SplitName, SplitData>;
 export function splitDataset(dataset: LoadedDataset, fractions: SplitFractions, seed = 0): DatasetSplits {
   const groups: Record<SplitName, number[]> = { train: [], validation: [], test: [] };
   dataset.images.forEach((img, i) => groups[splitOf(img.sha256, fractions, seed)].push(i));
-  const frame = dataset.imageSize * dataset.imageSize * 3;
-  const pack = (indices: number[]): SplitData => {
-    const pixels = new Uint8Array(indices.length * frame);
-    const labels = new Int32Array(indices.length);
-    const names: string[] = [];
-    indices.forEach((src, j) => {
-      const img = dataset.images[src];
-      if (!img) throw new Error(`image index ${src} out of range`);
-      pixels.set(img.pixels, j * frame);
-      labels[j] = img.classIndex;
-      names.push(img.name);
-    });
-    return { pixels, labels, count: indices.length, imageSize: dataset.imageSize, names };
-  };
-  const splits = { train: pack(groups.train), validation: pack(groups.validation), test: pack(groups.test) };
+  const splits = { train: packImages(dataset, groups.train), validation: packImages(dataset, groups.validation), test: packImages(dataset, groups.test) };
   for (const name of ['train', 'test'] as const) {
     if (splits[name].count === 0) {
       throw new TerminalError('InvalidDataset', `the ${name} split is empty: ${dataset.images.length} images are too few for fractions ${JSON.stringify(fractions)}`);
     }
   }
   return splits;
+}
+
+/** Packs the images at `indices` (all of them by default) into one contiguous buffer, in that order. */
+export function packImages(dataset: Pick<LoadedDataset, 'images' | 'imageSize'>, indices?: readonly number[]): SplitData {
+  const which = indices ?? dataset.images.map((_, i) => i);
+  const frame = dataset.imageSize * dataset.imageSize * 3;
+  const pixels = new Uint8Array(which.length * frame);
+  const labels = new Int32Array(which.length);
+  const names: string[] = [];
+  which.forEach((src, j) => {
+    const img = dataset.images[src];
+    if (!img) throw new RangeError(`image index ${src} out of range`);
+    pixels.set(img.pixels, j * frame);
+    labels[j] = img.classIndex;
+    names.push(img.name);
+  });
+  return { pixels, labels, count: which.length, imageSize: dataset.imageSize, names };
 }

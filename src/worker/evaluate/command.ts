@@ -3,7 +3,7 @@ import { storageFor } from '../../shared/storage/index.js';
 import { loadArtifactMetadata } from '../../ml/artifact.js';
 import { selectBackend } from '../../ml/backend/select.js';
 import { loadDataset } from '../dataset/load-dataset.js';
-import { splitDataset, type LabeledImages } from '../dataset/split-dataset.js';
+import { packImages, splitDataset, type LabeledImages } from '../dataset/split-dataset.js';
 import { SPLITS } from '../dataset/split.js';
 import { parseInteger, parseSplit } from '../train/options.js';
 import { failureFrom } from '../train/outcome.js';
@@ -60,7 +60,7 @@ export async function run(raw: RawEvaluateOptions, overrides: { stdout?: NodeJS.
     });
     let data: LabeledImages;
     if (which === 'all') {
-      data = packAll(dataset);
+      data = packImages(dataset);
     } else {
       const hp = metadata.hyperparameters;
       const recorded = typeof hp.splitTrain === 'number' && typeof hp.splitValidation === 'number' && typeof hp.splitTest === 'number'
@@ -86,13 +86,3 @@ export async function run(raw: RawEvaluateOptions, overrides: { stdout?: NodeJS.
   }
 }
 
-function packAll(dataset: Awaited<ReturnType<typeof loadDataset>>): LabeledImages {
-  const frame = dataset.imageSize * dataset.imageSize * 3;
-  const pixels = new Uint8Array(dataset.images.length * frame);
-  const labels = new Int32Array(dataset.images.length);
-  dataset.images.forEach((img, i) => {
-    pixels.set(img.pixels, i * frame);
-    labels[i] = img.classIndex;
-  });
-  return { pixels, labels, count: dataset.images.length, imageSize: dataset.imageSize };
-}

@@ -5,7 +5,7 @@ import { joinUri, type Storage } from '../../shared/storage/index.js';
 import { codeVersion } from '../../shared/version.js';
 import { saveArtifact } from '../../ml/artifact.js';
 import type { BackendPreference, SelectedBackend } from '../../ml/backend/select.js';
-import { loadDataset, type DuplicateFile, type SkippedFile } from '../dataset/load-dataset.js';
+import { loadDataset, type DuplicateFile, type LoadedDataset, type SkippedFile } from '../dataset/load-dataset.js';
 import { splitDataset } from '../dataset/split-dataset.js';
 import { evaluateArtifact } from '../evaluate/evaluate-model.js';
 import { writeReport } from '../report/write-report.js';
@@ -57,7 +57,7 @@ export async function runTraining(config: TrainConfig, deps: TrainDeps): Promise
   const outStorage = deps.storageFor(config.outUri);
 
   progress.stage(`loading ${config.dataUri}`);
-  const dataset = await loadDataset({
+  let dataset: LoadedDataset | undefined = await loadDataset({
     uri: config.dataUri,
     storage: dataStorage,
     imageSize: config.imageSize,
@@ -68,10 +68,12 @@ export async function runTraining(config: TrainConfig, deps: TrainDeps): Promise
     ...(config.classes ? { classes: config.classes } : {}),
   });
   const splits = splitDataset(dataset, config.split, config.splitSeed);
+  const imageCount = dataset.images.length;
   if (splits.validation.count === 0) {
-    throw new TerminalError('InvalidDataset', `the validation split is empty (${dataset.images.length} images, fractions ${JSON.stringify(config.split)}): early stopping and best-weight selection need validation images`);
+    throw new TerminalError('InvalidDataset', `the validation split is empty (${imageCount} images, fractions ${JSON.stringify(config.split)}): early stopping and best-weight selection need validation images`);
   }
   const { classes, skipped, duplicates, ignored, digest } = dataset;
+  dataset = undefined; // the per-image buffers are now packed into the splits: let them go
   logger.info({ train: splits.train.count, validation: splits.validation.count, test: splits.test.count }, 'dataset split');
 
   progress.stage(`training ${config.architecture} at ${config.imageSize}px on ${splits.train.count} images (backend ${backend.name})`);
