@@ -91,6 +91,7 @@ export async function startServe(config: ServeConfig, options: StartServeOptions
       slot.current = model;
       readiness.set({ phase: 'ready' });
       metrics.setModelLoaded(true);
+      void model.predictor.stats().then((st) => metrics.setTensors(st.numTensors), () => undefined);
       logger.info({ model: identity.name, version: identity.version, backend: model.backend }, 'ready');
       return true;
     },
