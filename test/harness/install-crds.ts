@@ -2,6 +2,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ApiextensionsV1Api, type KubeConfig, type V1CustomResourceDefinition } from '@kubernetes/client-node';
+// Not re-exported from the package root; the package has no `exports` map, so the path is stable within 1.x.
+import { ObjectSerializer } from '@kubernetes/client-node/dist/gen/models/ObjectSerializer.js';
 import { parseAllDocuments } from 'yaml';
 import { waitFor } from './net-utils.js';
 
@@ -31,11 +33,22 @@ function statusCode(err: unknown): number | undefined {
   return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'number' ? err.code : undefined;
 }
 
+/**
+ * The typed client serializes by its model's attribute names (`x_kubernetes_validations`) and
+ * silently drops the wire names YAML carries (`x-kubernetes-validations`,
+ * `x-kubernetes-int-or-string`, `$ref`); deserializing first maps wire names to model names by
+ * type, so CEL rules, list types and int-or-string survive the trip (a lossless round trip).
+ */
+function toClientModel(wire: V1CustomResourceDefinition): V1CustomResourceDefinition {
+  return ObjectSerializer.deserialize(wire, 'V1CustomResourceDefinition', '') as V1CustomResourceDefinition;
+}
+
 /** Creates (or replaces) each CRD and waits until the API server reports it Established. */
 export async function installCrds(kc: KubeConfig, crds: readonly V1CustomResourceDefinition[], timeoutMs = 30_000): Promise<void> {
   const api = kc.makeApiClient(ApiextensionsV1Api);
   await Promise.all(
-    crds.map(async (crd) => {
+    crds.map(async (wire) => {
+      const crd = toClientModel(wire);
       const name = crd.metadata?.name;
       if (!name) throw new Error('a CRD without metadata.name');
       try {
