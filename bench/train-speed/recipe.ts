@@ -61,7 +61,10 @@ const result = await fit({
   earlyStopping: { patience: Number(values.patience) },
   seed: 1,
   workers: Number(values.workers),
-  onEpoch: (l) => console.log(JSON.stringify({ ...l, elapsed: Math.round((performance.now() - t0) / 1000), load1: Number(os.loadavg()[0]?.toFixed(2)) })),
+  onEpoch: (l) => {
+    const c = process.cpuUsage(cpu0);
+    console.log(JSON.stringify({ ...l, elapsed: Math.round((performance.now() - t0) / 1000), cpuSeconds: Math.round((c.user + c.system) / 1e6), load1: Number(os.loadavg()[0]?.toFixed(2)) }));
+  },
 });
 const trainSeconds = (performance.now() - t1) / 1000;
 const { test } = splits;

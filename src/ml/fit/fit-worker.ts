@@ -31,9 +31,11 @@ async function handle(method: string, arg: unknown): Promise<unknown> {
   switch (method) {
     case 'step':
       return state.step(arg as StepRequest);
-    case 'apply':
-      state.replica.apply(arg as Float32Array);
+    case 'apply': {
+      const { grads, learningRate } = arg as { grads: Float32Array; learningRate?: number };
+      state.replica.apply(grads, learningRate);
       return null;
+    }
     case 'evaluate': {
       const { start, end } = arg as { start: number; end: number };
       return state.evaluate(start, end);

@@ -61,6 +61,7 @@ export async function fit(options: FitOptions): Promise<FitResult> {
       const order = shuffledIndices(train.count, rng);
       const batches = Math.max(1, Math.floor(train.count / batchSize) + (train.count % batchSize >= hosts.length * 2 ? 1 : 0));
       let pending: Float32Array | undefined;
+      let pendingRate = options.learningRate;
       let lossSum = 0;
       let correct = 0;
       let seen = 0;
@@ -68,8 +69,9 @@ export async function fit(options: FitOptions): Promise<FitResult> {
         const idx = order.subarray(b * batchSize, Math.min(train.count, (b + 1) * batchSize));
         const parts = split(idx, hosts.length);
         const stepSeed = (options.seed * 7919 + epoch * 104729 + b * 31) >>> 0;
-        const results = await Promise.all(hosts.map((h, i) => h.step({ apply: pending, indices: parts[i] as Int32Array, seed: stepSeed + i })));
+        const results = await Promise.all(hosts.map((h, i) => h.step({ apply: pending, learningRate: pendingRate, indices: parts[i] as Int32Array, seed: stepSeed + i })));
         pending = average(results.map((r) => ({ grads: r.grads, weight: r.count })));
+        pendingRate = rateAt(options, (epoch - 1 + b / batches) / epochs);
         for (const r of results) {
           lossSum += r.loss * r.count;
           correct += r.correct;
@@ -79,7 +81,7 @@ export async function fit(options: FitOptions): Promise<FitResult> {
       }
       if (pending) {
         const last = pending;
-        await Promise.all(hosts.map((h) => h.apply(last)));
+        await Promise.all(hosts.map((h) => h.apply(last, pendingRate)));
       }
       const trainSeconds = (performance.now() - started) / 1000;
       const weights = await synchronise(hosts, trainable);
@@ -113,6 +115,12 @@ export async function fit(options: FitOptions): Promise<FitResult> {
   } finally {
     await Promise.all(hosts.map((h) => h.close()));
   }
+}
+
+/** Learning rate at `progress` ∈ [0, 1) of the whole run. */
+function rateAt(o: FitOptions, progress: number): number {
+  if (o.learningRateSchedule === 'constant') return o.learningRate;
+  return o.learningRate * 0.5 * (1 + Math.cos(Math.PI * Math.min(1, progress)));
 }
 
 function validate(o: FitOptions): void {

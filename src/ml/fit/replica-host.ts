@@ -21,6 +21,8 @@ export interface HostInit {
 export interface StepRequest {
   /** Gradients of the previous step to apply first (keeps one message round trip per step). */
   apply?: Float32Array;
+  /** Learning rate for `apply`. */
+  learningRate?: number;
   indices: Int32Array;
   seed: number;
 }
@@ -29,7 +31,7 @@ export interface StepRequest {
 export interface ReplicaHost {
   readonly backend: string;
   step(req: StepRequest): Promise<StepResult>;
-  apply(grads: Float32Array): Promise<void>;
+  apply(grads: Float32Array, learningRate?: number): Promise<void>;
   /** Evaluates validation images [start, end). */
   evaluate(start: number, end: number): Promise<EvalResult>;
   getWeights(): Promise<Float32Array[]>;
@@ -49,7 +51,7 @@ export class ReplicaState {
   }
 
   step(req: StepRequest): StepResult {
-    if (req.apply) this.replica.apply(req.apply);
+    if (req.apply) this.replica.apply(req.apply, req.learningRate);
     const { trainPixels, trainLabels, imageSize, augmentation } = this.init;
     const pixels = gatherBatch(trainPixels, imageSize, req.indices, augmentation, createRng(req.seed));
     const labels = Array.from(req.indices, (i) => trainLabels[i] as number);
@@ -75,8 +77,8 @@ export class LocalReplicaHost implements ReplicaHost {
   async step(req: StepRequest): Promise<StepResult> {
     return this.state.step(req);
   }
-  async apply(grads: Float32Array): Promise<void> {
-    this.state.replica.apply(grads);
+  async apply(grads: Float32Array, learningRate?: number): Promise<void> {
+    this.state.replica.apply(grads, learningRate);
   }
   async evaluate(start: number, end: number): Promise<EvalResult> {
     return this.state.evaluate(start, end);
@@ -140,8 +142,8 @@ export class WorkerReplicaHost implements ReplicaHost {
   step(req: StepRequest): Promise<StepResult> {
     return this.call('step', req) as Promise<StepResult>;
   }
-  async apply(grads: Float32Array): Promise<void> {
-    await this.call('apply', grads);
+  async apply(grads: Float32Array, learningRate?: number): Promise<void> {
+    await this.call('apply', { grads, learningRate });
   }
   evaluate(start: number, end: number): Promise<EvalResult> {
     return this.call('evaluate', { start, end }) as Promise<EvalResult>;

@@ -78,8 +78,10 @@ export class Replica {
     return { loss, correct, count, grads: flat };
   }
 
-  /** Applies gradients (as produced by `step`, possibly averaged) with Adam, then the pending BN statistics. */
-  apply(flat: Float32Array): void {
+  /** Applies gradients (as produced by `step`, possibly averaged) with Adam at `learningRate` (default: unchanged), then the pending BN statistics. */
+  apply(flat: Float32Array, learningRate?: number): void {
+    // Adam reads its learning rate at every update; setting it here carries the schedule.
+    if (learningRate !== undefined) (this.optimizer as unknown as { learningRate: number }).learningRate = learningRate;
     const vars = this.variables();
     tf.tidy(() => {
       const named: tf.NamedTensorMap = {};

@@ -45,7 +45,14 @@ export interface FitOptions {
   validation: LabeledImages;
   epochs: number;
   batchSize: number;
+  /** Peak learning rate of Adam. */
   learningRate: number;
+  /**
+   * 'cosine' (default): the learning rate follows half a cosine from `learningRate` to 0 over
+   * all the steps of `epochs`, which converges in fewer epochs than a constant rate;
+   * 'constant': fixed.
+   */
+  learningRateSchedule?: 'cosine' | 'constant';
   augmentation: Augmentation;
   earlyStopping: { patience: number };
   seed: number;
