@@ -154,7 +154,7 @@ export const KINDS: readonly KindDefinition[] = [
       {
         rule: "self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$') && size(self.metadata.name) <= 40",
         message: 'InferenceService names become Service names: lowercase letters, digits and -, starting with a letter, at most 40 characters',
-        fieldPath: '.metadata.name',
+        fieldPath: '.metadata',
       },
     ],
     printerColumns: [

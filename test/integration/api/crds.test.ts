@@ -1,0 +1,188 @@
+import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { expect } from 'chai';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { GROUP, VERSION } from '../../../src/shared/api/common.js';
+import { buildCrds } from '../../../src/shared/api/crd.js';
+import { exampleInferenceService, exampleModelVersion, exampleTrainingRun, INVALID_CASES } from '../../../src/shared/api/examples.js';
+import { startEtcd, type Etcd } from '../../harness/etcd.js';
+import { installCrds, readCrds } from '../../harness/install-crds.js';
+import { startKubeApiserver, type KubeApiserver } from '../../harness/kube-apiserver.js';
+import { renderKubeconfig } from '../../harness/kubeconfig.js';
+import { waitFor } from '../../harness/net-utils.js';
+import { createPki, type Pki } from '../../harness/pki.js';
+
+/**
+ * Kennel's generated CRDs (crds/) in a real kube-apiserver (etcd + apiserver of the test bed;
+ * nothing else is needed to judge admission): they are accepted as structural, the examples are
+ * admitted, every invalid case is rejected with its human message (schema or CEL), ModelVersion
+ * specs are immutable while their status is writable, and the server's Table view — what
+ * `kubectl get` prints — has the printer columns.
+ */
+
+const crdDir = fileURLToPath(new URL('../../../crds/', import.meta.url));
+const plural = { TrainingRun: 'trainingruns', ModelVersion: 'modelversions', InferenceService: 'inferenceservices' } as const;
+
+async function rejection(p: Promise<unknown>): Promise<{ code?: number; body?: string }> {
+  try {
+    await p;
+  } catch (err) {
+    return err as { code?: number; body?: string };
+  }
+  throw new Error('expected the API server to reject the request');
+}
+
+interface Table {
+  columnDefinitions: { name: string }[];
+  rows: { cells: unknown[] }[];
+}
+
+/** GET as meta.k8s.io Table, as kubectl asks for it. */
+function getTable(server: string, pki: Pki, path: string): Promise<Table> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      `${server}${path}`,
+      {
+        ca: readFileSync(pki.caCert),
+        cert: readFileSync(pki.adminCert),
+        key: readFileSync(pki.adminKey),
+        headers: { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' },
+        timeout: 10_000,
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(body) as Table) : reject(new Error(`${res.statusCode}: ${body}`))));
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('CRDs in a real kube-apiserver', function () {
+  this.timeout(60_000);
+  const ns = 'api-crds';
+  let dir: string;
+  let pki: Pki;
+  let etcd: Etcd | undefined;
+  let apiserver: KubeApiserver | undefined;
+  let kc: KubeConfig;
+  let custom: CustomObjectsApi;
+
+  /** Creates `body` in the test namespace (the examples say `default`). */
+  const create = (kind: keyof typeof plural, body: { metadata: object }) =>
+    custom.createNamespacedCustomObject({
+      group: GROUP,
+      version: VERSION,
+      namespace: ns,
+      plural: plural[kind],
+      body: { ...body, metadata: { ...body.metadata, namespace: ns } },
+    });
+
+  before(async function () {
+    this.timeout(120_000);
+    dir = mkdtempSync(join(tmpdir(), 'kennel-crds-'));
+    mkdirSync(join(dir, 'pki'));
+    pki = await createPki({ dir: join(dir, 'pki'), ips: ['127.0.0.1', '10.96.0.1'], dnsNames: ['localhost', 'kubernetes.default.svc'] });
+    etcd = await startEtcd({ dir });
+    apiserver = await startKubeApiserver({ dir, pki, etcdEndpoint: etcd.endpoint, host: '127.0.0.1' });
+    kc = new KubeConfig();
+    kc.loadFromString(renderKubeconfig({ server: apiserver.server, caCert: pki.caCert, credentials: { clientCert: pki.adminCert, clientKey: pki.adminKey } }));
+    await installCrds(kc, readCrds([crdDir]));
+    await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: ns } } });
+    custom = kc.makeApiClient(CustomObjectsApi);
+  });
+  after(async () => {
+    await apiserver?.process.stop(5_000);
+    await etcd?.process.stop(5_000);
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('are accepted as structural, established, and keep their validation rules', async () => {
+    const ext = kc.makeApiClient(ApiextensionsV1Api);
+    for (const [, crd] of buildCrds()) {
+      const got = await ext.readCustomResourceDefinition({ name: crd.metadata.name });
+      const conds = Object.fromEntries((got.status?.conditions ?? []).map((c) => [c.type, c.status]));
+      expect(conds, crd.metadata.name).to.include({ Established: 'True', NamesAccepted: 'True' });
+      expect(conds.NonStructuralSchema, crd.metadata.name).to.equal(undefined);
+      expect(got.spec.names.shortNames).to.deep.equal(crd.spec.names.shortNames);
+      expect(got.spec.names.categories).to.deep.equal(['kennel']);
+    }
+    const isvc = await ext.readCustomResourceDefinition({ name: 'inferenceservices.kennel.dev' });
+    expect(JSON.stringify(isvc.spec.versions[0]?.schema)).to.contain('set exactly one of model');
+  });
+
+  it('admit the valid examples, and status through the status subresource', async () => {
+    await waitFor(() => create('TrainingRun', exampleTrainingRun('good-run')).then(() => true), { timeoutMs: 30_000, what: 'the TrainingRun CRD to serve' });
+    await create('ModelVersion', exampleModelVersion('cats-dogs-v1', 1));
+    await create('InferenceService', exampleInferenceService('web'));
+    // a fraction written as the integer 0 is still a number to the CEL rule
+    const ints = exampleTrainingRun('int-fractions');
+    ints.spec.split = { train: 0.8, validation: 0, test: 0.2 };
+    await create('TrainingRun', ints);
+    await custom.patchNamespacedCustomObjectStatus({
+      group: GROUP,
+      version: VERSION,
+      namespace: ns,
+      plural: 'trainingruns',
+      name: 'good-run',
+      body: [
+        {
+          op: 'add',
+          path: '/status',
+          value: {
+            phase: 'Running',
+            observedGeneration: 1,
+            progress: { epoch: 3, epochs: 10, summary: '3/10', valAccuracy: 0.71 },
+            conditions: [{ type: 'Ready', status: 'False', reason: 'Training', message: 'epoch 3/10', lastTransitionTime: '2026-01-01T00:00:00Z' }],
+          },
+        },
+      ],
+    });
+  });
+
+  it('show phase, progress, accuracy and serving version as kubectl columns', async () => {
+    const server = apiserver?.server ?? '';
+    const runs = await getTable(server, pki, `/apis/${GROUP}/${VERSION}/namespaces/${ns}/trainingruns`);
+    expect(runs.columnDefinitions.map((c) => c.name)).to.deep.equal(['Name', 'Model', 'Phase', 'Progress', 'Val-Accuracy', 'Accuracy', 'Version', 'Reason', 'Age']);
+    const good = runs.rows.find((r) => r.cells[0] === 'good-run');
+    expect(good?.cells.slice(1, 5)).to.deep.equal(['cats-dogs', 'Running', '3/10', 0.71]);
+    const mvs = await getTable(server, pki, `/apis/${GROUP}/${VERSION}/namespaces/${ns}/modelversions`);
+    expect(mvs.rows[0]?.cells.slice(0, 3)).to.deep.equal(['cats-dogs-v1', 'cats-dogs', 1]);
+    expect(mvs.columnDefinitions.map((c) => c.name)).to.include.members(['Accuracy', 'Phase']);
+    const isvcs = await getTable(server, pki, `/apis/${GROUP}/${VERSION}/namespaces/${ns}/inferenceservices`);
+    expect(isvcs.columnDefinitions.map((c) => c.name)).to.include.members(['Serving', 'Canary', 'Weight', 'Ready', 'Phase', 'Age']);
+  });
+
+  for (const c of INVALID_CASES) {
+    it(`reject ${c.title} with its message`, async () => {
+      const err = await rejection(create(c.kind, c.make()));
+      expect(err.code).to.equal(422);
+      expect(err.body).to.contain(c.message);
+    });
+  }
+
+  it('reject an InferenceService name that cannot be a Service name', async () => {
+    const err = await rejection(create('InferenceService', exampleInferenceService('9-lives')));
+    expect(err.code).to.equal(422);
+    expect(err.body).to.contain('InferenceService names become Service names');
+  });
+
+  it('reject a change to a ModelVersion spec, but accept status updates', async () => {
+    await create('ModelVersion', exampleModelVersion('cats-dogs-v2', 2));
+    const target = { group: GROUP, version: VERSION, namespace: ns, plural: 'modelversions', name: 'cats-dogs-v2' };
+    const err = await rejection(custom.patchNamespacedCustomObject({ ...target, body: [{ op: 'replace', path: '/spec/metrics/accuracy', value: 0.99 }] }));
+    expect(err.code).to.equal(422);
+    expect(err.body).to.contain('ModelVersion spec is immutable');
+    await custom.patchNamespacedCustomObjectStatus({ ...target, body: [{ op: 'add', path: '/status', value: { phase: 'Passed' } }] });
+    const got = (await custom.getNamespacedCustomObject(target)) as { status?: { phase?: string }; spec: { metrics: { accuracy: number } } };
+    expect(got.status?.phase).to.equal('Passed');
+    expect(got.spec.metrics.accuracy).to.equal(0.84);
+  });
+});
