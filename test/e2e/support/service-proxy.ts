@@ -25,7 +25,8 @@ export interface ServiceProxyOptions {
  * HTTP endpoint that spreads requests round-robin over the Service's ready, non-terminating
  * endpoints, read from its EndpointSlices (kept by the real endpointslice controller). Like
  * kube-proxy it does not retry: a request sent to a pod that goes away fails, so a test that
- * counts failed requests through it measures what a client in a cluster would see.
+ * counts failed requests through it measures what a client in a cluster would see. Each request
+ * opens its own upstream connection (no pooling), as kube-proxy balances per connection.
  */
 export async function startServiceProxy(opts: ServiceProxyOptions): Promise<ServiceProxy> {
   const core = opts.kubeConfig.makeApiClient(CoreV1Api);
@@ -72,7 +73,7 @@ export async function startServiceProxy(opts: ServiceProxyOptions): Promise<Serv
     }
     const endpoint = ready[next++ % ready.length] as string;
     const [host, port] = endpoint.split(':') as [string, string];
-    const upstream = request({ host, port: Number(port), method: req.method, path: req.url, headers: req.headers }, (up) => {
+    const upstream = request({ host, port: Number(port), method: req.method, path: req.url, headers: req.headers, agent: false }, (up) => {
       res.writeHead(up.statusCode ?? 502, up.headers);
       up.pipe(res);
     });
