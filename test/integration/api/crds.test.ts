@@ -1,4 +1,4 @@
-import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { ApiextensionsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, KubernetesObjectApi, type KubernetesObject } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
@@ -13,6 +13,9 @@ import { installCrds, readCrds } from '../../harness/install-crds.js';
 import { startKubeApiserver, type KubeApiserver } from '../../harness/kube-apiserver.js';
 import { renderKubeconfig } from '../../harness/kubeconfig.js';
 import { waitFor } from '../../harness/net-utils.js';
+import { desiredServingObjects } from '../../../src/operator/inference-service/desired.js';
+import { desiredModelVersion } from '../../../src/operator/model-version/desired.js';
+import { desiredJob } from '../../../src/operator/training-run/desired.js';
 import { createPki, type Pki } from '../../harness/pki.js';
 
 /**
@@ -20,10 +23,12 @@ import { createPki, type Pki } from '../../harness/pki.js';
  * nothing else is needed to judge admission): they are accepted as structural, the examples are
  * admitted, every invalid case is rejected with its human message (schema or CEL), ModelVersion
  * specs are immutable while their status is writable, and the server's Table view — what
- * `kubectl get` prints — has the printer columns.
+ * `kubectl get` prints — has the printer columns. Also: every object the pure renderers produce
+ * (Job, ModelVersion, Deployments, Service, PDB, HPA, PodMonitoring) passes a server-side dry run.
  */
 
 const crdDir = fileURLToPath(new URL('../../../crds/', import.meta.url));
+const harnessCrdDir = fileURLToPath(new URL('../../harness/crds/', import.meta.url));
 const plural = { TrainingRun: 'trainingruns', ModelVersion: 'modelversions', InferenceService: 'inferenceservices' } as const;
 
 async function rejection(p: Promise<unknown>): Promise<{ code?: number; body?: string }> {
@@ -94,7 +99,7 @@ describe('CRDs in a real kube-apiserver', function () {
     apiserver = await startKubeApiserver({ dir, pki, etcdEndpoint: etcd.endpoint, host: '127.0.0.1' });
     kc = new KubeConfig();
     kc.loadFromString(renderKubeconfig({ server: apiserver.server, caCert: pki.caCert, credentials: { clientCert: pki.adminCert, clientKey: pki.adminKey } }));
-    await installCrds(kc, readCrds([crdDir]));
+    await installCrds(kc, readCrds([crdDir, harnessCrdDir]));
     await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: ns } } });
     custom = kc.makeApiClient(CustomObjectsApi);
   });
@@ -184,5 +189,58 @@ describe('CRDs in a real kube-apiserver', function () {
     const got = (await custom.getNamespacedCustomObject(target)) as { status?: { phase?: string }; spec: { metrics: { accuracy: number } } };
     expect(got.status?.phase).to.equal('Passed');
     expect(got.spec.metrics.accuracy).to.equal(0.84);
+  });
+
+  it('accept every object the pure renderers produce (server-side dry run)', async () => {
+    const objects = kc.makeApiClient(KubernetesObjectApi);
+    const run = { ...exampleTrainingRun('dry-run'), metadata: { name: 'dry-run', namespace: ns, uid: '0b9a0f8e-0000-4000-8000-000000000001', generation: 1 } };
+    const mvs = [exampleModelVersion('cats-dogs-v1', 1), exampleModelVersion('cats-dogs-v2', 2)];
+    const isvc = { ...exampleInferenceService('web'), metadata: { name: 'web', namespace: ns, uid: '0b9a0f8e-0000-4000-8000-000000000002', generation: 1 } };
+    const autoscaled = { ...isvc, spec: { ...isvc.spec, replicas: undefined, autoscaling: { minReplicas: 2, maxReplicas: 5 } } };
+    const serving = desiredServingObjects(
+      autoscaled,
+      {
+        stable: mvs[0] as (typeof mvs)[number],
+        canary: { modelVersion: mvs[1] as (typeof mvs)[number], state: { modelVersion: 'cats-dogs-v2', step: 0, weight: 25, startedAt: '2026-01-01T00:00:00Z', stepStartedAt: '2026-01-01T00:00:00Z' } },
+      },
+      { image: 'ghcr.io/kennel-dev/kennel-worker:0.1.0', podMonitoringAvailable: true, serviceAccountName: 'default' },
+    );
+    const outcome = {
+      outcome: 'Succeeded' as const,
+      artifactUri: 'gs://b/r',
+      format: 'tfjs-layers' as const,
+      sha256: 'c'.repeat(64),
+      classes: ['cat', 'dog'],
+      inputShape: [96, 96, 3],
+      datasetUri: 'gs://d',
+      datasetDigest: 'sha256:d',
+      skippedFiles: 0,
+      metrics: exampleModelVersion().spec.metrics,
+      codeVersion: '0.1.0',
+      backend: 'wasm',
+    };
+    const rendered: unknown[] = [
+      desiredJob(run, { workerImage: 'ghcr.io/kennel-dev/kennel-worker:0.1.0', artifactRoot: 'gs://bucket/kennel', serviceAccountName: 'default' }),
+      desiredModelVersion({ run, outcome, version: 3, workerImage: 'ghcr.io/kennel-dev/kennel-worker:0.1.0' }),
+      ...serving.deployments,
+      serving.service,
+      serving.pdb,
+      serving.hpa,
+      serving.podMonitoring,
+    ];
+    expect(rendered.filter((o) => o === undefined)).to.deep.equal([]);
+    // the dry run does validate: a Deployment whose selector misses its pods is refused
+    const broken = structuredClone(serving.deployments[0]) as KubernetesObject & { spec: { selector: { matchLabels: Record<string, string> } } };
+    broken.spec.selector.matchLabels = { 'kennel.dev/inference-service': 'someone-else' };
+    const refused = await rejection(objects.create(broken, undefined, 'All'));
+    expect(refused.code).to.equal(422);
+    for (const obj of rendered) {
+      const o = obj as KubernetesObject;
+      try {
+        await objects.create(o, undefined, 'All');
+      } catch (err) {
+        throw new Error(`${o.kind}/${o.metadata?.name} rejected: ${(err as { body?: string }).body ?? String(err)}`);
+      }
+    }
   });
 });
