@@ -18,10 +18,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Storage as GcsClient } from '@google-cloud/storage';
+import { CoreV1Api } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { startTestbed, testbedBin, type Testbed } from '../harness/index.js';
 import { DEFAULT_PROMETHEUS_BINARY, startPrometheus, type Prometheus } from '../harness/prometheus.js';
-import type { PodMonitoringLike } from '../harness/prometheus-config.js';
+import type { PodLike, PodMonitoringLike } from '../harness/prometheus-config.js';
 import { choosePhotos, linkPhotos, photosPresent, PHOTOS_DIR, uploadPhotos, type PhotoSplit } from './support/dataset.js';
 import { collectDiagnostics } from './support/diagnostics.js';
 import { Kubectl, type Obj } from './support/kubectl.js';
@@ -234,7 +235,13 @@ describe('e2e: cats vs dogs, from kubectl apply to answers, and rollouts under l
   it('9. a real Prometheus configured from the PodMonitoring scrapes the pods and returns the prediction counts', async () => {
     const bed = s.bed as Testbed;
     const pm = (await k().get('podmonitoring', 'cats-dogs')) as unknown as PodMonitoringLike;
-    s.prometheus = await startPrometheus({ podMonitorings: [pm], discovery: { kind: 'kubernetes', kubeconfigPath: bed.kubeconfigPath } });
+    // Debian's Prometheus has no Kubernetes service discovery: the harness lists the pods and
+    // keeps static targets in step with them, rendered from the PodMonitoring's selector and port.
+    const core = bed.kubeConfig.makeApiClient(CoreV1Api);
+    s.prometheus = await startPrometheus({
+      podMonitorings: [pm],
+      followPods: { list: async () => (await core.listNamespacedPod({ namespace: NS })).items as PodLike[], refreshMs: 1000 },
+    });
     const samples = await s.prometheus.waitForQuery('sum(kennel_serve_predictions_total)', (x) => (x[0]?.value ?? 0) >= 2 * HELD_OUT_PER_CLASS, {
       timeoutMs: MIN,
       what: 'Prometheus to count the held-out predictions',

@@ -1,11 +1,19 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { onExitCleanup } from './exit-hooks.js';
 import { startProcess, type ManagedProcess } from './managed-process.js';
 import { freePort, waitFor } from './net-utils.js';
-import { renderPrometheusConfig, type PodMonitoringLike, type TargetDiscovery } from './prometheus-config.js';
+import { renderPrometheusConfig, type PodLike, type PodMonitoringLike, type TargetDiscovery } from './prometheus-config.js';
+
+function lastLogLine(path: string): string {
+  try {
+    return readFileSync(path, 'utf8').trim().split('\n').pop()?.slice(0, 1000) ?? '';
+  } catch {
+    return '';
+  }
+}
 
 /** Debian's package `prometheus` (`apt-get install -y prometheus`) installs it here. */
 export const DEFAULT_PROMETHEUS_BINARY = '/usr/bin/prometheus';
@@ -42,7 +50,18 @@ export interface Prometheus {
 
 export interface StartPrometheusOptions {
   readonly podMonitorings: readonly PodMonitoringLike[];
-  readonly discovery: TargetDiscovery;
+  /**
+   * How targets are found. Debian's build of Prometheus leaves out Kubernetes service discovery
+   * (`kubernetes_sd_configs` is rejected as an unknown field), so with it use `static` pods, or
+   * `followPods` below, which keeps static targets in step with the cluster.
+   */
+  readonly discovery?: TargetDiscovery;
+  /**
+   * Re-lists the pods every `refreshMs` (default 1000) and reloads Prometheus when the targets
+   * change (a rollout replaced pods): static targets that follow the PodMonitoring's selector.
+   * Takes the place of `discovery`.
+   */
+  readonly followPods?: { readonly list: () => Promise<readonly PodLike[]>; readonly refreshMs?: number };
   /** State directory (config, TSDB, log); a temp dir removed by stop() by default. */
   readonly dir?: string;
   readonly binary?: string;
@@ -62,9 +81,12 @@ export async function startPrometheus(opts: StartPrometheusOptions): Promise<Pro
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'kennel-prometheus-'));
   mkdirSync(join(dir, 'data'), { recursive: true });
   const configPath = join(dir, 'prometheus.yml');
-  const writeConfig = (pms: readonly PodMonitoringLike[], discovery: TargetDiscovery): void =>
-    writeFileSync(configPath, stringify(renderPrometheusConfig(pms, discovery)));
-  writeConfig(opts.podMonitorings, opts.discovery);
+  const render = (pms: readonly PodMonitoringLike[], discovery: TargetDiscovery): string => stringify(renderPrometheusConfig(pms, discovery));
+  const writeConfig = (pms: readonly PodMonitoringLike[], discovery: TargetDiscovery): void => writeFileSync(configPath, render(pms, discovery));
+  let podMonitorings = opts.podMonitorings;
+  const initialDiscovery: TargetDiscovery | undefined = opts.followPods ? { kind: 'static', pods: await opts.followPods.list() } : opts.discovery;
+  if (!initialDiscovery) throw new Error('startPrometheus: give discovery or followPods');
+  writeConfig(podMonitorings, initialDiscovery);
   const removeDir = (): void => {
     if (ownDir) rmSync(dir, { recursive: true, force: true });
   };
@@ -94,13 +116,13 @@ export async function startPrometheus(opts: StartPrometheusOptions): Promise<Pro
         timeoutMs: opts.startTimeoutMs ?? 30_000,
         intervalMs: 100,
         what: `Prometheus to be ready on ${url} (log: ${p.logPath})`,
-        abort: () => (p.hasExited() ? new Error(`Prometheus exited (log: ${p.logPath})`) : undefined),
+        abort: () => (p.hasExited() ? new Error(`Prometheus exited: ${lastLogLine(p.logPath)} (log: ${p.logPath})`) : undefined),
       });
       break;
     } catch (err) {
       await p.stop(2_000);
       // The port may have been taken between freePort() and bind: try another, twice.
-      if (attempt >= 2) {
+      if (attempt >= 2 || /Error loading config/.test(lastLogLine(p.logPath))) {
         unregister();
         throw err;
       }
@@ -126,6 +148,33 @@ export async function startPrometheus(opts: StartPrometheusOptions): Promise<Pro
   };
 
   let stopped = false;
+  const update = async (pms: readonly PodMonitoringLike[], discovery: TargetDiscovery): Promise<void> => {
+    podMonitorings = pms;
+    writeConfig(pms, discovery);
+    const res = await fetch(`${url}/-/reload`, { method: 'POST' });
+    if (!res.ok) throw new Error(`Prometheus reload failed: ${res.status} ${await res.text()}`);
+  };
+  let follower: Promise<void> | undefined;
+  if (opts.followPods) {
+    const follow = opts.followPods;
+    follower = (async () => {
+      let current = readFileSync(configPath, 'utf8');
+      while (!stopped) {
+        await new Promise((r) => setTimeout(r, follow.refreshMs ?? 1000));
+        if (stopped) break;
+        try {
+          const discovery: TargetDiscovery = { kind: 'static', pods: await follow.list() };
+          const next = render(podMonitorings, discovery);
+          if (next !== current) {
+            await update(podMonitorings, discovery);
+            current = next;
+          }
+        } catch {
+          // The API server or Prometheus is briefly unavailable: try again on the next tick.
+        }
+      }
+    })();
+  }
   return {
     url,
     logPath: running.logPath,
@@ -150,14 +199,11 @@ export async function startPrometheus(opts: StartPrometheusOptions): Promise<Pro
         );
       }
     },
-    async update(pms, discovery) {
-      writeConfig(pms, discovery);
-      const res = await fetch(`${url}/-/reload`, { method: 'POST' });
-      if (!res.ok) throw new Error(`Prometheus reload failed: ${res.status} ${await res.text()}`);
-    },
+    update,
     async stop() {
       if (stopped) return;
       stopped = true;
+      await follower;
       await running.stop(5_000);
       removeDir();
       unregister();
