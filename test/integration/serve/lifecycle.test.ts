@@ -1,58 +1,9 @@
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { appendFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createTinyArtifact, loadPhotos, requirePhotos } from './helpers.js';
-
-const repo = fileURLToPath(new URL('../../../', import.meta.url));
-
-interface Child {
-  proc: ChildProcess;
-  url: string;
-  lines: Record<string, unknown>[];
-  exit: Promise<number | null>;
-}
-
-/** Runs `kennel serve` from source as a child process and waits for it to listen. */
-async function spawnServe(args: string[]): Promise<Child> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(repo, 'src/cli.ts'), 'serve', '--host', '127.0.0.1', '--port', '0', ...args], {
-    cwd: repo,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const lines: Record<string, unknown>[] = [];
-  const exit = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-  let buffered = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    proc.stdout!.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString('utf8');
-      let nl;
-      while ((nl = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        try {
-          const obj = JSON.parse(line) as Record<string, unknown>;
-          lines.push(obj);
-          if (typeof obj.url === 'string' && obj.msg === 'listening; loading model') resolve(obj.url);
-        } catch {
-          // not a log line
-        }
-      }
-    });
-    proc.stderr!.resume();
-    void exit.then((code) => reject(new Error(`kennel serve exited (${code}) before listening`)));
-  });
-  return { proc, url, lines, exit };
-}
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+import { createTinyArtifact, loadPhotos, requirePhotos, spawnServe, waitFor } from './helpers.js';
 
 describe('kennel serve: lifecycle (child process)', function () {
   this.timeout(120_000);
