@@ -11,6 +11,12 @@ import { startServe } from './server.js';
 export async function run(flags: ServeFlags): Promise<void> {
   const logger = createLogger({ name: 'serve' });
   const config = parseServeConfig(flags);
+  // Request errors are answered by the koa middleware; anything escaping it is a bug: log it
+  // as one JSON line (not a bare stack on stderr) and exit so the orchestrator restarts us.
+  process.on('uncaughtException', (err) => {
+    logger.fatal({ err }, 'uncaught exception; exiting');
+    process.exit(1);
+  });
   const handle = await startServe(config, { logger });
 
   let exiting = false;
