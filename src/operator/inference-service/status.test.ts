@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { exampleInferenceService, exampleModelVersion } from '../../shared/api/examples.js';
 import type { InferenceService } from '../../shared/api/inference-service.js';
 import { decideRollout, type RolloutInput } from './rollout.js';
-import { computeInferenceServiceStatus, inferenceServicePhaseEvent, servedVersions, type ServingObservation } from './status.js';
+import { computeInferenceServiceStatus, inferenceServicePhaseEvent, servedVersions, unreadyDeadlineMs, type ServingObservation } from './status.js';
 import type { TargetResult } from './target.js';
 
 const T0 = Date.parse('2026-04-01T12:00:00Z');
@@ -58,6 +58,22 @@ describe('inference-service status', () => {
     expect(s.phase).to.equal('Degraded');
     expect(cond(s, 'Stalled')).to.deep.include({ status: 'True', reason: 'ProgressDeadlineExceeded' });
     expect(inferenceServicePhaseEvent({ phase: 'Progressing' }, s)?.type).to.equal('Warning');
+  });
+
+  it('gives a version that served well a fresh deadline when its pods go unready', () => {
+    const isvc = service();
+    reconcile(isvc, ok(mv1), { stableReadyReplicas: 2 }, at(0));
+    let s = reconcile(isvc, ok(mv1), { stableReadyReplicas: 1 }, at(1000));
+    expect(s.phase).to.equal('Progressing');
+    expect(cond(s, 'Stalled')).to.equal(undefined);
+    s = reconcile(isvc, ok(mv1), { stableReadyReplicas: 1 }, at(1100));
+    expect(s.phase).to.equal('Progressing');
+    expect(unreadyDeadlineMs(isvc, { history: s.history ?? [], currentModelVersion: 'cats-dogs-v1' }, at(1100))).to.equal(20_000);
+    s = reconcile(isvc, ok(mv1), { stableReadyReplicas: 1 }, at(1121));
+    expect(s.phase).to.equal('Degraded');
+    s = reconcile(isvc, ok(mv1), { stableReadyReplicas: 2 }, at(1130));
+    expect(s.phase).to.equal('Ready');
+    expect(cond(s, 'Stalled')).to.equal(undefined);
   });
 
   it('stays Ready during a rollout (Reconciling) and says so after a rollback', () => {

@@ -44,6 +44,25 @@ function podMonitoringCondition(state: PodMonitoringState): ConditionInput {
   };
 }
 
+/**
+ * Milliseconds left before an unready serving version counts as failed (≤ 0: past it). The
+ * clock starts at the later of when the version began serving and when Ready last went False,
+ * so a version that served well and loses its pods gets a fresh deadline to recover. The
+ * reconciler requeues after this when nothing else will wake it.
+ */
+export function unreadyDeadlineMs(
+  isvc: Pick<InferenceService, 'spec' | 'status'>,
+  state: Pick<RolloutDecision['state'], 'history' | 'currentModelVersion'>,
+  now: Date,
+): number {
+  const servingSince = [...state.history].reverse().find((h) => h.modelVersion === state.currentModelVersion && h.to === undefined)?.from;
+  const ready = isvc.status?.conditions?.find((c) => c.type === 'Ready');
+  const unreadySince = ready?.status === 'False' ? Date.parse(ready.lastTransitionTime) : now.getTime();
+  const since = Math.max(servingSince ? Date.parse(servingSince) : now.getTime(), Number.isNaN(unreadySince) ? 0 : unreadySince);
+  const deadlineMs = (isvc.spec.rollout?.progressDeadlineSeconds ?? DEFAULT_PROGRESS_DEADLINE_SECONDS) * 1000;
+  return since + deadlineMs - now.getTime();
+}
+
 export function computeInferenceServiceStatus(isvc: InferenceService, obs: ServingObservation): InferenceServiceStatus {
   const previous = isvc.status;
   const { state } = obs.decision;
@@ -73,9 +92,9 @@ export function computeInferenceServiceStatus(isvc: InferenceService, obs: Servi
     if (!obs.target.ok && obs.target.terminal) summary.stalled = why;
     else summary.reconciling = why;
   } else if (!stableReady) {
-    const since = [...state.history].reverse().find((h) => h.modelVersion === current && h.to === undefined)?.from;
+    const remaining = unreadyDeadlineMs(isvc, state, obs.now);
     const deadlineMs = (isvc.spec.rollout?.progressDeadlineSeconds ?? DEFAULT_PROGRESS_DEADLINE_SECONDS) * 1000;
-    const late = since !== undefined && obs.now.getTime() - Date.parse(since) >= deadlineMs;
+    const late = remaining <= 0;
     const message = `${obs.stableReadyReplicas}/${plan.stable} pods of ${current} ready`;
     if (late) {
       phase = 'Degraded';
