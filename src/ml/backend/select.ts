@@ -24,11 +24,18 @@ let selectedFor: BackendPreference | undefined;
  * may be absent), the WebAssembly backend with Kennel's training kernels registered (the stock
  * one cannot train a CNN), then the pure JavaScript CPU backend. A named preference tries that
  * backend only, then falls back the same way with a warning. Idempotent: later calls with the
- * same preference return the first result; a different preference re-selects.
+ * same preference return the first result (re-activating that backend if something switched
+ * away from it); a different preference re-selects.
  */
 export function selectBackend(options: { preference?: BackendPreference; logger?: Logger } = {}): Promise<SelectedBackend> {
   const preference = options.preference ?? 'auto';
-  if (selection && selectedFor === preference) return selection;
+  if (selection && selectedFor === preference) {
+    // Someone may have switched backends directly (tf.setBackend) since: switch back.
+    return selection.then(async (chosen) => {
+      if (tf.getBackend() !== chosen.name) await setAndCheck(chosen.name);
+      return chosen;
+    });
+  }
   selectedFor = preference;
   selection = choose(preference, options.logger).catch((err: unknown) => {
     selection = undefined;
