@@ -39,8 +39,21 @@ export function renderApiReference(): string {
       out.push('');
     }
   }
+  out.push(...ROLLOUTS);
   return `${out.join('\n').trimEnd()}\n`;
 }
+
+/** How the fields above play together at run time (kept beside the generator so it ships with it). */
+const ROLLOUTS = [
+  '## How an InferenceService rolls out a version',
+  '',
+  '- Every served version runs in its own Deployment (`<service>-<modelversion>`); one Service selects them all, so traffic splits by ready pods.',
+  '- The first version is deployed directly. A later one starts beside it: `Rolling` at full size, `Canary` step by step (replicas in proportion to each step\'s weight; the serving version gives up replicas only once the step\'s new pods are ready).',
+  '- A step holds for `pauseSeconds` (default 60 for Canary) once its pods are ready, then the analysis judges the canary pods\' own metrics over `analysis.window`; with too few requests (`minRequests`) it waits.',
+  '- After the last step the new version takes over (`status.history` gets a `Promoted` entry) and the old Deployment is removed.',
+  '- New pods not ready within `progressDeadlineSeconds`, a failed analysis, or an analysis still inconclusive a deadline after its pause: the rollout is rolled back, the old version keeps serving, `Ready` says `RolledBack`, and the version is listed in `status.failedRollouts` and never retried automatically (a pinned one is retried after a spec change).',
+  '- A ModelVersion\'s gate is decided once, when it is registered; `mustBeatChampion` compares with the newest version of the model then `Serving`.',
+];
 
 function walk(node: JsonSchemaProps, path: string, out: string[]): void {
   const required = new Set(node.required ?? []);
