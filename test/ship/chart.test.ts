@@ -333,6 +333,12 @@ describe('Helm chart charts/kennel', function () {
       });
     }
 
+    it('a cluster older than Kubernetes 1.29', async function () {
+      const result = await helmTemplateRaw(requiredValues, { extraArgs: ['--kube-version', '1.28.5'] });
+      expect(result.code).to.not.equal(0);
+      expect(result.stderr).to.include('Kennel needs Kubernetes 1.29 or newer').and.to.include('v1.28.5');
+    });
+
     it('a missing artifact root', async function () {
       const result = await helmTemplateRaw({});
       expect(result.code).to.not.equal(0);

@@ -77,3 +77,11 @@ app.kubernetes.io/component: operator
 {{- define "kennel.artifactRoot" -}}
 {{- required "storage.artifactRoot is required: where training runs write models, e.g. --set storage.artifactRoot=gs://MY_BUCKET/kennel" .Values.storage.artifactRoot }}
 {{- end }}
+
+{{/* Kubernetes 1.29 or newer (CEL rules in the CRDs); development builds (v0.0.0-...) pass. */}}
+{{- define "kennel.checkKubeVersion" -}}
+{{- $v := .Capabilities.KubeVersion.Version }}
+{{- if and (not (hasPrefix "v0.0.0" $v)) (semverCompare "<1.29.0-0" $v) }}
+{{- fail (printf "Kennel needs Kubernetes 1.29 or newer (its CRDs use CEL validation rules); this cluster is %s" $v) }}
+{{- end }}
+{{- end }}
