@@ -142,6 +142,18 @@ describe('Helm chart in the test bed (real kube-apiserver, node agent)', functio
     expect(job.spec.template.spec.containers[0]?.image).to.equal('ghcr.io/kennel-dev/kennel-worker:0.1.0');
     expect(job.spec.template.spec.serviceAccountName, 'KENNEL_SERVICE_ACCOUNT from the chart').to.equal('kennel-workload');
 
+    // The worker runs too (the node agent runs the kennel-worker image as `kennel train`), with the
+    // storage settings the chart gave the operator: the dataset does not exist, and the run must
+    // fail saying so rather than hang.
+    const failed = await until('the training run to fail on the missing dataset', 120_000, async () => {
+      const { stdout } = await tb.kubectl(['get', 'trainingrun', 'ship-check', '-n', 'default', '-o', 'json']);
+      const s = (JSON.parse(stdout) as { status?: { phase?: string; conditions?: Condition[] } }).status;
+      return s?.phase === 'Failed' ? s : undefined;
+    });
+    const readyCondition = failed.conditions?.find((c) => c.type === 'Ready');
+    expect(readyCondition?.status).to.equal('False');
+    expect(readyCondition?.reason, readyCondition?.message).to.equal('DatasetNotFound');
+
     const uninstall = await runHelm(['uninstall', RELEASE, '--namespace', NS, '--kubeconfig', tb.kubeconfigPath, '--wait']);
     expect(uninstall.code, uninstall.stderr).to.equal(0);
     await tb.kubectl(['get', 'crd', 'trainingruns.kennel.dev']);
