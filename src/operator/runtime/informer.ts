@@ -1,4 +1,4 @@
-import { makeInformer, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
+import { ListWatch, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { KubeClient, KubeObject } from '../kube/client.js';
 import { resourcePath, type ResourceRef } from '../kube/resources.js';
@@ -6,7 +6,7 @@ import type { Clock } from './clock.js';
 
 /**
  * A cache of one kind, kept current by list + watch, over @kubernetes/client-node's
- * `makeInformer`. That informer re-watches when a watch ends normally and re-lists on 410 Gone,
+ * `ListWatch` (what its `makeInformer` returns). That informer re-watches when a watch ends normally and re-lists on 410 Gone,
  * but on any other error (list failed, connection refused, reset) it fires `error` and stops for
  * good. This wrapper restarts it with exponential backoff (1 s → 30 s, reset once synced) and
  * reports `hasSynced() === false` while any part of it is restarting, so `/readyz` says so.
@@ -15,6 +15,10 @@ import type { Clock } from './clock.js';
  * some namespaces by RBAC); with none, one cluster-wide.
  *
  * Handlers receive the object and must only enqueue: reconcilers read the cache, never events.
+ *
+ * Objects are cached without `metadata.managedFields` (client-go's usual cache transform): the
+ * operator never reads them, and for objects written by server-side apply they are about as
+ * large as the object itself.
  */
 export interface Informer<T extends KubeObject> {
   readonly resource: ResourceRef;
@@ -44,9 +48,22 @@ export interface InformerOptions {
 
 type State = 'idle' | 'starting' | 'synced' | 'failed';
 
+function stripManagedFields<T>(obj: T): T {
+  const meta = (obj as { metadata?: { managedFields?: unknown } } | undefined)?.metadata;
+  if (meta && 'managedFields' in meta) delete meta.managedFields;
+  return obj;
+}
+
+/** client-node's Watch with the cache transform applied to every event's object. */
+class TransformingWatch extends Watch {
+  override watch(path: string, queryParams: Record<string, string | number | boolean | undefined>, callback: (phase: string, apiObj: unknown, watchObj?: unknown) => void, done: (err: unknown) => void): Promise<AbortController> {
+    return super.watch(path, queryParams, (phase, obj, raw) => callback(phase, stripManagedFields(obj), raw), done);
+  }
+}
+
 interface Part {
   namespace: string | undefined;
-  inner: ReturnType<typeof makeInformer<KubernetesObject>>;
+  inner: ListWatch<KubernetesObject>;
   state: State;
   attempts: number;
   /** Bumped on every error, to tell whether an error happened while `start()` ran. */
@@ -70,11 +87,12 @@ export function createInformer<T extends KubeObject>(options: InformerOptions): 
   };
 
   const parts: Part[] = (options.namespaces.length ? options.namespaces : [undefined]).map((namespace) => {
-    const listFn = () =>
-      options.kube.list<KubeObject>(resource, namespace, options.labelSelector ? { labelSelector: options.labelSelector } : undefined) as unknown as Promise<
-        KubernetesListObject<KubernetesObject>
-      >;
-    const inner = makeInformer<KubernetesObject>(options.kubeConfig, resourcePath(resource, namespace), listFn, options.labelSelector);
+    const listFn = async () => {
+      const list = await options.kube.list<KubeObject>(resource, namespace, options.labelSelector ? { labelSelector: options.labelSelector } : undefined);
+      for (const item of list.items) stripManagedFields(item);
+      return list as unknown as KubernetesListObject<KubernetesObject>;
+    };
+    const inner = new ListWatch<KubernetesObject>(resourcePath(resource, namespace), new TransformingWatch(options.kubeConfig), listFn, false, options.labelSelector);
     let markSynced = () => {};
     const synced = new Promise<void>((resolve) => (markSynced = resolve));
     const part: Part = { namespace, inner, state: 'idle', attempts: 0, errors: 0, synced, markSynced };

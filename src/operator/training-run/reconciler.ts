@@ -95,7 +95,7 @@ export function trainingRunReconciler(deps: ReconcilerDeps): Reconcile {
 
     const jobName = trainingJobName(run);
     const outputUri = trainingOutputUri(run, config.artifactRoot);
-    let job = caches.jobs.get(req.namespace, jobName) as JobWire | undefined;
+    const job = caches.jobs.get(req.namespace, jobName) as JobWire | undefined;
     if (!job) {
       const desired = desiredJob(run, {
         workerImage: config.workerImage,
@@ -103,8 +103,12 @@ export function trainingRunReconciler(deps: ReconcilerDeps): Reconcile {
         ...(config.serviceAccount ? { serviceAccountName: config.serviceAccount } : {}),
         env: podEnv,
       });
-      job = (await kube.apply(Resources.job, desired as unknown as KubeObject)) as JobWire;
+      await kube.apply(Resources.job, desired as unknown as KubeObject);
       ctx.logger.info({ job: jobName }, 'job applied');
+      // Children first, report after: the Job's own watch event brings this key back, and that
+      // reconcile writes the status. In a burst of new runs every Job is made before any status
+      // write, so the time to a Job does not pay for the status writes and Events of the others.
+      return;
     }
 
     // A changed spec means a new Job (Jobs are immutable); the Job of the old spec is stopped.
