@@ -37,17 +37,23 @@ export async function startEtcd(opts: { dir: string; timeoutMs?: number }): Prom
       '--log-level', 'warn',
     ],
   });
-  await waitFor(
-    async () => {
-      const res = await fetch(`${endpoint}/health`);
-      const body = (await res.json()) as { health?: string };
-      return body.health === 'true' ? true : undefined;
-    },
-    {
-      timeoutMs: opts.timeoutMs ?? 20_000,
-      what: `etcd on ${endpoint} (log: ${proc.logPath})`,
-      abort: () => (proc.hasExited() ? new Error(`etcd exited during start-up (log: ${proc.logPath})`) : undefined),
-    },
-  );
+  try {
+    await waitFor(
+      async () => {
+        const res = await fetch(`${endpoint}/health`);
+        const body = (await res.json()) as { health?: string };
+        return body.health === 'true' ? true : undefined;
+      },
+      {
+        timeoutMs: opts.timeoutMs ?? 20_000,
+        what: `etcd on ${endpoint} (log: ${proc.logPath})`,
+        abort: () => (proc.hasExited() ? new Error(`etcd exited during start-up (log: ${proc.logPath})`) : undefined),
+      },
+    );
+  } catch (err) {
+    // Never leave a half-started process behind.
+    await proc.stop(2_000);
+    throw err;
+  }
   return { endpoint, process: proc };
 }

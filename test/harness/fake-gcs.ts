@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startProcess } from './managed-process.js';
@@ -34,6 +34,7 @@ export async function startFakeGcs(opts: StartFakeGcsOptions = {}): Promise<Fake
   const bin = testbedBin('fake-gcs-server');
   const ownDir = opts.dir === undefined;
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'kennel-fake-gcs-'));
+  mkdirSync(dir, { recursive: true });
   const logPath = join(dir, 'fake-gcs-server.log');
   const backend = opts.backend ?? 'memory';
   let lastError: unknown;

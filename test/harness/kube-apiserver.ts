@@ -83,17 +83,23 @@ export async function startKubeApiserver(opts: StartKubeApiserverOptions): Promi
       '--v=1',
     ],
   });
-  await waitFor(
-    async () => {
-      const res = await adminGet(`${server}/readyz`, pki);
-      return res.status === 200 ? true : undefined;
-    },
-    {
-      timeoutMs: opts.timeoutMs ?? 60_000,
-      intervalMs: 200,
-      what: `kube-apiserver on ${server} (log: ${proc.logPath})`,
-      abort: () => (proc.hasExited() ? new Error(`kube-apiserver exited during start-up (log: ${proc.logPath})`) : undefined),
-    },
-  );
+  try {
+    await waitFor(
+      async () => {
+        const res = await adminGet(`${server}/readyz`, pki);
+        return res.status === 200 ? true : undefined;
+      },
+      {
+        timeoutMs: opts.timeoutMs ?? 60_000,
+        intervalMs: 200,
+        what: `kube-apiserver on ${server} (log: ${proc.logPath})`,
+        abort: () => (proc.hasExited() ? new Error(`kube-apiserver exited during start-up (log: ${proc.logPath})`) : undefined),
+      },
+    );
+  } catch (err) {
+    // Never leave a half-started process behind.
+    await proc.stop(2_000);
+    throw err;
+  }
   return { server, process: proc };
 }

@@ -104,25 +104,29 @@ export async function startTestbed(opts: StartTestbedOptions = {}): Promise<Test
   };
 
   try {
-    network = await createPodNetwork({ prefer: opts.network });
-    if (network.fallbackReason && opts.network !== 'loopback') {
-      process.stderr.write(`testbed: pods share the host's loopback address (${network.fallbackReason})\n`);
+    const [net, etcd] = await Promise.all([
+      createPodNetwork({ prefer: opts.network }).then((n) => (network = n)),
+      startEtcd({ dir }).then((e) => {
+        processes.push(e.process);
+        return e;
+      }),
+    ]);
+    if (net.fallbackReason && opts.network !== 'loopback') {
+      process.stderr.write(`testbed: pods share the host's loopback address (${net.fallbackReason})\n`);
     }
-    const hostIp = network.hostIp;
-    step('network');
+    const hostIp = net.hostIp;
+    step('network+etcd');
     const pkiDir = join(dir, 'pki');
     mkdirSync(pkiDir, { recursive: true });
-    const [pki, etcd, fakeGcs] = await Promise.all([
+    const [pki, fakeGcs] = await Promise.all([
       createPki({
         dir: pkiDir,
         ips: [...new Set(['127.0.0.1', hostIp, '10.96.0.1'])],
         dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'],
       }),
-      startEtcd({ dir }),
       startFakeGcs({ dir: join(dir, 'fake-gcs'), host: hostIp }).then((g) => (gcs = g)),
     ]);
-    processes.push(etcd.process);
-    step('pki+etcd+fake-gcs');
+    step('pki+fake-gcs');
 
     const apiserver = await startKubeApiserver({ dir, pki, etcdEndpoint: etcd.endpoint, host: hostIp });
     processes.push(apiserver.process);
@@ -143,7 +147,7 @@ export async function startTestbed(opts: StartTestbedOptions = {}): Promise<Test
       startNodeAgent({
         kubeConfig,
         dir,
-        network,
+        network: net,
         podApiServer: apiserver.server,
         caCert: pki.caCert,
         kubeletCert: pki.servingCert,
@@ -174,7 +178,7 @@ export async function startTestbed(opts: StartTestbedOptions = {}): Promise<Test
       server: apiserver.server,
       gcsEndpoint: fakeGcs.endpoint,
       nodeAgent: agent,
-      network,
+      network: net,
       timings,
       serviceUrl: (namespace, name, port, timeoutMs) => serviceUrl(kubeConfig, namespace, name, port, timeoutMs),
       kubectl: async (args, o = {}) => {

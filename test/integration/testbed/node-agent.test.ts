@@ -1,0 +1,202 @@
+import { fileURLToPath } from 'node:url';
+import { AppsV1Api, CoreV1Api, type V1Pod } from '@kubernetes/client-node';
+import { expect } from 'chai';
+import { waitFor } from '../../harness/net-utils.js';
+import { startTestbed, type Testbed } from '../../harness/testbed.js';
+
+const fakeCli = fileURLToPath(new URL('./fixtures/fake-cli.mjs', import.meta.url));
+const worker = 'ghcr.io/kennel-dev/kennel-worker:0.1.0';
+
+/**
+ * The node agent, driven through the real API server, with a stand-in CLI (fixtures/fake-cli.mjs)
+ * so that environment, exit codes, termination messages, probes and restarts can be asserted
+ * independently of Kennel's own subcommands.
+ */
+describe('test bed: node agent', function () {
+  this.timeout(120_000);
+  let tb: Testbed;
+  let core: CoreV1Api;
+  const ns = 'agent';
+
+  before(async function () {
+    this.timeout(180_000);
+    tb = await startTestbed({ cliPath: fakeCli });
+    core = tb.kubeConfig.makeApiClient(CoreV1Api);
+    await core.createNamespace({ body: { metadata: { name: ns } } });
+    await waitFor(() => core.readNamespacedServiceAccount({ name: 'default', namespace: ns }).then(() => true), {
+      timeoutMs: 30_000,
+      what: 'default service account',
+    });
+  });
+  after(async () => {
+    await tb?.stop();
+  });
+
+  const createPod = (name: string, spec: V1Pod['spec']): Promise<V1Pod> =>
+    core.createNamespacedPod({ namespace: ns, body: { metadata: { name, labels: { app: name } }, spec: spec! } });
+
+  const podWhen = (name: string, what: string, check: (p: V1Pod) => boolean, timeoutMs = 60_000): Promise<V1Pod> =>
+    waitFor(
+      async () => {
+        const p = await core.readNamespacedPod({ name, namespace: ns });
+        return check(p) ? p : undefined;
+      },
+      { timeoutMs, intervalMs: 200, what: `pod ${name} ${what}` },
+    );
+
+  it('registers a Ready node with this machine’s capacity', async () => {
+    const node = await core.readNode({ name: tb.nodeAgent.nodeName });
+    expect(node.status?.conditions?.find((c) => c.type === 'Ready')?.status).to.equal('True');
+    expect(Number(node.status?.capacity?.cpu)).to.be.greaterThan(0);
+    expect(node.status?.capacity?.memory).to.match(/^\d+Ki$/);
+  });
+
+  it('runs a pod with env from ConfigMaps, Secrets and the downward API, and a service-account kubeconfig', async () => {
+    await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'cfg' }, data: { MODE: 'fast', EXTRA: 'x' } } });
+    await core.createNamespacedSecret({ namespace: ns, body: { metadata: { name: 'sec' }, stringData: { token: 's3cret' } } });
+    await createPod('env', {
+      restartPolicy: 'Never',
+      containers: [
+        {
+          name: 'main',
+          image: worker,
+          args: ['env'],
+          envFrom: [{ configMapRef: { name: 'cfg' }, prefix: 'CFG_' }],
+          env: [
+            { name: 'PLAIN', value: 'a-$(CFG_MODE)' },
+            { name: 'FROM_CM', valueFrom: { configMapKeyRef: { name: 'cfg', key: 'MODE' } } },
+            { name: 'FROM_SECRET', valueFrom: { secretKeyRef: { name: 'sec', key: 'token' } } },
+            { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+            { name: 'POD_NS', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+            { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+          ],
+        },
+      ],
+    });
+    const pod = await podWhen('env', 'succeeded', (p) => p.status?.phase === 'Succeeded');
+    const line = tb.nodeAgent.readLog(ns, 'env').split('\n').find((l) => l.startsWith('{'));
+    const env = JSON.parse(line ?? '{}') as Record<string, string>;
+    expect(env).to.include({ PLAIN: 'a-fast', FROM_CM: 'fast', FROM_SECRET: 's3cret', POD_NAME: 'env', POD_NS: ns, CFG_EXTRA: 'x' });
+    expect(env.POD_IP).to.equal(pod.status?.podIP);
+    expect(env.KUBECONFIG).to.be.a('string');
+    expect(env.HOME).to.contain(tb.dir);
+    const terminated = pod.status?.containerStatuses?.[0]?.state?.terminated;
+    expect(terminated?.reason).to.equal('Completed');
+    expect(terminated?.exitCode).to.equal(0);
+  });
+
+  it('reports exit codes and termination messages, including FallbackToLogsOnError', async () => {
+    await createPod('fails', {
+      restartPolicy: 'Never',
+      containers: [{ name: 'main', image: worker, args: ['exit', '1', '{"outcome":"failed"}'] }],
+    });
+    await createPod('fails-logs', {
+      restartPolicy: 'Never',
+      containers: [{ name: 'main', image: worker, args: ['exit', '7'], terminationMessagePolicy: 'FallbackToLogsOnError' }],
+    });
+    const a = await podWhen('fails', 'failed', (p) => p.status?.phase === 'Failed');
+    const ta = a.status?.containerStatuses?.[0]?.state?.terminated;
+    expect(ta).to.include({ exitCode: 1, reason: 'Error', message: '{"outcome":"failed"}' });
+    const b = await podWhen('fails-logs', 'failed', (p) => p.status?.phase === 'Failed');
+    const tb7 = b.status?.containerStatuses?.[0]?.state?.terminated;
+    expect(tb7?.exitCode).to.equal(7);
+    expect(tb7?.message).to.contain('last words on stderr');
+  });
+
+  it('fails pods of other images with ErrImagePull / ImagePullBackOff', async () => {
+    await createPod('nginx', { containers: [{ name: 'main', image: 'nginx:1.27' }] });
+    const pod = await podWhen('nginx', 'in image pull back-off', (p) =>
+      ['ErrImagePull', 'ImagePullBackOff'].includes(p.status?.containerStatuses?.[0]?.state?.waiting?.reason ?? ''),
+    );
+    expect(pod.status?.phase).to.equal('Pending');
+    expect(pod.status?.containerStatuses?.[0]?.state?.waiting?.message).to.contain('nginx:1.27');
+  });
+
+  it('restarts a failing container under OnFailure and becomes ready through its readiness probe', async () => {
+    await createPod('crashy', {
+      restartPolicy: 'OnFailure',
+      containers: [
+        {
+          name: 'main',
+          image: worker,
+          args: ['crash-once', 'crashed-once.marker'],
+          ports: [{ name: 'http', containerPort: 8080 }],
+          readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 1 },
+        },
+      ],
+    });
+    const pod = await podWhen('crashy', 'ready after a restart', (p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false);
+    const cs = pod.status?.containerStatuses?.[0];
+    expect(cs?.restartCount).to.equal(1);
+    expect(cs?.lastState?.terminated?.exitCode).to.equal(3);
+    expect(pod.status?.phase).to.equal('Running');
+    // The pod's IP is reachable from the test process.
+    const res = await fetch(`http://${pod.status?.podIP}:8080/hostname`);
+    expect(await res.text()).to.equal('crashy');
+  });
+
+  it('serves pod logs through the API server (kubectl logs)', async () => {
+    const { stdout } = await tb.kubectl(['logs', '-n', ns, 'fails']);
+    expect(stdout).to.contain('bye');
+  });
+
+  it('runs a Deployment whose pods answer over their Service, and stops pods on deletion', async () => {
+    const apps = tb.kubeConfig.makeApiClient(AppsV1Api);
+    await apps.createNamespacedDeployment({
+      namespace: ns,
+      body: {
+        metadata: { name: 'web' },
+        spec: {
+          replicas: 2,
+          selector: { matchLabels: { app: 'web' } },
+          template: {
+            metadata: { labels: { app: 'web' } },
+            spec: {
+              terminationGracePeriodSeconds: 5,
+              containers: [
+                {
+                  name: 'main',
+                  image: worker,
+                  args: ['serve', '8080'],
+                  env: [{ name: 'READY_AFTER_MS', value: '500' }],
+                  ports: [{ name: 'http', containerPort: 8080 }],
+                  readinessProbe: { httpGet: { path: '/readyz', port: 8080 }, periodSeconds: 1 },
+                  livenessProbe: { httpGet: { path: '/healthz', port: 8080 }, periodSeconds: 2 },
+                },
+              ],
+            },
+          },
+        },
+      },
+    });
+    await core.createNamespacedService({
+      namespace: ns,
+      body: { metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 'http' }] } },
+    });
+    await waitFor(
+      async () => {
+        const d = await apps.readNamespacedDeployment({ name: 'web', namespace: ns });
+        return d.status?.conditions?.some((c) => c.type === 'Available' && c.status === 'True') && d.status.readyReplicas === 2 ? true : undefined;
+      },
+      { timeoutMs: 60_000, what: 'deployment web to be Available with 2 ready replicas' },
+    );
+    const url = await tb.serviceUrl(ns, 'web', 80);
+    const res = await fetch(`${url}/hostname`);
+    expect(res.status).to.equal(200);
+    expect(await res.text()).to.match(/^web-/);
+
+    const pods = await core.listNamespacedPod({ namespace: ns, labelSelector: 'app=web' });
+    const victim = pods.items[0]!;
+    await core.deleteNamespacedPod({ name: victim.metadata!.name!, namespace: ns });
+    await waitFor(
+      () => core.readNamespacedPod({ name: victim.metadata!.name!, namespace: ns }).then(() => undefined, () => true),
+      { timeoutMs: 30_000, what: 'the deleted pod to be gone' },
+    );
+    expect(tb.nodeAgent.readLog(ns, victim.metadata!.name!)).to.contain('got SIGTERM');
+    const stillThere = await fetch(`http://${victim.status!.podIP}:8080/healthz`, { signal: AbortSignal.timeout(1_000) }).then(
+      () => true,
+      () => false,
+    );
+    expect(stillThere).to.equal(false);
+  });
+});
