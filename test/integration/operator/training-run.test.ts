@@ -1,0 +1,165 @@
+import { expect } from 'chai';
+import type { Testbed } from '../../harness/index.js';
+import type { KubeClient, KubeObject } from '../../../src/operator/kube/client.js';
+import { KubeApiError } from '../../../src/operator/kube/errors.js';
+import { Resources } from '../../../src/operator/kube/resources.js';
+import type { RunningOperator } from '../../../src/operator/main.js';
+import {
+  createNamespace,
+  list,
+  spawnOperator,
+  startBed,
+  startInProcess,
+  stopProcess,
+  trainingRun,
+  waitFor,
+  waitForStatus,
+  type OperatorProcess,
+  type Phased,
+} from './helpers.js';
+
+type Obj = KubeObject & Phased;
+const ready = (o: Obj) => o.status?.conditions?.find((c) => c.type === 'Ready');
+
+/**
+ * TrainingRun → Job → ModelVersion against the real API server and Job controller of the test
+ * bed. The node runs a contract-exact fake `kennel train` (fixtures/fake-kennel-cli.mjs): the
+ * operator's side of the contract is what is tested here; the worker's side has its own tests.
+ */
+describe('operator: TrainingRun', function () {
+  this.timeout(120_000);
+  let bed: Testbed;
+  let kube: KubeClient;
+  let operator: RunningOperator | undefined;
+  const ns = 'runs';
+
+  before(async function () {
+    this.timeout(180_000);
+    ({ bed, kube } = await startBed());
+    await createNamespace(kube, ns);
+    await createNamespace(kube, 'restart');
+  });
+  after(async () => {
+    await operator?.stop();
+    kube?.close();
+    await bed?.stop();
+  });
+
+  describe('with one operator running', () => {
+    before(async () => {
+      operator = await startInProcess(bed, { namespaces: [ns] });
+    });
+    after(async () => {
+      await operator?.stop();
+      operator = undefined;
+    });
+
+    it('a successful Job yields a ModelVersion with the worker\'s metrics and lineage, and no owner', async () => {
+      await kube.create(Resources.trainingRun, trainingRun(ns, 'good', { model: 'pets', dataset: { uri: 'file:///data/acc-0.93/' }, hyperparameters: { epochs: 2 } }));
+      const run = await waitForStatus<Obj>(kube, Resources.trainingRun, ns, 'good', (o) => o.status?.phase === 'Succeeded' || o.status?.phase === 'Failed', 'run good to finish');
+      expect(run.status?.phase, JSON.stringify(run.status)).to.equal('Succeeded');
+      expect(run.status?.modelVersion).to.equal('pets-v1');
+      expect(run.status?.accuracy).to.equal(0.93);
+      expect(ready(run)?.status).to.equal('True');
+      const jobs = await list(kube, Resources.job, ns, 'kennel.dev/training-run=good');
+      expect(jobs.map((j) => j.metadata?.name)).to.deep.equal([run.status?.jobName]);
+      const mv = (await kube.get<Obj & { spec: Record<string, unknown> }>(Resources.modelVersion, ns, 'pets-v1'))!;
+      expect(mv.spec.version).to.equal(1);
+      expect((mv.spec.metrics as { accuracy: number }).accuracy).to.equal(0.93);
+      expect((mv.spec.lineage as { trainingRun: string }).trainingRun).to.equal('good');
+      expect(mv.metadata?.ownerReferences ?? [], 'ModelVersions outlive their run').to.deep.equal([]);
+      const passed = await waitForStatus<Obj>(kube, Resources.modelVersion, ns, 'pets-v1', (o) => o.status?.phase !== undefined, 'gate decided');
+      expect(passed.status?.phase).to.equal('Passed');
+    });
+
+    it('a ModelVersion below its threshold is Rejected with the reason', async () => {
+      await kube.create(
+        Resources.trainingRun,
+        trainingRun(ns, 'weak', { model: 'weak', dataset: { uri: 'file:///data/acc-0.5/' }, hyperparameters: { epochs: 1 }, evaluation: { minAccuracy: 0.7 } }),
+      );
+      await waitForStatus<Obj>(kube, Resources.trainingRun, ns, 'weak', (o) => o.status?.phase === 'Succeeded', 'run weak to succeed');
+      const mv = await waitForStatus<Obj>(kube, Resources.modelVersion, ns, 'weak-v1', (o) => o.status?.phase !== undefined, 'gate decided');
+      expect(mv.status?.phase).to.equal('Rejected');
+      expect(ready(mv)?.reason).to.equal('GateFailed');
+      expect(ready(mv)?.message).to.match(/accuracy 0\.500 < minAccuracy 0\.700/);
+    });
+
+    it('a failed Job yields a Failed run with the worker\'s reason, a Stalled condition and a Warning event', async () => {
+      await kube.create(Resources.trainingRun, trainingRun(ns, 'broken', { model: 'pets', dataset: { uri: 'gs://bucket/missing/' } }));
+      const run = await waitForStatus<Obj>(kube, Resources.trainingRun, ns, 'broken', (o) => o.status?.phase === 'Failed', 'run broken to fail');
+      expect((run.status?.failure as { reason: string }).reason).to.equal('DatasetNotFound');
+      expect(ready(run)).to.include({ status: 'False', reason: 'DatasetNotFound' });
+      expect(run.status?.conditions?.find((c) => c.type === 'Stalled')?.status).to.equal('True');
+      const events = await waitFor(
+        async () => {
+          const all = await list<KubeObject & { reason?: string; type?: string; involvedObject?: { name?: string } }>(kube, Resources.event, ns);
+          const mine = all.filter((e) => e.involvedObject?.name === 'broken');
+          return mine.some((e) => e.type === 'Warning') ? mine : undefined;
+        },
+        { timeoutMs: 10_000, what: 'a Warning event on run broken' },
+      );
+      expect(events.find((e) => e.type === 'Warning')?.reason).to.equal('DatasetNotFound');
+    });
+
+    it('numbers versions monotonically when several runs of one model finish at once', async () => {
+      const names = ['burst-a', 'burst-b', 'burst-c'];
+      await Promise.all(names.map((n) => kube.create(Resources.trainingRun, trainingRun(ns, n, { model: 'burst', dataset: { uri: 'file:///data/acc-0.9/' }, hyperparameters: { epochs: 1 } }))));
+      const runs = await Promise.all(names.map((n) => waitForStatus<Obj>(kube, Resources.trainingRun, ns, n, (o) => o.status?.phase === 'Succeeded', `run ${n}`)));
+      const versions = runs.map((r) => r.status?.modelVersion).sort();
+      expect(versions).to.deep.equal(['burst-v1', 'burst-v2', 'burst-v3']);
+      const mvs = await list(kube, Resources.modelVersion, ns, 'kennel.dev/model=burst');
+      expect(mvs).to.have.length(3);
+    });
+
+    it('shows progress (epoch k of n) while the Job runs', async () => {
+      await kube.create(Resources.trainingRun, trainingRun(ns, 'slow', { model: 'slow', dataset: { uri: 'file:///data/slow/acc-0.9/' }, hyperparameters: { epochs: 30 } }));
+      const run = await waitForStatus<Obj>(
+        kube,
+        Resources.trainingRun,
+        ns,
+        'slow',
+        (o) => o.status?.phase === 'Running' && ((o.status?.progress as { epoch?: number } | undefined)?.epoch ?? 0) >= 1,
+        'progress on run slow',
+        40_000,
+      );
+      const progress = run.status?.progress as { epoch: number; epochs: number; summary: string };
+      expect(progress.epochs).to.equal(30);
+      expect(progress.summary).to.equal(`${progress.epoch}/30`);
+      await kube.delete(Resources.trainingRun, ns, 'slow');
+    });
+
+    it('rejects invalid objects at admission with their message', async () => {
+      const bad = async (spec: Record<string, unknown>) => {
+        try {
+          await kube.create(Resources.trainingRun, trainingRun(ns, 'bad', spec));
+        } catch (err) {
+          expect(err).to.be.instanceOf(KubeApiError);
+          return (err as KubeApiError).message;
+        }
+        throw new Error('the API server accepted an invalid TrainingRun');
+      };
+      expect(await bad({ model: 'm', dataset: { uri: 'http://x/' } })).to.include('dataset.uri must start with gs:// or file://');
+      expect(await bad({ model: 'm', dataset: { uri: 'gs://b/d' }, split: { train: 0.5, validation: 0.1, test: 0.1 } })).to.include('split fractions must sum to 1');
+      expect(await bad({ model: 'm', dataset: { uri: 'gs://b/d' }, hyperparameters: { epochs: -1 } })).to.match(/epochs/);
+    });
+  });
+
+  describe('across an operator restart', () => {
+    let proc: OperatorProcess | undefined;
+    afterEach(async () => stopProcess(proc, 'SIGKILL'));
+
+    it('a TrainingRun yields exactly one Job, also when the operator is killed mid-run and restarted', async () => {
+      const env = { KENNEL_NAMESPACES: 'restart', KENNEL_LEASE_NAMESPACE: 'restart', KENNEL_LEADER_ELECT: 'false' };
+      proc = spawnOperator(bed, env, 'operator-restart-1');
+      await kube.create(Resources.trainingRun, trainingRun('restart', 'r1', { model: 'r', dataset: { uri: 'file:///data/slow/acc-0.9/' }, hyperparameters: { epochs: 4 } }));
+      const running = await waitForStatus<Obj>(kube, Resources.trainingRun, 'restart', 'r1', (o) => o.status?.jobName !== undefined, 'job recorded', 60_000);
+      await stopProcess(proc, 'SIGKILL');
+      proc = spawnOperator(bed, env, 'operator-restart-2');
+      const done = await waitForStatus<Obj>(kube, Resources.trainingRun, 'restart', 'r1', (o) => o.status?.phase === 'Succeeded', 'run r1 to succeed', 60_000);
+      expect(done.status?.jobName).to.equal(running.status?.jobName);
+      const jobs = await list(kube, Resources.job, 'restart');
+      expect(jobs.map((j) => j.metadata?.name)).to.deep.equal([running.status?.jobName]);
+      expect(await list(kube, Resources.modelVersion, 'restart')).to.have.length(1);
+    });
+  });
+});
