@@ -1,0 +1,203 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
+import type { Testbed } from '../../harness/index.js';
+import type { KubeClient, KubeObject } from '../../../src/operator/kube/client.js';
+import { Resources } from '../../../src/operator/kube/resources.js';
+import type { RunningOperator } from '../../../src/operator/main.js';
+import { createTinyArtifact } from '../serve/helpers.js';
+import { createNamespace, list, startBed, startInProcess, waitFor, waitForStatus, type Phased } from './helpers.js';
+
+type Obj = KubeObject & Phased;
+type Isvc = Obj & {
+  status?: Phased['status'] & {
+    currentModelVersion?: string;
+    targetModelVersion?: string;
+    readyReplicas?: number;
+    history?: Array<{ modelVersion: string; reason: string; to?: string; message: string }>;
+    failedRollouts?: Array<{ modelVersion: string; reason: string }>;
+    canary?: { modelVersion: string };
+  };
+};
+const cond = (o: Obj | undefined, type: string) => o?.status?.conditions?.find((c) => c.type === type);
+const distCli = fileURLToPath(new URL('../../../dist/cli.js', import.meta.url));
+const NS = 'serving';
+
+function modelVersion(name: string, version: number, artifact: { uri: string; sha256: string }, accuracy: number): KubeObject {
+  return {
+    apiVersion: 'kennel.dev/v1alpha1',
+    kind: 'ModelVersion',
+    metadata: { name, namespace: NS },
+    spec: {
+      model: 'pets',
+      version,
+      artifact: { uri: artifact.uri, format: 'tfjs-layers', sha256: artifact.sha256 },
+      classes: ['cat', 'dog'],
+      inputShape: [32, 32, 3],
+      metrics: {
+        accuracy,
+        precision: accuracy,
+        recall: accuracy,
+        f1: accuracy,
+        testImages: 100,
+        perClass: { cat: { precision: accuracy, recall: accuracy, f1: accuracy, support: 50 }, dog: { precision: accuracy, recall: accuracy, f1: accuracy, support: 50 } },
+        confusionMatrix: [
+          [45, 5],
+          [5, 45],
+        ],
+        confidenceHistogram: [0, 0, 0, 0, 0, 10, 10, 20, 30, 30],
+        meanConfidence: 0.8,
+      },
+      lineage: { dataset: { uri: 'file:///data/pets', digest: 'sha256:x' }, codeVersion: 'test' },
+    },
+  };
+}
+
+/**
+ * InferenceService rollouts against the real API server, Deployment controller and garbage
+ * collector; the node runs the real `kennel serve` (from dist/) on a tiny real model, and its
+ * readiness probe (/readyz: model loaded and warmed up) is what makes a pod ready.
+ */
+describe('operator: InferenceService', function () {
+  this.timeout(180_000);
+  let bed: Testbed;
+  let kube: KubeClient;
+  let operator: RunningOperator;
+  let artifact: { uri: string; sha256: string; cleanup: () => Promise<void> };
+
+  before(async function () {
+    this.timeout(240_000);
+    if (!existsSync(distCli)) throw new Error(`${distCli} is missing: run \`npm run build\` first (the test bed's node runs the built \`kennel serve\`)`);
+    const tiny = await createTinyArtifact();
+    const sha256 = (JSON.parse(readFileSync(`${tiny.dir}/pets/v7/metadata.json`, 'utf8')) as { sha256: string }).sha256;
+    artifact = { uri: tiny.uri, sha256, cleanup: tiny.cleanup };
+    ({ bed, kube } = await startBed());
+    await createNamespace(kube, NS);
+    operator = await startInProcess(bed, { namespaces: [NS] });
+  });
+  after(async () => {
+    await operator?.stop();
+    kube?.close();
+    await bed?.stop();
+    await artifact?.cleanup();
+  });
+
+  it('a version that passed its gate rolls out; Ready only once the serving pods are ready', async () => {
+    await kube.create(Resources.modelVersion, modelVersion('pets-v1', 1, artifact, 0.9));
+    await waitForStatus<Obj>(kube, Resources.modelVersion, NS, 'pets-v1', (o) => o.status?.phase === 'Passed', 'pets-v1 to pass its gate');
+    await kube.create(Resources.inferenceService, {
+      apiVersion: 'kennel.dev/v1alpha1',
+      kind: 'InferenceService',
+      metadata: { name: 'pets', namespace: NS },
+      spec: { model: 'pets', replicas: 1, rollout: { strategy: 'Rolling', progressDeadlineSeconds: 120 } },
+    });
+    // Until the Deployment reports a ready pod, Ready must never be True.
+    let sawNotReady = false;
+    const isvc = await waitFor(
+      async () => {
+        const o = await kube.get<Isvc>(Resources.inferenceService, NS, 'pets');
+        const deps = await list<KubeObject & { status?: { readyReplicas?: number } }>(kube, Resources.deployment, NS, 'kennel.dev/inference-service=pets');
+        const readyPods = deps.reduce((n, d) => n + (d.status?.readyReplicas ?? 0), 0);
+        if (cond(o, 'Ready')?.status === 'True') {
+          expect(readyPods, 'Ready=True while no serving pod is ready').to.be.greaterThan(0);
+          return o;
+        }
+        if (o?.status?.currentModelVersion) sawNotReady = true;
+        return undefined;
+      },
+      { timeoutMs: 150_000, intervalMs: 250, what: 'InferenceService pets to become Ready' },
+    );
+    expect(sawNotReady, 'the service reported its rollout before the pods were ready').to.equal(true);
+    expect(isvc.status?.currentModelVersion).to.equal('pets-v1');
+    expect(isvc.status?.phase).to.equal('Ready');
+    expect(isvc.status?.history?.[0]).to.include({ modelVersion: 'pets-v1', reason: 'Initial' });
+    expect(cond(isvc, 'PodMonitoring')?.status, 'the test bed installs the PodMonitoring CRD').to.equal('True');
+    expect(await kube.get(Resources.service, NS, 'pets')).to.not.equal(undefined);
+    expect(await kube.get(Resources.pdb, NS, 'pets')).to.not.equal(undefined);
+    expect(await kube.get(Resources.podMonitoring, NS, 'pets')).to.not.equal(undefined);
+    const url = await bed.serviceUrl(NS, 'pets', 'http');
+    expect((await fetch(`${url}/readyz`)).status).to.equal(200);
+    await waitForStatus<Obj>(kube, Resources.modelVersion, NS, 'pets-v1', (o) => o.status?.phase === 'Serving', 'pets-v1 to be Serving');
+  });
+
+  it('a second, better version replaces the first', async () => {
+    await kube.create(Resources.modelVersion, modelVersion('pets-v2', 2, artifact, 0.95));
+    const isvc = await waitForStatus<Isvc>(
+      kube,
+      Resources.inferenceService,
+      NS,
+      'pets',
+      (o) => o.status?.currentModelVersion === 'pets-v2' && cond(o, 'Ready')?.status === 'True' && !o.status.canary,
+      'pets-v2 to replace pets-v1',
+      150_000,
+    );
+    const history = isvc.status?.history ?? [];
+    expect(history.map((h) => [h.modelVersion, h.reason])).to.deep.equal([
+      ['pets-v1', 'Initial'],
+      ['pets-v2', 'Promoted'],
+    ]);
+    expect(history[0]?.to, 'v1 served until v2 took over').to.be.a('string');
+    await waitFor(
+      async () => {
+        const deps = await list(kube, Resources.deployment, NS, 'kennel.dev/inference-service=pets');
+        return deps.length === 1 && deps[0]?.metadata?.labels?.['kennel.dev/model-version'] === 'pets-v2' ? true : undefined;
+      },
+      { timeoutMs: 30_000, what: 'the Deployment of pets-v1 to be removed' },
+    );
+    await waitForStatus<Obj>(kube, Resources.modelVersion, NS, 'pets-v1', (o) => o.status?.phase === 'Retired', 'pets-v1 Retired');
+  });
+
+  it('a version whose pods never get ready is rolled back, and the previous version keeps serving', async () => {
+    const patched = (await kube.get<KubeObject & { spec: Record<string, unknown> }>(Resources.inferenceService, NS, 'pets'))!;
+    await kube.replace(Resources.inferenceService, { ...patched, spec: { ...patched.spec, rollout: { strategy: 'Rolling', progressDeadlineSeconds: 15 } } });
+    await kube.create(Resources.modelVersion, modelVersion('pets-v3', 3, { uri: `${artifact.uri}-missing`, sha256: 'ee'.repeat(32) }, 0.97));
+    await waitForStatus<Isvc>(kube, Resources.inferenceService, NS, 'pets', (o) => o.status?.canary?.modelVersion === 'pets-v3', 'pets-v3 rollout to start', 30_000);
+    const isvc = await waitForStatus<Isvc>(
+      kube,
+      Resources.inferenceService,
+      NS,
+      'pets',
+      (o) => (o.status?.failedRollouts ?? []).some((f) => f.modelVersion === 'pets-v3'),
+      'pets-v3 to be rolled back',
+      60_000,
+    );
+    expect(isvc.status?.currentModelVersion).to.equal('pets-v2');
+    expect(isvc.status?.canary).to.equal(undefined);
+    expect(cond(isvc, 'Ready')).to.include({ status: 'True', reason: 'RolledBack' });
+    expect(isvc.status?.history?.at(-1)).to.include({ modelVersion: 'pets-v3', reason: 'RolledBack' });
+    expect(isvc.status?.failedRollouts?.[0]?.reason).to.equal('ProgressDeadlineExceeded');
+    const url = await bed.serviceUrl(NS, 'pets', 'http');
+    expect((await fetch(`${url}/readyz`)).status, 'pets-v2 still answers').to.equal(200);
+    const metrics = await operator.registry.metrics();
+    expect(metrics).to.include('kennel_operator_rollbacks_total{reason="ProgressDeadlineExceeded"} 1');
+    const events = await list<KubeObject & { reason?: string; type?: string; involvedObject?: { name?: string } }>(kube, Resources.event, NS);
+    expect(events.some((e) => e.involvedObject?.name === 'pets' && e.type === 'Warning' && e.reason === 'ProgressDeadlineExceeded')).to.equal(true);
+  });
+
+  it('a version below its threshold is Rejected and never served', async () => {
+    await kube.create(Resources.modelVersion, modelVersion('pets-v4', 4, artifact, 0.5));
+    const mv = await waitForStatus<Obj>(kube, Resources.modelVersion, NS, 'pets-v4', (o) => o.status?.phase !== undefined, 'pets-v4 gate');
+    expect(mv.status?.phase).to.equal('Rejected');
+    const isvc = (await kube.get<Isvc>(Resources.inferenceService, NS, 'pets'))!;
+    expect(isvc.status?.currentModelVersion).to.equal('pets-v2');
+    expect(isvc.status?.canary).to.equal(undefined);
+    expect(isvc.status?.targetModelVersion).to.not.equal('pets-v4');
+  });
+
+  it('deleting the InferenceService removes its children', async () => {
+    await kube.delete(Resources.inferenceService, NS, 'pets');
+    await waitFor(
+      async () => {
+        const [deps, svc, pdb, pm] = await Promise.all([
+          list(kube, Resources.deployment, NS, 'kennel.dev/inference-service=pets'),
+          kube.get(Resources.service, NS, 'pets'),
+          kube.get(Resources.pdb, NS, 'pets'),
+          kube.get(Resources.podMonitoring, NS, 'pets'),
+        ]);
+        return deps.length === 0 && !svc && !pdb && !pm ? true : undefined;
+      },
+      { timeoutMs: 60_000, what: 'the garbage collector to remove Deployments, Service, PDB and PodMonitoring' },
+    );
+    await waitForStatus<Obj>(kube, Resources.modelVersion, NS, 'pets-v2', (o) => o.status?.phase === 'Retired', 'pets-v2 Retired once nothing serves it');
+  });
+});
