@@ -104,33 +104,36 @@ export async function startTestbed(opts: StartTestbedOptions = {}): Promise<Test
   };
 
   try {
-    const [net, etcd] = await Promise.all([
+    const pkiDir = join(dir, 'pki');
+    mkdirSync(pkiDir, { recursive: true });
+    // The PKI is made while the network is chosen, so the serving certificate names every address
+    // the pod bridge can get (10.244.N.1); which one this test bed gets is known only later.
+    const [net, etcd, pki] = await Promise.all([
       createPodNetwork({ prefer: opts.network }).then((n) => (network = n)),
       startEtcd({ dir }).then((e) => {
         processes.push(e.process);
         return e;
+      }),
+      createPki({
+        dir: pkiDir,
+        ips: ['127.0.0.1', '10.96.0.1', ...Array.from({ length: 254 }, (_, i) => `10.244.${i + 1}.1`)],
+        dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'],
       }),
     ]);
     if (net.fallbackReason && opts.network !== 'loopback') {
       process.stderr.write(`testbed: pods share the host's loopback address (${net.fallbackReason})\n`);
     }
     const hostIp = net.hostIp;
-    step('network+etcd');
-    const pkiDir = join(dir, 'pki');
-    mkdirSync(pkiDir, { recursive: true });
-    const [pki, fakeGcs] = await Promise.all([
-      createPki({
-        dir: pkiDir,
-        ips: [...new Set(['127.0.0.1', hostIp, '10.96.0.1'])],
-        dnsNames: ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'],
+    step('network+etcd+pki');
+
+    const [apiserver, fakeGcs] = await Promise.all([
+      startKubeApiserver({ dir, pki, etcdEndpoint: etcd.endpoint, host: hostIp }).then((a) => {
+        processes.push(a.process);
+        return a;
       }),
       startFakeGcs({ dir: join(dir, 'fake-gcs'), host: hostIp }).then((g) => (gcs = g)),
     ]);
-    step('pki+fake-gcs');
-
-    const apiserver = await startKubeApiserver({ dir, pki, etcdEndpoint: etcd.endpoint, host: hostIp });
-    processes.push(apiserver.process);
-    step('kube-apiserver');
+    step('kube-apiserver+fake-gcs');
 
     const kubeconfigPath = join(dir, 'kubeconfig');
     writeFileSync(
