@@ -27,6 +27,7 @@ import { waitFor } from '../../test/harness/net-utils.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 1000);
 const NS = 'bench';
+const WORKERS = process.env.KENNEL_WORKERS ?? '16';
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -57,7 +58,7 @@ function startReplica(bed: BenchControlPlane, name: string): Replica {
       KENNEL_ARTIFACT_ROOT: 'gs://bench/kennel',
       KENNEL_HEALTH_PORT: '0',
       KENNEL_LOG_LEVEL: 'info',
-      KENNEL_WORKERS: process.env.KENNEL_WORKERS ?? '8',
+      KENNEL_WORKERS: WORKERS,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -87,7 +88,7 @@ async function inBatches<T>(items: T[], size: number, fn: (t: T) => Promise<void
 }
 
 async function main(): Promise<void> {
-  say(`bench:operator — ${RUNS} TrainingRuns in one namespace against the test bed`);
+  say(`bench:operator — ${RUNS} TrainingRuns in one namespace against the test bed (operator: ${WORKERS} parallel reconciles per controller)`);
   const t0 = Date.now();
   const mode = process.env.BENCH_CONTROL_PLANE === 'minimal' ? 'minimal' : 'full';
   const bed = await startBenchControlPlane(mode);
@@ -201,6 +202,14 @@ async function main(): Promise<void> {
       },
       { timeoutMs: 180_000, intervalMs: 1_000, what: 'every ModelVersion gate decided' },
     );
+    if (bed.withControllers) {
+      // The Job controller creates the Pods at its own pace; measure once the operator caches them all.
+      await waitFor(async () => ((await kube.list(Resources.pod, NS)).items.length >= RUNS ? true : undefined), {
+        timeoutMs: 180_000,
+        intervalMs: 2_000,
+        what: `${RUNS} Pods`,
+      }).catch((err: Error) => say(`note: ${err.message}`));
+    }
     await sleep(5_000);
     const rss = rssMiB(a.child.pid);
     const pods = bed.withControllers ? `, ${(await kube.list(Resources.pod, NS)).items.length} Pods` : '';
