@@ -36,6 +36,7 @@ describe('worker outcome', () => {
     expect(failureFrom(new TerminalError('InvalidDataset', 'one class'))).to.deep.equal({ outcome: 'Failed', reason: 'InvalidDataset', message: 'one class' });
     expect(failureFrom(new TerminalError('SomethingElse', 'x')).reason).to.equal('InternalError');
     expect(failureFrom(new StorageError('NotFound', 'gs://b/data/x', 'nf'), { dataUri: 'gs://b/data' }).reason).to.equal('DatasetNotFound');
+    expect(failureFrom(new StorageError('NotFound', 'gs://missing-bucket/m/weights.bin', 'nf'), { dataUri: 'gs://b/data' }).reason).to.equal('InvalidArguments');
     expect(failureFrom(new StorageError('AccessDenied', 'gs://b/m', 'no')).reason).to.equal('StorageAccessDenied');
     expect(failureFrom(new StorageError('Unavailable', 'gs://b/m', 'later')).reason).to.equal('StorageUnavailable');
     expect(failureFrom(new StorageError('InvalidUri', 's3://x', 'bad')).reason).to.equal('InvalidArguments');

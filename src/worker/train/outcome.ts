@@ -44,7 +44,8 @@ export function failureFrom(err: unknown, context: { dataUri?: string } = {}): W
   let reason: WorkerFailureReason = 'InternalError';
   if (isTerminal(err) && known(err.reason)) reason = err.reason;
   else if (isStorageError(err)) {
-    if (err.reason === 'NotFound') reason = context.dataUri && err.uri.startsWith(context.dataUri) ? 'DatasetNotFound' : 'InternalError';
+    // Not found outside the dataset: the output bucket (or a model to evaluate) does not exist.
+    if (err.reason === 'NotFound') reason = context.dataUri && err.uri.startsWith(context.dataUri) ? 'DatasetNotFound' : 'InvalidArguments';
     else if (err.reason === 'AccessDenied') reason = 'StorageAccessDenied';
     else if (err.reason === 'Unavailable') reason = 'StorageUnavailable';
     else reason = 'InvalidArguments';
