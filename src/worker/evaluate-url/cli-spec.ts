@@ -27,6 +27,7 @@ export function addEvaluateUrlOptions(program: Command): void {
         return;
       }
       if (typeof opts.model !== 'string') evaluate.error("error: required option '--model <uri>' not specified (or give --url <service> to check a running service)");
-      await (await import('../evaluate/command.js')).run(opts);
+      // The artifact evaluator returns its exit code (it never touches process state itself).
+      process.exitCode = await (await import('../evaluate/command.js')).run(opts);
     });
 }
