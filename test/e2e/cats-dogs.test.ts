@@ -30,6 +30,7 @@ import { startSteadyLoad, type SteadyLoad } from './support/load.js';
 import { inferenceServiceFromExample, trainingRunFromExample } from './support/manifests.js';
 import { startOperatorProcess, type OperatorProcess } from './support/operator-process.js';
 import { startServiceProxy, type ServiceProxy } from './support/service-proxy.js';
+import { writeStripesDataset } from '../../scripts/demo/synthetic-dataset.js';
 
 const run = promisify(execFile);
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -37,18 +38,23 @@ const CLI = path.join(REPO, 'dist', 'cli.js');
 const NS = 'kennel-e2e';
 const BUCKET = 'kennel-e2e';
 const DATASET_URI = `gs://${BUCKET}/datasets/cats-dogs`;
-const TRAIN_PER_CLASS = Number(process.env.KENNEL_E2E_PER_CLASS ?? 300);
-const HELD_OUT_PER_CLASS = 50;
+/**
+ * `cats-dogs` (default): real photos from ../shared. `stripes`: the demo's generated dataset
+ * (horizontal vs vertical stripes), which a small CNN learns in seconds; it exercises the same
+ * chain when the photos are absent or to tell a model-quality problem from a plumbing one.
+ */
+const DATASET = (process.env.KENNEL_E2E_DATASET ?? 'cats-dogs') as 'cats-dogs' | 'stripes';
+const REAL = DATASET === 'cats-dogs';
+const CLASSES = REAL ? ['cat', 'dog'] : ['horizontal', 'vertical'];
+const TRAIN_PER_CLASS = Number(process.env.KENNEL_E2E_PER_CLASS ?? (REAL ? 300 : 200));
+const HELD_OUT_PER_CLASS = REAL ? 50 : 30;
 /** Accuracy the first model must reach on held-out photos through the Service: chance is 0.5. */
 const MIN_HELD_OUT_ACCURACY = 0.65;
 const PROGRESS_DEADLINE_SECONDS = 60;
 const MIN = 60_000;
 
-const hyper = {
-  first: { epochs: 4, imageSize: 64, batchSize: 32, learningRate: 0.002, earlyStoppingPatience: undefined },
-  worse: { epochs: 1, imageSize: 16, batchSize: 32, learningRate: 0.0005, earlyStoppingPatience: undefined },
-  better: { epochs: 8, imageSize: 64, batchSize: 32, learningRate: 0.002, earlyStoppingPatience: undefined },
-};
+const hp = (epochs: number, imageSize: number, learningRate = 0.002): Record<string, unknown> => ({ epochs, imageSize, batchSize: 32, learningRate, earlyStoppingPatience: undefined });
+const hyper = REAL ? { first: hp(4, 64), worse: hp(1, 16, 0.0005), better: hp(8, 64) } : { first: hp(4, 16), worse: hp(1, 16, 0.0002), better: hp(14, 32) };
 const gate = (minAccuracy: number, margin: number): Record<string, unknown> => ({ minAccuracy, minF1: 0.5, minClassRecall: 0.3, mustBeatChampion: { margin } });
 
 interface State {
@@ -99,7 +105,7 @@ describe('e2e: cats vs dogs, from kubectl apply to answers, and rollouts under l
 
   before(async function () {
     const missing: string[] = [];
-    if (!photosPresent()) missing.push(`the shared photos (${PHOTOS_DIR})`);
+    if (REAL && !photosPresent()) missing.push(`the shared photos (${PHOTOS_DIR}; or KENNEL_E2E_DATASET=stripes)`);
     for (const b of ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kubectl', 'fake-gcs-server'] as const) {
       try {
         testbedBin(b);
@@ -172,16 +178,18 @@ describe('e2e: cats vs dogs, from kubectl apply to answers, and rollouts under l
     });
   });
 
-  it(`3. a subset of the photos (${TRAIN_PER_CLASS} per class) is uploaded to the GCS emulator; ${HELD_OUT_PER_CLASS} per class are held out`, async () => {
-    s.photos = await choosePhotos(['cat', 'dog'], { train: TRAIN_PER_CLASS, heldOut: HELD_OUT_PER_CLASS });
+  it(`3. a subset of the ${DATASET} images (${TRAIN_PER_CLASS} per class) is uploaded to the GCS emulator; ${HELD_OUT_PER_CLASS} per class are held out`, async () => {
+    const root = REAL ? PHOTOS_DIR : path.join(s.tmp, 'stripes');
+    if (!REAL) await writeStripesDataset(root, { perClass: TRAIN_PER_CLASS + HELD_OUT_PER_CLASS, seed: 11 });
+    s.photos = await choosePhotos(CLASSES, { train: TRAIN_PER_CLASS, heldOut: HELD_OUT_PER_CLASS }, root);
     const n = await uploadPhotos((s.bed as Testbed).gcsEndpoint, BUCKET, 'datasets/cats-dogs', s.photos.train);
     expect(n).to.equal(2 * TRAIN_PER_CLASS);
     await linkPhotos(s.heldOutDir, s.photos.heldOut);
-    s.heldOutFiles = [...(s.photos.heldOut.cat ?? []), ...(s.photos.heldOut.dog ?? [])];
+    s.heldOutFiles = CLASSES.flatMap((c) => s.photos?.heldOut[c] ?? []);
   });
 
   it('4. kubectl apply -f of the example TrainingRun (fewer epochs) is accepted', async () => {
-    const tr = trainingRunFromExample({ name: 'cats-dogs-1', namespace: NS, datasetUri: DATASET_URI, hyperparameters: hyper.first, evaluation: gate(0.55, 0) });
+    const tr = trainingRunFromExample({ name: 'cats-dogs-1', namespace: NS, datasetUri: DATASET_URI, classes: CLASSES, hyperparameters: hyper.first, evaluation: gate(0.55, 0) });
     const out = await k().apply(tr, 'training-run-1.yaml');
     expect(out).to.match(/trainingrun.kennel.dev\/cats-dogs-1 created/);
   });
@@ -248,7 +256,7 @@ describe('e2e: cats vs dogs, from kubectl apply to answers, and rollouts under l
     });
     console.log(`    Prometheus: ${samples[0]?.value} predictions counted`);
     const byClass = await s.prometheus.query('sum by (class) (kennel_serve_predictions_total)');
-    expect(byClass.map((x) => x.metric.class).sort()).to.deep.equal(['cat', 'dog']);
+    expect(byClass.map((x) => x.metric.class).sort()).to.deep.equal(CLASSES);
     const targets = await s.prometheus.targets();
     expect(targets.filter((t) => t.health === 'up')).to.have.length(2);
   });
@@ -263,7 +271,7 @@ describe('e2e: cats vs dogs, from kubectl apply to answers, and rollouts under l
   });
 
   it('11. a second run whose model is worse is rejected, and nothing changes', async () => {
-    await k().apply(trainingRunFromExample({ name: 'cats-dogs-2', namespace: NS, datasetUri: DATASET_URI, hyperparameters: hyper.worse, evaluation: gate(0.55, 0.01) }), 'training-run-2.yaml');
+    await k().apply(trainingRunFromExample({ name: 'cats-dogs-2', namespace: NS, datasetUri: DATASET_URI, classes: CLASSES, hyperparameters: hyper.worse, evaluation: gate(0.55, 0.01) }), 'training-run-2.yaml');
     await waitRun('cats-dogs-2', 5 * MIN);
     const mv2 = await modelVersionOf('cats-dogs-2');
     console.log(`    model 2: test accuracy ${accuracyOf(mv2)} (model 1: ${accuracyOf(s.mv1 as Obj)})`);
@@ -280,7 +288,7 @@ describe('e2e: cats vs dogs, from kubectl apply to answers, and rollouts under l
 
   it('12. a third run whose model is better rolls out with zero failed requests', async () => {
     s.load?.reset();
-    await k().apply(trainingRunFromExample({ name: 'cats-dogs-3', namespace: NS, datasetUri: DATASET_URI, hyperparameters: hyper.better, evaluation: gate(0.55, 0) }), 'training-run-3.yaml');
+    await k().apply(trainingRunFromExample({ name: 'cats-dogs-3', namespace: NS, datasetUri: DATASET_URI, classes: CLASSES, hyperparameters: hyper.better, evaluation: gate(0.55, 0) }), 'training-run-3.yaml');
     await waitRun('cats-dogs-3', 8 * MIN);
     s.mv3 = await modelVersionOf('cats-dogs-3');
     console.log(`    model 3: test accuracy ${accuracyOf(s.mv3)} (model 1: ${accuracyOf(s.mv1 as Obj)})`);

@@ -22,12 +22,19 @@ export function merge<T>(base: T, patch: unknown): T {
 }
 
 /** The example TrainingRun, renamed and pointed at the test's dataset, with fewer epochs and a smaller footprint. */
-export function trainingRunFromExample(o: { name: string; namespace: string; datasetUri: string; hyperparameters: Record<string, unknown>; evaluation: Record<string, unknown> }): Obj {
+export function trainingRunFromExample(o: {
+  name: string;
+  namespace: string;
+  datasetUri: string;
+  classes?: readonly string[];
+  hyperparameters: Record<string, unknown>;
+  evaluation: Record<string, unknown>;
+}): Obj {
   const example = readExample('training-run.yaml');
   return merge(example, {
     metadata: { name: o.name, namespace: o.namespace },
     spec: {
-      dataset: { uri: o.datasetUri },
+      dataset: { uri: o.datasetUri, ...(o.classes ? { classes: [...o.classes] } : {}) },
       hyperparameters: o.hyperparameters,
       evaluation: o.evaluation,
       // Two cores are shared by the control plane, the operator, the serving pods and training.
