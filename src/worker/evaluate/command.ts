@@ -1,6 +1,6 @@
 import { createLogger } from '../../shared/logger.js';
-import { storageFor } from '../../shared/storage/index.js';
-import { loadArtifactMetadata } from '../../ml/artifact.js';
+import { isStorageError, storageFor } from '../../shared/storage/index.js';
+import { ARTIFACT_FILES, loadArtifactMetadata } from '../../ml/artifact.js';
 import { selectBackend } from '../../ml/backend/select.js';
 import { loadDataset } from '../dataset/load-dataset.js';
 import { packImages, splitDataset, type LabeledImages } from '../dataset/split-dataset.js';
@@ -48,7 +48,10 @@ export async function run(raw: RawEvaluateOptions, overrides: { stdout?: NodeJS.
     if (!(BACKEND_PREFERENCES as readonly string[]).includes(backend)) throw new TerminalError('InvalidArguments', `--backend must be one of ${BACKEND_PREFERENCES.join(', ')}`);
     await selectBackend({ preference: backend as BackendPreference, logger });
     const modelStorage = storageFor(raw.model, { env });
-    const metadata = await loadArtifactMetadata(raw.model, modelStorage);
+    const metadata = await loadArtifactMetadata(raw.model, modelStorage).catch((err: unknown) => {
+      if (isStorageError(err, 'NotFound')) throw new TerminalError('InvalidArguments', `no model artifact at ${raw.model} (${ARTIFACT_FILES.metadata} not found)`, { cause: err });
+      throw err;
+    });
     const dataset = await loadDataset({
       uri: raw.data,
       storage: storageFor(raw.data, { env }),

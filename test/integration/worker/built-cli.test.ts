@@ -79,5 +79,8 @@ describe('built kennel CLI: train and evaluate on gs://', function () {
     expect(res.code).to.equal(1);
     expect(res.stderr).to.include('kennel train failed (DatasetNotFound)');
     expect(JSON.parse(await readFile(term, 'utf8'))).to.include({ outcome: 'Failed', reason: 'DatasetNotFound' });
+    const evaluated = await kennel(['evaluate', '--model', 'gs://kennel-cli/models/none', '--data', 'gs://kennel-cli/data'], { KENNEL_GCS_ENDPOINT: gcs.endpoint });
+    expect(evaluated.code).to.equal(1);
+    expect(evaluated.stderr).to.include('kennel evaluate failed (InvalidArguments): no model artifact at gs://kennel-cli/models/none');
   });
 });
