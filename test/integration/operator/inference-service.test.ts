@@ -23,13 +23,13 @@ const cond = (o: Obj | undefined, type: string) => o?.status?.conditions?.find((
 const distCli = fileURLToPath(new URL('../../../dist/cli.js', import.meta.url));
 const NS = 'serving';
 
-function modelVersion(name: string, version: number, artifact: { uri: string; sha256: string }, accuracy: number): KubeObject {
+function modelVersion(name: string, version: number, artifact: { uri: string; sha256: string }, accuracy: number, model = 'pets'): KubeObject {
   return {
     apiVersion: 'kennel.dev/v1alpha1',
     kind: 'ModelVersion',
     metadata: { name, namespace: NS },
     spec: {
-      model: 'pets',
+      model,
       version,
       artifact: { uri: artifact.uri, format: 'tfjs-layers', sha256: artifact.sha256 },
       classes: ['cat', 'dog'],
@@ -182,6 +182,44 @@ describe('operator: InferenceService', function () {
     expect(isvc.status?.currentModelVersion).to.equal('pets-v2');
     expect(isvc.status?.canary).to.equal(undefined);
     expect(isvc.status?.targetModelVersion).to.not.equal('pets-v4');
+  });
+
+  it('a canary rollout moves weight in steps, judged on the canary pods\' own metrics', async () => {
+    await kube.create(Resources.modelVersion, modelVersion('birds-v1', 1, artifact, 0.9, 'birds'));
+    await kube.create(Resources.inferenceService, {
+      apiVersion: 'kennel.dev/v1alpha1',
+      kind: 'InferenceService',
+      metadata: { name: 'birds', namespace: NS },
+      spec: {
+        model: 'birds',
+        replicas: 2,
+        monitoring: { enabled: false },
+        rollout: {
+          strategy: 'Canary',
+          steps: [{ weight: 50, pauseSeconds: 0 }, { weight: 100, pauseSeconds: 0 }],
+          analysis: { maxErrorRate: 0.5, minRequests: 0, window: '10s' },
+          progressDeadlineSeconds: 90,
+        },
+      },
+    });
+    await waitForStatus<Isvc>(kube, Resources.inferenceService, NS, 'birds', (o) => o.status?.phase === 'Ready', 'birds-v1 Ready', 150_000);
+    await kube.create(Resources.modelVersion, modelVersion('birds-v2', 2, artifact, 0.95, 'birds'));
+    let sawHalf = false;
+    const done = await waitFor(
+      async () => {
+        const o = await kube.get<Isvc & { status?: { canary?: { weight?: number; lastAnalysis?: string } } }>(Resources.inferenceService, NS, 'birds');
+        if (o?.status?.canary?.weight === 50) sawHalf = true;
+        return o?.status?.currentModelVersion === 'birds-v2' && !o.status.canary ? o : undefined;
+      },
+      { timeoutMs: 150_000, intervalMs: 250, what: 'birds-v2 to be promoted through the canary steps' },
+    );
+    expect(sawHalf, 'the canary held 50% before promotion').to.equal(true);
+    expect(done.status?.history?.at(-1)).to.include({ modelVersion: 'birds-v2', reason: 'Promoted' });
+    expect(cond(done, 'PodMonitoring')?.reason).to.equal('MonitoringDisabled');
+    expect(await operator.registry.metrics()).to.match(/kennel_operator_rollouts_total\{event="completed"\} [1-9]/);
+    const events = await list<KubeObject & { reason?: string; message?: string; involvedObject?: { name?: string } }>(kube, Resources.event, NS);
+    expect(events.some((e) => e.involvedObject?.name === 'birds' && e.reason === 'CanaryProgressing' && /weight 100%|step 2\/2/.test(e.message ?? ''))).to.equal(true);
+    await kube.delete(Resources.inferenceService, NS, 'birds');
   });
 
   it('deleting the InferenceService removes its children', async () => {
