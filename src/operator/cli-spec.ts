@@ -20,7 +20,7 @@ export function addOperatorCommand(program: Command): Command {
     .option('--health-port <port>', '/healthz, /readyz and /metrics port (KENNEL_HEALTH_PORT, default 8081)')
     .option('--service-account <name>', 'service account of training and serving pods (KENNEL_SERVICE_ACCOUNT)')
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace (KENNEL_LOG_LEVEL)')
-    .option('--workers <n>', 'parallel reconciles per controller (KENNEL_WORKERS, default 4)')
+    .option('--workers <n>', 'parallel reconciles per controller (KENNEL_WORKERS, default 16)')
     .action(async (flags: OperatorFlags) => {
       // --leader-elect is declared before --no-leader-elect, so commander leaves it undefined
       // unless given and KENNEL_LEADER_ELECT decides.

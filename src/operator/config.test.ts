@@ -9,6 +9,7 @@ describe('operator config', () => {
     expect(c.leaseNamespace).to.equal('ops');
     expect(c.healthPort).to.equal(8081);
     expect(c.gateMinAccuracy).to.equal(0.8);
+    expect(c.workers).to.equal(16);
     expect(c.workerImage).to.match(/^ghcr\.io\/kennel-dev\/kennel-worker:\d/);
     expect(Object.isFrozen(c)).to.equal(true);
   });

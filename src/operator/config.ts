@@ -23,7 +23,7 @@ export const OperatorConfig = Type.Object({
   healthPort: Type.Integer({ minimum: 0, maximum: 65535 }),
   serviceAccount: Type.Optional(Type.String({ minLength: 1 })),
   logLevel: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l))),
-  /** Parallel reconciles per controller. */
+  /** Parallel reconciles per controller (different keys; I/O-bound, so cheap in one Node process). */
   workers: Type.Integer({ minimum: 1, maximum: 64 }),
 });
 export type OperatorConfig = Readonly<Static<typeof OperatorConfig>>;
@@ -97,7 +97,7 @@ export function loadOperatorConfig(env: NodeJS.ProcessEnv, flags: OperatorFlags 
     healthPort: parseNum('KENNEL_HEALTH_PORT', pick(flags.healthPort, 'KENNEL_HEALTH_PORT'), problems) ?? 8081,
     serviceAccount: pick(flags.serviceAccount, 'KENNEL_SERVICE_ACCOUNT') || undefined,
     logLevel: pick(flags.logLevel, 'KENNEL_LOG_LEVEL') || 'info',
-    workers: parseNum('KENNEL_WORKERS', pick(flags.workers, 'KENNEL_WORKERS'), problems) ?? 4,
+    workers: parseNum('KENNEL_WORKERS', pick(flags.workers, 'KENNEL_WORKERS'), problems) ?? 16,
   };
   if (!candidate.artifactRoot) problems.push('KENNEL_ARTIFACT_ROOT: required (e.g. gs://bucket/kennel or file:///var/kennel)');
   const envName: Record<string, string> = {
