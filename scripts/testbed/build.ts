@@ -11,7 +11,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, realpathSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { testbedBinDir, testbedGroups, testbedVersion, wrapperRoot } from './layout.js';
+import { groupLdflags, testbedBinDir, testbedGroups, testbedVersion, wrapperRoot } from './layout.js';
 
 const minimumGo = [1, 26] as const;
 
@@ -41,10 +41,10 @@ function checkGo(): string {
   return version;
 }
 
-function runGoBuild(cwd: string, args: string[], label: string): Promise<void> {
+function runGoBuild(cwd: string, ldflags: readonly string[], args: string[], label: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
-    const child = spawn('go', ['build', '-trimpath', '-ldflags=-s -w', ...args], {
+    const child = spawn('go', ['build', '-trimpath', `-ldflags=${['-s', '-w', ...ldflags].join(' ')}`, ...args], {
       cwd,
       env: { ...process.env, CGO_ENABLED: '0' },
       stdio: ['ignore', 'inherit', 'inherit'],
@@ -83,7 +83,7 @@ export async function buildTestbed(): Promise<{ binDir: string; built: string[] 
       // One binary per `go build -o <file>`: several main packages into a directory would name the
       // etcd binary after its module's last element (`v3`). Packages share the build cache anyway.
       for (const b of missing) {
-        await runGoBuild(join(wrapperRoot, group), ['-o', join(tmp, b.name), b.pkg], b.name);
+        await runGoBuild(join(wrapperRoot, group), groupLdflags(group), ['-o', join(tmp, b.name), b.pkg], b.name);
         renameSync(join(tmp, b.name), join(binDir, b.name));
         built.push(b.name);
       }

@@ -23,6 +23,17 @@ export const testbedGroups = [
   },
   {
     group: 'kubernetes',
+    // Stamp the release into the binaries: without it they report v0.0.0-master (`kubectl
+    // version`, the API server's /version, Helm's .Capabilities.KubeVersion).
+    versionLdflags: (v: string) => {
+      const [major, minor] = v.replace(/^v/, '').split('.');
+      return ['k8s.io/component-base/version', 'k8s.io/client-go/pkg/version'].flatMap((pkg) => [
+        `-X ${pkg}.gitVersion=${v}`,
+        `-X ${pkg}.gitMajor=${major}`,
+        `-X ${pkg}.gitMinor=${minor}`,
+        `-X ${pkg}.gitTreeState=clean`,
+      ]);
+    },
     binaries: [
       { name: 'kube-apiserver', pkg: 'k8s.io/kubernetes/cmd/kube-apiserver' },
       { name: 'kube-controller-manager', pkg: 'k8s.io/kubernetes/cmd/kube-controller-manager' },
@@ -36,6 +47,16 @@ export const testbedGroups = [
 ] as const;
 
 export type TestbedBinary = (typeof testbedGroups)[number]['binaries'][number]['name'];
+
+/** Extra `-ldflags` of a group (its version stamping), given the group's pinned main module version. */
+export function groupLdflags(group: string): string[] {
+  if (group !== 'kubernetes') return [];
+  const entry = testbedGroups.find((g) => g.group === group);
+  return entry && 'versionLdflags' in entry ? entry.versionLdflags(pinnedVersion('kubernetes', 'k8s.io/kubernetes')) : [];
+}
+
+/** Bump when the way binaries are built changes (flags, stamping), so they land in a new directory. */
+const buildRecipe = 'v2: -trimpath -s -w, kubernetes version stamped';
 
 /** The directory holding the wrapper modules (this file's directory). */
 export const wrapperRoot = fileURLToPath(new URL('.', import.meta.url));
@@ -60,6 +81,7 @@ export function pinnedVersion(group: string, mod: string): string {
  */
 export function testbedVersion(): string {
   const hash = createHash('sha256');
+  hash.update(`${buildRecipe}\n`);
   for (const { group } of testbedGroups) {
     for (const file of ['go.mod', 'go.sum']) {
       hash.update(`${group}/${file}\n`);

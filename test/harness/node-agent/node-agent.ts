@@ -3,6 +3,7 @@ import { cpus, hostname, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoreV1Api, Watch, type KubeConfig, type V1Node, type V1Pod } from '@kubernetes/client-node';
+import { pinnedVersion } from '../../../scripts/testbed/layout.js';
 import { renderKubeconfig } from '../kubeconfig.js';
 import type { EnvSources } from './container-env.js';
 import { startKubeletServer, type KubeletServer } from './kubelet-server.js';
@@ -377,7 +378,7 @@ async function registerNode(core: CoreV1Api, nodeName: string, network: PodNetwo
         kernelVersion: release(),
         osImage: `kennel test bed on ${hostname()}`,
         containerRuntimeVersion: `kennel-node-agent://${process.version}`,
-        kubeletVersion: 'v1.36.3',
+        kubeletVersion: pinnedVersion('kubernetes', 'k8s.io/kubernetes'),
         kubeProxyVersion: '',
         operatingSystem: 'linux',
         architecture: process.arch === 'x64' ? 'amd64' : process.arch,

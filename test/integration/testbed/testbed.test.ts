@@ -9,6 +9,7 @@ import {
   CustomObjectsApi,
 } from '@kubernetes/client-node';
 import { expect } from 'chai';
+import { pinnedVersion } from '../../../scripts/testbed/layout.js';
 import { waitFor } from '../../harness/net-utils.js';
 import { createTinyArtifact } from '../serve/helpers.js';
 import { startTestbed, type Testbed } from '../../harness/testbed.js';
@@ -48,6 +49,14 @@ describe('test bed: control plane, controllers, CRDs, GCS', function () {
   });
   after(async () => {
     await tb?.stop();
+  });
+
+  it('reports the pinned Kubernetes release (not v0.0.0-master) from server and kubectl', async () => {
+    const { stdout } = await tb.kubectl(['version', '-o', 'json']);
+    const v = JSON.parse(stdout) as { clientVersion: { gitVersion: string }; serverVersion: { gitVersion: string } };
+    const pinned = pinnedVersion('kubernetes', 'k8s.io/kubernetes');
+    expect(v.serverVersion.gitVersion).to.equal(pinned);
+    expect(v.clientVersion.gitVersion).to.equal(pinned);
   });
 
   it('validates a CRD with a CEL rule and rejects a bad object', async () => {
