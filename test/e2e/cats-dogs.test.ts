@@ -129,7 +129,8 @@ describe('e2e: cats vs dogs, from kubectl apply to answers, and rollouts under l
   });
 
   beforeEach(function () {
-    if (failedStep) {
+    // KENNEL_E2E_CONTINUE=1 runs the later steps anyway (to see how far the chain gets).
+    if (failedStep && !process.env.KENNEL_E2E_CONTINUE) {
       console.log(`    skipped: step "${failedStep}" failed`);
       this.skip();
     }
@@ -137,8 +138,8 @@ describe('e2e: cats vs dogs, from kubectl apply to answers, and rollouts under l
 
   afterEach(async function () {
     if (this.currentTest?.state !== 'failed') return;
-    failedStep = this.currentTest.title;
-    console.error(`\n##### step failed: ${failedStep} #####`);
+    failedStep ??= this.currentTest.title;
+    console.error(`\n##### step failed: ${this.currentTest.title} #####`);
     console.error(await collectDiagnostics({ bed: s.bed, kubectl: s.kubectl, namespace: NS, operatorLogPath: s.operator?.logPath }));
   });
 
