@@ -365,7 +365,9 @@ describe('e2e: cats vs dogs, from kubectl apply to answers, and rollouts under l
     console.log(`    events: ${JSON.stringify(events.map((e) => `${e.involvedObject.kind}/${e.involvedObject.name} ${e.reason}`))}`);
     expect(reasonsOf('TrainingRun', 'cats-dogs-1').join(' ')).to.match(/Succeeded/);
     const mv2 = (await k().get('trainingrun', 'cats-dogs-2'))?.status?.modelVersion as string;
-    expect(reasonsOf('ModelVersion', mv2).join(' ')).to.match(/Rejected/);
+    expect(reasonsOf('ModelVersion', mv2).join(' ')).to.match(/GateFailed/);
+    expect(reasonsOf('ModelVersion', s.mv3?.metadata.name ?? '').join(' ')).to.match(/GatePassed/);
+    expect(reasonsOf('ModelVersion', s.mv3?.metadata.name ?? '').join(' ')).to.match(/Serving/);
     expect(reasonsOf('InferenceService', 'cats-dogs').join(' ')).to.match(/RolledBack/);
   });
 });

@@ -116,13 +116,15 @@ export async function startPrometheus(opts: StartPrometheusOptions): Promise<Pro
         timeoutMs: opts.startTimeoutMs ?? 30_000,
         intervalMs: 100,
         what: `Prometheus to be ready on ${url} (log: ${p.logPath})`,
-        abort: () => (p.hasExited() ? new Error(`Prometheus exited: ${lastLogLine(p.logPath)} (log: ${p.logPath})`) : undefined),
+        abort: () => (p.hasExited() ? new Error(`Prometheus exited: ${lastLogLine(p.logPath)}`) : undefined),
       });
       break;
     } catch (err) {
       await p.stop(2_000);
       // The port may have been taken between freePort() and bind: try another, twice.
       if (attempt >= 2 || /Error loading config/.test(lastLogLine(p.logPath))) {
+        // The error carries Prometheus's last log line; the state directory goes.
+        removeDir();
         unregister();
         throw err;
       }
