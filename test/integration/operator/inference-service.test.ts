@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import type { Testbed } from '../../harness/index.js';
 import type { KubeClient, KubeObject } from '../../../src/operator/kube/client.js';
 import { Resources } from '../../../src/operator/kube/resources.js';
+import { isConflict } from '../../../src/operator/kube/errors.js';
 import type { RunningOperator } from '../../../src/operator/main.js';
 import { createTinyArtifact } from '../serve/helpers.js';
 import { createNamespace, list, startBed, startInProcess, waitFor, waitForStatus, type Phased } from './helpers.js';
@@ -148,8 +149,17 @@ describe('operator: InferenceService', function () {
   });
 
   it('a version whose pods never get ready is rolled back, and the previous version keeps serving', async () => {
-    const patched = (await kube.get<KubeObject & { spec: Record<string, unknown> }>(Resources.inferenceService, NS, 'pets'))!;
-    await kube.replace(Resources.inferenceService, { ...patched, spec: { ...patched.spec, rollout: { strategy: 'Rolling', progressDeadlineSeconds: 15 } } });
+    // A user's edit: read, change, write back; the operator writes status meanwhile, so a stale
+    // resourceVersion is a 409 and the edit is retried on the fresh object, as kubectl edit would.
+    for (let attempt = 1; ; attempt++) {
+      const current = (await kube.get<KubeObject & { spec: Record<string, unknown> }>(Resources.inferenceService, NS, 'pets'))!;
+      try {
+        await kube.replace(Resources.inferenceService, { ...current, spec: { ...current.spec, rollout: { strategy: 'Rolling', progressDeadlineSeconds: 15 } } });
+        break;
+      } catch (err) {
+        if (!isConflict(err) || attempt >= 5) throw err;
+      }
+    }
     await kube.create(Resources.modelVersion, modelVersion('pets-v3', 3, { uri: `${artifact.uri}-missing`, sha256: 'ee'.repeat(32) }, 0.97));
     await waitForStatus<Isvc>(kube, Resources.inferenceService, NS, 'pets', (o) => o.status?.canary?.modelVersion === 'pets-v3', 'pets-v3 rollout to start', 30_000);
     const isvc = await waitForStatus<Isvc>(
