@@ -78,13 +78,13 @@ async function follow<T>(kubectl: Kubectl, done: (objs: Obj[]) => T | undefined,
     const objs = [...(await kubectl.list('trainingruns')), ...(await kubectl.list('modelversions')), ...(await kubectl.list('inferenceservices'))];
     for (const o of objs) {
       const st = o.status ?? {};
-      const progress = st.progress as { epoch?: number; epochs?: number; validationAccuracy?: number } | undefined;
+      const progress = st.progress as { epoch?: number; epochs?: number; valAccuracy?: number } | undefined;
       const gate = st.gate as { passed?: boolean } | undefined;
       const line = [
         `${o.kind}/${o.metadata.name}:`,
         st.phase ?? 'Pending',
         progress?.epoch !== undefined ? `epoch ${progress.epoch}/${progress.epochs ?? '?'}` : '',
-        progress?.validationAccuracy !== undefined ? `val acc ${progress.validationAccuracy.toFixed(3)}` : '',
+        progress?.valAccuracy !== undefined ? `val acc ${progress.valAccuracy.toFixed(3)}` : '',
         o.kind === 'ModelVersion' ? `test accuracy ${(o.spec?.metrics as { accuracy?: number } | undefined)?.accuracy ?? '?'}` : '',
         gate ? `gate ${gate.passed ? 'passed' : 'failed'}` : '',
         st.currentModelVersion ? `serving ${String(st.currentModelVersion)}` : '',
@@ -176,7 +176,22 @@ async function main(): Promise<void> {
     say(`  ${(await kubectl.apply(isvc, 'inference-service.yaml')).trim()}`);
 
     step('following progress (kubectl get kennel) ...');
-    await follow(kubectl, (objs) => objs.find((x) => x.kind === 'InferenceService' && x.status?.phase === 'Ready' && x.status.currentModelVersion), 30 * 60_000);
+    await follow(
+      kubectl,
+      (objs) => {
+        const ready = objs.find((x) => x.kind === 'InferenceService' && x.status?.phase === 'Ready' && x.status.currentModelVersion);
+        if (ready) return ready;
+        // Nothing will be served when the only model was rejected by its gate: say why and stop.
+        const runsDone = objs.filter((x) => x.kind === 'TrainingRun').every((x) => x.status?.phase === 'Succeeded' || x.status?.phase === 'Failed');
+        const versions = objs.filter((x) => x.kind === 'ModelVersion');
+        if (runsDone && versions.length > 0 && versions.every((x) => x.status?.phase === 'Rejected')) {
+          const reasons = versions.flatMap((x) => (x.status?.gate as { reasons?: string[] } | undefined)?.reasons ?? []);
+          throw new Error(`the trained model was rejected by its evaluation gate: ${reasons.join('; ')}. Try more --epochs or --per-class.`);
+        }
+        return undefined;
+      },
+      30 * 60_000,
+    );
 
     proxy = await startServiceProxy({ kubeConfig: bed.kubeConfig, namespace: NS, service: 'demo', port: 80 });
     const kubectlBin = testbedBin('kubectl');

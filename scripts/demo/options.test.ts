@@ -3,7 +3,7 @@ import { parseDemoArgs } from './options.js';
 
 describe('demo options', () => {
   it('defaults to a generated dataset with a small, fast model', () => {
-    expect(parseDemoArgs([])).to.deep.equal({ perClass: 100, epochs: 6, imageSize: 32, exit: false, help: false });
+    expect(parseDemoArgs([])).to.deep.equal({ perClass: 200, epochs: 6, imageSize: 32, exit: false, help: false });
   });
 
   it('uses bigger defaults for real photos and reads every flag', () => {

@@ -44,7 +44,7 @@ export function parseDemoArgs(argv: readonly string[]): DemoOptions {
   const real = values.data !== undefined;
   return {
     ...(values.data !== undefined ? { data: values.data } : {}),
-    perClass: int('per-class', values['per-class'], real ? 200 : 100, 10, 5000),
+    perClass: int('per-class', values['per-class'], 200, 10, 5000),
     epochs: int('epochs', values.epochs, real ? 4 : 6, 1, 100),
     imageSize: int('image-size', values['image-size'], real ? 64 : 32, 8, 512),
     exit: values.exit === true,
