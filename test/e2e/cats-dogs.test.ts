@@ -21,6 +21,7 @@ import { Storage as GcsClient } from '@google-cloud/storage';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { startTestbed, testbedBin, type Testbed } from '../harness/index.js';
+import { waitFor } from '../harness/net-utils.js';
 import { DEFAULT_PROMETHEUS_BINARY, startPrometheus, type Prometheus } from '../harness/prometheus.js';
 import type { PodLike, PodMonitoringLike } from '../harness/prometheus-config.js';
 import { choosePhotos, linkPhotos, photosPresent, PHOTOS_DIR, uploadPhotos, type PhotoSplit } from './support/dataset.js';
@@ -303,6 +304,11 @@ describe('e2e: cats vs dogs, from kubectl apply to answers, and rollouts under l
   });
 
   it('13. a version whose artifact is broken never becomes ready, is rolled back, and the service keeps answering', async () => {
+    // Count only this scenario: wait until the pods of the version promoted away from are gone.
+    await waitFor(async () => ((await k().list('pods', `kennel.dev/model-version=${s.mv1?.metadata.name}`)).length === 0 ? true : undefined), {
+      timeoutMs: 2 * MIN,
+      what: `the pods of ${s.mv1?.metadata.name} to be gone`,
+    });
     s.load?.reset();
     const mv3 = s.mv3 as Obj;
     const spec = mv3.spec as { version: number; artifact: { uri: string; format: string; sha256: string }; metrics: { accuracy: number }; lineage: Record<string, unknown> };
