@@ -1,17 +1,5 @@
 import type { Augmentation } from './types.js';
 
-/** Mulberry32: a small seeded generator, so that a seed reproduces a run. Returns [0, 1). */
-export function createRng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Fisher–Yates shuffle of 0..n−1 with the given generator. */
 export function shuffledIndices(n: number, rng: () => number): Int32Array {
   const idx = Int32Array.from({ length: n }, (_, i) => i);

@@ -2,7 +2,8 @@ import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../backend/select.js';
 import { createModel } from '../model-factory.js';
-import { createRng, shuffledIndices } from './augment.js';
+import { shuffledIndices } from './augment.js';
+import { seededRandom } from '../../shared/random.js';
 import { LocalReplicaHost, WorkerReplicaHost, type HostInit, type ReplicaHost } from './replica-host.js';
 import type { EpochLog, FitOptions, LabeledImages } from './types.js';
 
@@ -51,7 +52,7 @@ export async function fit(options: FitOptions): Promise<FitResult> {
     await selectBackend({ preference: init.backend });
     const model = createModel(spec);
     const trainable = model.weights.map((w) => w.trainable);
-    const rng = createRng(options.seed);
+    const rng = seededRandom(options.seed);
     const history: EpochLog[] = [];
     let best = { valLoss: Infinity, epoch: 0, weights: undefined as Float32Array[] | undefined };
     let stoppedEarly = false;

@@ -1,7 +1,8 @@
 import { Worker } from 'node:worker_threads';
 import type { BackendPreference } from '../backend/select.js';
 import type { ModelSpec } from '../model-factory.js';
-import { createRng, gatherBatch } from './augment.js';
+import { gatherBatch } from './augment.js';
+import { seededRandom } from '../../shared/random.js';
 import { Replica, type EvalResult, type StepResult } from './replica.js';
 import type { Augmentation } from './types.js';
 
@@ -53,7 +54,7 @@ export class ReplicaState {
   step(req: StepRequest): StepResult {
     if (req.apply) this.replica.apply(req.apply, req.learningRate);
     const { trainPixels, trainLabels, imageSize, augmentation } = this.init;
-    const pixels = gatherBatch(trainPixels, imageSize, req.indices, augmentation, createRng(req.seed));
+    const pixels = gatherBatch(trainPixels, imageSize, req.indices, augmentation, seededRandom(req.seed));
     const labels = Array.from(req.indices, (i) => trainLabels[i] as number);
     return this.replica.step(pixels, labels, req.indices.length, req.seed);
   }

@@ -2,18 +2,8 @@ import { expect } from 'chai';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../backend/select.js';
 import { batchNormTrain, maxPoolRelu } from './train-ops.js';
+import { seededRandom as rng } from '../../shared/random.js';
 
-/** Deterministic pseudo-random numbers (mulberry32) so that a failure reproduces. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomArray(n: number, r: () => number): Float32Array {
   return Float32Array.from({ length: n }, () => r() * 2 - 1);

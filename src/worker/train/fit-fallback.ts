@@ -2,18 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { createModel } from '../../ml/model-factory.js';
 import type { LabeledImages } from '../dataset/split-dataset.js';
 import type { EpochLog, FitRequest, FitResult } from './fit-types.js';
+import { seededRandom } from '../../shared/random.js';
 
-/** A small seeded PRNG (mulberry32): the same seed gives the same shuffles and flips. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Copies the images at `indices` into one [n, S, S, 3] float tensor in [0, 1], mirroring those picked by `flip`. */
 function batchTensor(data: LabeledImages, indices: readonly number[], flip: (i: number) => boolean): tf.Tensor4D {

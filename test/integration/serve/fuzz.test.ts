@@ -2,18 +2,8 @@ import { expect } from 'chai';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { createTinyArtifact, loadPhotos, multipart, pngHeaderClaiming, requirePhotos, startTestServer, type TestServer } from './helpers.js';
+import { seededRandom as prng } from '../../../src/shared/random.js';
 
-/** mulberry32: a small seeded PRNG so a failing run can be replayed with KENNEL_FUZZ_SEED. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Heap plus ArrayBuffers still alive after a full garbage collection (gc exposed at runtime). */
 async function liveMemory(): Promise<{ live: number; rss: number }> {

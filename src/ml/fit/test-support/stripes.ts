@@ -1,4 +1,4 @@
-import { createRng } from '../augment.js';
+import { seededRandom } from '../../../shared/random.js';
 import type { LabeledImages } from '../types.js';
 
 /**
@@ -7,7 +7,7 @@ import type { LabeledImages } from '../types.js';
  * does not change the label.
  */
 export function stripes(count: number, size: number, seed: number): LabeledImages {
-  const rng = createRng(seed);
+  const rng = seededRandom(seed);
   const pixels = new Uint8Array(count * size * size * 3);
   const labels = new Int32Array(count);
   for (let n = 0; n < count; n++) {
