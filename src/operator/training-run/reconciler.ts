@@ -18,6 +18,11 @@ import { newestFirst, outcomeFromPods, latestEpochProgress } from './worker-outp
 
 /** How often progress is read from the pod log while a run trains (a clock wait, so requeueAfter). */
 export const PROGRESS_POLL_MS = 10_000;
+/**
+ * While a run waits for its pod, it is looked at again on this period even without an event: a
+ * safety net against a missed Pod watch event leaving a run Pending (seen once in CI under load).
+ */
+export const PENDING_RECHECK_MS = 5_000;
 /** Lines of the pod log read for progress: the worker prints one per epoch, plus a few others. */
 const LOG_TAIL_LINES = 50;
 
@@ -154,6 +159,9 @@ export function trainingRunReconciler(deps: ReconcilerDeps): Reconcile {
       now: new Date(clock.now()),
     });
     await writeStatus(raw, previous, status, ctx);
-    return status.phase === 'Running' && !finished ? { requeueAfterMs: PROGRESS_POLL_MS } : undefined;
+    if (finished) return undefined;
+    if (status.phase === 'Running') return { requeueAfterMs: PROGRESS_POLL_MS };
+    if (status.phase === 'Pending') return { requeueAfterMs: PENDING_RECHECK_MS };
+    return undefined;
   };
 }
