@@ -48,8 +48,8 @@ const safe = (s: string): string => s.replace(/[^A-Za-z0-9_.-]/g, '_');
  * A stand-in for a kubelet and a scheduler on the test bed's single node: it registers a Ready
  * Node with this machine's CPU and memory, binds every unscheduled Pod to it, runs the Pods of
  * Kennel's images as local processes (see PodRunner), writes their status, serves their logs on
- * the kubelet endpoint (so `kubectl logs` works), and on deletion stops their processes and then
- * finalises the deletion.
+ * the kubelet endpoint (so `kubectl logs` works), and on deletion stops their processes like the
+ * kubelet (preStop hook, SIGTERM, SIGKILL at the grace deadline) and then finalises the deletion.
  */
 export async function startNodeAgent(opts: StartNodeAgentOptions): Promise<NodeAgent> {
   const core = opts.kubeConfig.makeApiClient(CoreV1Api);
@@ -182,7 +182,7 @@ export async function startNodeAgent(opts: StartNodeAgentOptions): Promise<NodeA
       const runner = runners.get(key);
       if (runner) {
         const grace = pod.metadata?.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30;
-        await runner.stop(grace);
+        await runner.stop(grace, { preStop: true });
         runners.delete(key);
       }
       await core

@@ -8,6 +8,7 @@ import { cliArgsOf, kennelImageOf } from './container-command.js';
 import { resolveEnv, type EnvSources } from './container-env.js';
 import { podPhase, shouldRestart, type RestartPolicy } from './pod-phase.js';
 import type { PodNetwork, PodSandbox } from './pod-network.js';
+import { runPreStopHook } from './pre-stop.js';
 import { runProbe } from './probe.js';
 
 export interface PodRunnerDeps {
@@ -46,6 +47,8 @@ const maxMessageBytes = 4096;
 const fallbackLogBytes = 2048;
 const backoffStartMs = 1_000;
 const backoffMaxMs = 20_000;
+/** The kubelet's minimumGracePeriodInSeconds: SIGTERM always gets this long after a preStop hook. */
+const minGraceAfterHookMs = 2_000;
 
 function now(): Date {
   return new Date();
@@ -141,11 +144,39 @@ export class PodRunner {
     );
   }
 
-  /** Stops every container (SIGTERM, then SIGKILL after the grace period) and frees the pod's address. */
-  async stop(graceSeconds: number): Promise<void> {
+  /**
+   * Stops every container and frees the pod's address. With `preStop` (a pod deletion), in the
+   * kubelet's order: each running container's preStop hook first, bounded by the grace period,
+   * while the container keeps running and its probes keep reporting; then SIGTERM with what is
+   * left of the grace period (at least 2 s, the kubelet's minimum); then SIGKILL at the deadline.
+   * No container is restarted once stopping has begun.
+   */
+  async stop(graceSeconds: number, opts: { preStop?: boolean } = {}): Promise<void> {
+    const graceMs = Math.max(graceSeconds, 0) * 1000;
+    const deadline = Date.now() + graceMs;
     this.stopping = true;
     this.abort.abort();
-    await Promise.all(this.containers.map((c) => c.proc?.stop(Math.max(graceSeconds, 0) * 1000)));
+    await Promise.all(
+      this.containers.map(async (c) => {
+        const hook = c.spec.lifecycle?.preStop;
+        if (opts.preStop && hook && graceMs > 0 && c.proc && !c.proc.hasExited()) {
+          const started = Date.now();
+          this.deps.log('preStop hook started', { pod: this.key, container: c.spec.name });
+          const result = await runPreStopHook(hook, c.spec, this.sandbox?.ip ?? '127.0.0.1', deadline - started);
+          this.deps.log(result.ok ? 'preStop hook finished' : 'preStop hook failed', {
+            pod: this.key,
+            container: c.spec.name,
+            action: result.action,
+            ms: Date.now() - started,
+            ...(result.ok ? {} : { message: result.message }),
+          });
+        }
+        if (!c.proc) return;
+        const termMs = opts.preStop ? Math.max(deadline - Date.now(), minGraceAfterHookMs) : graceMs;
+        this.deps.log('stopping container', { pod: this.key, container: c.spec.name, signal: 'SIGTERM', killAfterMs: termMs });
+        await c.proc.stop(termMs);
+      }),
+    );
     await Promise.allSettled(this.loops);
     await this.releaseSandbox();
   }

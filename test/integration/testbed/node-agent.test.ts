@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { AppsV1Api, CoreV1Api, type V1Pod } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, DiscoveryV1Api, type V1Endpoint, type V1Pod } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { waitFor } from '../../harness/net-utils.js';
 import { startTestbed, type Testbed } from '../../harness/testbed.js';
@@ -198,5 +198,80 @@ describe('test bed: node agent', function () {
       () => false,
     );
     expect(stillThere).to.equal(false);
+  });
+
+  const logTime = (log: string, what: string): number | undefined => {
+    const m = new RegExp(`${what} at (\\d+)`).exec(log);
+    return m ? Number(m[1]) : undefined;
+  };
+
+  it('on deletion runs the preStop sleep first: the pod answers while its endpoint is terminating, then SIGTERM, then it is gone', async () => {
+    const discovery = tb.kubeConfig.makeApiClient(DiscoveryV1Api);
+    await createPod('drain', {
+      terminationGracePeriodSeconds: 10,
+      containers: [
+        {
+          name: 'main',
+          image: worker,
+          args: ['serve', '8080'],
+          ports: [{ name: 'http', containerPort: 8080 }],
+          readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 1 },
+          lifecycle: { preStop: { sleep: { seconds: 4 } } },
+        },
+      ],
+    });
+    await core.createNamespacedService({
+      namespace: ns,
+      body: { metadata: { name: 'drain' }, spec: { selector: { app: 'drain' }, ports: [{ name: 'http', port: 80, targetPort: 'http' }] } },
+    });
+    const endpointOf = async (ip: string): Promise<V1Endpoint | undefined> => {
+      const slices = await discovery.listNamespacedEndpointSlice({ namespace: ns, labelSelector: 'kubernetes.io/service-name=drain' });
+      return slices.items.flatMap((sl) => sl.endpoints).find((e) => e.addresses.includes(ip));
+    };
+    const pod = await podWhen('drain', 'ready', (p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false);
+    const ip = pod.status!.podIP!;
+    await waitFor(async () => ((await endpointOf(ip))?.conditions?.ready === true ? true : undefined), { timeoutMs: 30_000, what: 'a ready endpoint for pod drain' });
+
+    const deletedAt = Date.now();
+    await core.deleteNamespacedPod({ name: 'drain', namespace: ns });
+    // During the sleep: out of rotation (not ready, terminating) but still serving and answering.
+    const terminating = await waitFor(async () => {
+      const e = await endpointOf(ip);
+      return e?.conditions?.terminating === true ? e : undefined;
+    }, { timeoutMs: 3_000, intervalMs: 100, what: 'the endpoint of pod drain to be terminating' });
+    expect(terminating.conditions).to.include({ ready: false, serving: true, terminating: true });
+    const res = await fetch(`http://${ip}:8080/hostname`, { signal: AbortSignal.timeout(1_000) });
+    expect(await res.text()).to.equal('drain');
+    expect(tb.nodeAgent.readLog(ns, 'drain')).to.not.contain('got SIGTERM');
+    // Then SIGTERM, no earlier than the sleep, well before the grace deadline; then the pod is gone.
+    await waitFor(() => core.readNamespacedPod({ name: 'drain', namespace: ns }).then(() => undefined, () => true), { timeoutMs: 20_000, what: 'pod drain to be gone' });
+    const sigtermAt = logTime(tb.nodeAgent.readLog(ns, 'drain'), 'got SIGTERM');
+    expect(sigtermAt, 'SIGTERM in the pod log').to.be.a('number');
+    expect(sigtermAt! - deletedAt).to.be.within(4_000, 9_000);
+  });
+
+  it('runs a preStop httpGet hook before SIGTERM', async () => {
+    await createPod('hooked', {
+      terminationGracePeriodSeconds: 10,
+      containers: [
+        {
+          name: 'main',
+          image: worker,
+          args: ['serve', '8080'],
+          ports: [{ name: 'http', containerPort: 8080 }],
+          readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 1 },
+          lifecycle: { preStop: { httpGet: { path: '/prestop', port: 'http' } } },
+        },
+      ],
+    });
+    await podWhen('hooked', 'ready', (p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false);
+    await core.deleteNamespacedPod({ name: 'hooked', namespace: ns });
+    await waitFor(() => core.readNamespacedPod({ name: 'hooked', namespace: ns }).then(() => undefined, () => true), { timeoutMs: 20_000, what: 'pod hooked to be gone' });
+    const log = tb.nodeAgent.readLog(ns, 'hooked');
+    const hookAt = logTime(log, 'preStop hook called');
+    const sigtermAt = logTime(log, 'got SIGTERM');
+    expect(hookAt, log).to.be.a('number');
+    expect(sigtermAt, log).to.be.a('number');
+    expect(hookAt!).to.be.at.most(sigtermAt!);
   });
 });
