@@ -31,11 +31,16 @@ describe('inference-service desired objects', () => {
     expect(pod?.metadata?.labels).to.not.have.property('kennel.dev/track');
     expect(pod?.metadata?.annotations?.['kennel.dev/artifact-sha256']).to.equal(v1.spec.artifact.sha256);
     const c = pod?.spec?.containers[0];
-    expect(c?.args).to.deep.equal(['serve', '--model', v1.spec.artifact.uri, '--port', '8080', '--model-name', 'cats-dogs', '--model-version', '1']);
+    expect(c?.args).to.deep.equal(['serve', '--model', v1.spec.artifact.uri, '--port', '8080', '--model-name', 'cats-dogs', '--model-version', '1', '--shutdown-timeout-seconds', '20']);
     expect(c?.ports).to.deep.equal([{ name: 'http', containerPort: 8080, protocol: 'TCP' }]);
     expect(c?.readinessProbe?.httpGet?.path).to.equal('/readyz');
     expect(c?.livenessProbe?.httpGet?.path).to.equal('/healthz');
     expect((c?.startupProbe?.periodSeconds ?? 0) * (c?.startupProbe?.failureThreshold ?? 0)).to.equal(300);
+    // Zero-downtime termination: answer for 5 s after deletion (endpoints and proxies catch up),
+    // then drain for up to 20 s, all inside the grace period before SIGKILL.
+    expect(c?.lifecycle).to.deep.equal({ preStop: { sleep: { seconds: 5 } } });
+    expect(pod?.spec?.terminationGracePeriodSeconds).to.equal(30);
+    expect(pod?.spec?.terminationGracePeriodSeconds).to.be.greaterThan(5 + 20);
     expect(c?.securityContext?.readOnlyRootFilesystem).to.equal(true);
     expect(pod?.spec?.securityContext?.runAsNonRoot).to.equal(true);
     expect(c?.env).to.deep.include({ name: 'KENNEL_GCS_AUTH', value: 'adc' });

@@ -30,6 +30,21 @@ export const DEFAULT_TARGET_CPU = 70;
 /** Startup budget for loading and warming the model: 5 s × 60 = 300 s, `kennel serve`'s own load timeout. */
 export const STARTUP_PROBE_PERIOD_SECONDS = 5;
 export const STARTUP_PROBE_FAILURE_THRESHOLD = 60;
+/**
+ * Zero-downtime pod termination, as Kubernetes does it. Deleting a pod and taking it out of the
+ * Service happen in parallel: the kubelet starts stopping the pod while the endpointslice
+ * controller, then every kube-proxy (and any load balancer), still have to learn that the
+ * endpoint is terminating. A `preStop` sleep keeps the server answering for that long before
+ * it gets SIGTERM, so nothing is routed to a server that has stopped accepting.
+ */
+export const PRE_STOP_SLEEP_SECONDS = 5;
+/** Passed to `kennel serve --shutdown-timeout-seconds`: after SIGTERM, time for in-flight requests. */
+export const SERVER_SHUTDOWN_TIMEOUT_SECONDS = 20;
+/**
+ * The grace period covers the preStop sleep and the server's drain, with room to release the
+ * model and exit, so SIGKILL never cuts a drain short: 5 + 20 + 5 = 30 s.
+ */
+export const TERMINATION_GRACE_PERIOD_SECONDS = PRE_STOP_SLEEP_SECONDS + SERVER_SHUTDOWN_TIMEOUT_SECONDS + 5;
 const DEFAULT_RESOURCES: V1ResourceRequirements = { requests: { cpu: '500m', memory: '512Mi' }, limits: { memory: '1Gi' } };
 
 export interface ServingOptions {
@@ -119,7 +134,7 @@ function deployment(
           ...(serviceAccountName ? { serviceAccountName } : {}),
           automountServiceAccountToken: false,
           securityContext: podSecurityContext(),
-          terminationGracePeriodSeconds: 30,
+          terminationGracePeriodSeconds: TERMINATION_GRACE_PERIOD_SECONDS,
           containers: [
             {
               name: SERVER_CONTAINER,
@@ -131,6 +146,7 @@ function deployment(
                 '--port', String(SERVER_PORT),
                 '--model-name', mv.spec.model,
                 '--model-version', String(mv.spec.version),
+                '--shutdown-timeout-seconds', String(SERVER_SHUTDOWN_TIMEOUT_SECONDS),
               ],
               ports: [{ name: 'http', containerPort: SERVER_PORT, protocol: 'TCP' }],
               env: [
@@ -142,6 +158,8 @@ function deployment(
               startupProbe: probe('/readyz', STARTUP_PROBE_PERIOD_SECONDS, STARTUP_PROBE_FAILURE_THRESHOLD, 2),
               readinessProbe: probe('/readyz', 5, 3, 2),
               livenessProbe: probe('/healthz', 10, 3, 5),
+              // The native sleep action (no shell or `sleep` binary needed in the image).
+              lifecycle: { preStop: { sleep: { seconds: PRE_STOP_SLEEP_SECONDS } } },
               securityContext: containerSecurityContext(),
               volumeMounts: [TMP_MOUNT],
               terminationMessagePolicy: 'FallbackToLogsOnError',
