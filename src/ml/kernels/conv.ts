@@ -173,8 +173,26 @@ export function conv2dBackpropInput(mod: KernelModule, dy: Float32Array, filter:
   return out;
 }
 
-/** y = conv(x, filter): x [batch, inH, inW, inC], filter [fH, fW, inC, outC] → [batch, outH, outW, outC]. */
-export function conv2dForward(mod: KernelModule, x: Float32Array, filter: Float32Array, g: ConvGeometry, out: Float32Array = new Float32Array(g.batchSize * g.outHeight * g.outWidth * g.outChannels)): Float32Array {
+/** What a forward convolution adds after the product: a per-channel bias and/or ReLU. */
+export interface ConvEpilogue {
+  /** outChannels floats added to every output pixel. */
+  readonly bias?: Float32Array;
+  readonly relu?: boolean;
+}
+
+/**
+ * y = act(conv(x, filter) + bias): x [batch, inH, inW, inC], filter [fH, fW, inC, outC] →
+ * [batch, outH, outW, outC]. The bias and ReLU are applied inside the GEMM as each output tile
+ * is stored, so the output is written once.
+ */
+export function conv2dForward(
+  mod: KernelModule,
+  x: Float32Array,
+  filter: Float32Array,
+  g: ConvGeometry,
+  out: Float32Array = new Float32Array(g.batchSize * g.outHeight * g.outWidth * g.outChannels),
+  epilogue: ConvEpilogue = {},
+): Float32Array {
   mod.reset();
   const hp = (g.outHeight - 1) * g.strideHeight + g.filterHeight;
   const wp = (g.outWidth - 1) * g.strideWidth + g.filterWidth;
@@ -182,12 +200,13 @@ export function conv2dForward(mod: KernelModule, x: Float32Array, filter: Float3
   const k = g.filterHeight * g.filterWidth * g.inChannels;
   const np = roundUp(g.outChannels, 8);
   const bPtr = placeColumnsPadded(mod, filter, k, g.outChannels, np);
+  const biasPtr = epilogue.bias ? placeColumnsPadded(mod, epilogue.bias, 1, g.outChannels, np) : 0;
   const pixels = g.batchSize * g.outHeight * g.outWidth;
   const mp = roundUp(pixels, 4);
   const rowOff = pixelOffsets(mod, g.batchSize, g.outHeight, g.outWidth, g.strideHeight, g.strideWidth, hp, wp, g.inChannels, 4);
   const colOff = tapOffsets(mod, g.filterHeight, g.filterWidth, g.inChannels, wp, 1);
-  const c = allocZeroed(mod, mp, np);
-  mod.gemmGather(xp, rowOff, colOff, bPtr, c, mp, k, np, R_BLOCK);
+  const c = mod.alloc(mp * np * 4);
+  mod.gemmGatherBiasAct(xp, rowOff, colOff, bPtr, c, mp, k, np, R_BLOCK, biasPtr, epilogue.relu ?? false);
   readColumns(mod, c, pixels, g.outChannels, np, out);
   return out;
 }

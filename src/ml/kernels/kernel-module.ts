@@ -4,6 +4,7 @@ import { loadKernelBinary } from './kernel-binary.js';
 interface KernelExports {
   memory: WebAssembly.Memory;
   gemmGather(src: number, rowOff: number, colOff: number, b: number, c: number, m: number, r: number, np: number, rBlock: number): void;
+  gemmGatherBiasAct(src: number, rowOff: number, colOff: number, b: number, c: number, m: number, r: number, np: number, rBlock: number, bias: number, relu: number): void;
   channelMoments(x: number, p: number, c: number, shift: number, sums: number, sq: number): void;
   bnBackwardSums(dy: number, x: number, p: number, c: number, mean: number, sumDy: number, sumDyXc: number): void;
   channelAffine2(u: number, v: number, out: number, p: number, c: number, a: number, b: number, d: number): void;
@@ -72,5 +73,10 @@ export class KernelModule {
 
   gemmGather(src: number, rowOff: number, colOff: number, b: number, c: number, m: number, r: number, np: number, rBlock: number): void {
     this.exports.gemmGather(src, rowOff, colOff, b, c, m, r, np, rBlock);
+  }
+
+  /** C = act(A·B + bias), written without reading C; `bias` 0 means none (see assembly/index.ts). */
+  gemmGatherBiasAct(src: number, rowOff: number, colOff: number, b: number, c: number, m: number, r: number, np: number, rBlock: number, bias: number, relu: boolean): void {
+    this.exports.gemmGatherBiasAct(src, rowOff, colOff, b, c, m, r, np, rBlock, bias, relu ? 1 : 0);
   }
 }

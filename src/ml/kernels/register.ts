@@ -54,17 +54,14 @@ export function registerWasmKernels(): Promise<void> {
       if ((!covered(a) || !simple) && stockFused) return stockFused(args);
       const info = convInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number], a);
       const result = wasm.makeOutput(info.outShape, 'float32');
-      const out = conv2dForward(mod, floats(wasm, x), floats(wasm, filter), geometry(info), floats(wasm, result));
       const c = info.outChannels;
       const b = bias ? floats(wasm, bias) : undefined;
-      if (b || activation === 'relu') {
-        const scalarBias = b && b.length === 1;
-        for (let i = 0; i < out.length; i++) {
-          let v = (out[i] as number) + (b ? ((scalarBias ? b[0] : b[i % c]) as number) : 0);
-          if (activation === 'relu' && v < 0) v = 0;
-          out[i] = v;
-        }
-      }
+      // A scalar bias broadcasts over the channels.
+      const channelBias = b && b.length === 1 ? new Float32Array(c).fill(b[0] as number) : b;
+      conv2dForward(mod, floats(wasm, x), floats(wasm, filter), geometry(info), floats(wasm, result), {
+        ...(channelBias ? { bias: channelBias } : {}),
+        relu: activation === 'relu',
+      });
       return result;
     });
     // TF.js clones every tensor it saves for the backward pass; the stock wasm Identity copies the
