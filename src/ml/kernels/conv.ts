@@ -210,3 +210,89 @@ export function conv2dForward(
   readColumns(mod, c, pixels, g.outChannels, np, out);
   return out;
 }
+
+/** Whether {@link conv2dForwardWinograd} computes this convolution (3×3, stride 1, inC % 4 == 0). */
+export function winogradApplies(g: ConvGeometry): boolean {
+  return g.filterHeight === 3 && g.filterWidth === 3 && g.strideHeight === 1 && g.strideWidth === 1 && g.inChannels % 4 === 0 && g.inChannels >= 8;
+}
+
+/**
+ * The filter in the Winograd domain, U[ξ] = G·g·Gᵀ for every (inC, outC) pair, laid out
+ * [16][inC][np] with np = outC rounded up to 8 (zero padded): the B matrices of the 16 GEMMs.
+ * filter is HWIO [3, 3, inC, outC]. Compute once per filter and pass it to every call.
+ */
+export function winogradFilter(filter: Float32Array, inC: number, outC: number): Float32Array {
+  const np = roundUp(outC, 8);
+  const u = new Float32Array(16 * inC * np);
+  const at = (kh: number, kw: number, ci: number, co: number): number => filter[((kh * 3 + kw) * inC + ci) * outC + co] as number;
+  const gm = [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]] as const;
+  const t = new Float64Array(12); // G·g: 4×3
+  for (let ci = 0; ci < inC; ci++) {
+    for (let co = 0; co < outC; co++) {
+      for (let i = 0; i < 4; i++) {
+        const gi = gm[i] as readonly number[];
+        for (let j = 0; j < 3; j++) t[i * 3 + j] = (gi[0] as number) * at(0, j, ci, co) + (gi[1] as number) * at(1, j, ci, co) + (gi[2] as number) * at(2, j, ci, co);
+      }
+      for (let i = 0; i < 4; i++) {
+        for (let j = 0; j < 4; j++) {
+          const gj = gm[j] as readonly number[];
+          const v = (t[i * 3] as number) * (gj[0] as number) + (t[i * 3 + 1] as number) * (gj[1] as number) + (t[i * 3 + 2] as number) * (gj[2] as number);
+          u[((i * 4 + j) * inC + ci) * np + co] = v;
+        }
+      }
+    }
+  }
+  return u;
+}
+
+/** Bytes of V and M one Winograd chunk may use: about what stays in a core's L2 cache. */
+const WINOGRAD_CHUNK_BYTES = 512 * 1024;
+
+/**
+ * y = act(conv3×3(x) + bias) for stride 1 by Winograd F(2×2, 3×3): per 2×2 output tile, 16
+ * multiplies per channel pair instead of 36. `u` is {@link winogradFilter}'s output. The tiles
+ * are processed in chunks sized so the transformed input and the products stay in cache.
+ */
+export function conv2dForwardWinograd(
+  mod: KernelModule,
+  x: Float32Array,
+  u: Float32Array,
+  g: ConvGeometry,
+  out: Float32Array = new Float32Array(g.batchSize * g.outHeight * g.outWidth * g.outChannels),
+  epilogue: ConvEpilogue = {},
+): Float32Array {
+  if (!winogradApplies(g)) throw new RangeError('conv2dForwardWinograd: needs a 3×3 filter, stride 1 and inC % 4 == 0');
+  mod.reset();
+  const ci = g.inChannels;
+  const np = roundUp(g.outChannels, 8);
+  const tilesY = Math.ceil(g.outHeight / 2);
+  const tilesX = Math.ceil(g.outWidth / 2);
+  const hp = 2 * tilesY + 2;
+  const wp = 2 * tilesX + 2;
+  const xp = placePadded(mod, x, { batch: g.batchSize, h: g.inHeight, w: g.inWidth, c: ci, hp, wp, top: g.padTop, left: g.padLeft, sy: 1, sx: 1 });
+  const uPtr = mod.put(u);
+  const biasPtr = epilogue.bias ? placeColumnsPadded(mod, epilogue.bias, 1, g.outChannels, np) : 0;
+  const tiles = g.batchSize * tilesY * tilesX;
+  const chunk = Math.max(16, Math.min(roundUp(tiles, 4), Math.floor(WINOGRAD_CHUNK_BYTES / (16 * 4 * (ci + np)) / 4) * 4));
+  const vPtr = mod.alloc(16 * chunk * ci * 4);
+  const mPtr = mod.alloc(16 * chunk * np * 4);
+  const rowOff = mod.alloc(chunk * 4);
+  const rows = mod.i32(rowOff, chunk);
+  for (let t = 0; t < chunk; t++) rows[t] = t * ci * 4;
+  const colOff = mod.alloc(ci * 4);
+  const cols = mod.i32(colOff, ci);
+  for (let c = 0; c < ci; c++) cols[c] = c * 4;
+  const yPtr = mod.alloc(g.batchSize * g.outHeight * g.outWidth * np * 4);
+  const k = mod.kernels;
+  for (let t0 = 0; t0 < tiles; t0 += chunk) {
+    const count = Math.min(chunk, tiles - t0);
+    const count4 = roundUp(count, 4);
+    k.winogradInput(xp, vPtr, hp, wp, ci, tilesY, tilesX, t0, count, count4);
+    for (let xi = 0; xi < 16; xi++) {
+      mod.gemmGatherBiasAct(vPtr + xi * count4 * ci * 4, rowOff, colOff, uPtr + xi * ci * np * 4, mPtr + xi * count4 * np * 4, count4, ci, np, R_BLOCK, 0, false);
+    }
+    k.winogradOutput(mPtr, yPtr, biasPtr, epilogue.relu ? 1 : 0, g.outHeight, g.outWidth, np, tilesY, tilesX, t0, count, count4);
+  }
+  readColumns(mod, yPtr, g.batchSize * g.outHeight * g.outWidth, g.outChannels, np, out);
+  return out;
+}

@@ -5,6 +5,8 @@ interface KernelExports {
   memory: WebAssembly.Memory;
   gemmGather(src: number, rowOff: number, colOff: number, b: number, c: number, m: number, r: number, np: number, rBlock: number): void;
   gemmGatherBiasAct(src: number, rowOff: number, colOff: number, b: number, c: number, m: number, r: number, np: number, rBlock: number, bias: number, relu: number): void;
+  winogradInput(xp: number, v: number, hp: number, wp: number, c: number, tilesY: number, tilesX: number, t0: number, count: number, count4: number): void;
+  winogradOutput(m: number, out: number, bias: number, relu: number, oh: number, ow: number, np: number, tilesY: number, tilesX: number, t0: number, count: number, count4: number): void;
   channelMoments(x: number, p: number, c: number, shift: number, sums: number, sq: number): void;
   bnBackwardSums(dy: number, x: number, p: number, c: number, mean: number, sumDy: number, sumDyXc: number): void;
   channelAffine2(u: number, v: number, out: number, p: number, c: number, a: number, b: number, d: number): void;

@@ -2,6 +2,8 @@ import { expect } from 'chai';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../backend/select.js';
 import { batchNormTrain, maxPoolRelu } from './train-ops.js';
+import { conv2dForward, conv2dForwardWinograd, winogradApplies, winogradFilter, type ConvGeometry } from './conv.js';
+import { KernelModule } from './kernel-module.js';
 import { seededRandom as rng } from '../../shared/random.js';
 
 
@@ -47,6 +49,13 @@ function cases(): Case[] {
       }
     }
   }
+  // 3×3 stride-1 convolutions with inC % 4 == 0 take the Winograd path: odd output sizes (partial
+  // tiles), both paddings, and one with enough tiles to span several chunks.
+  out.push(
+    { batch: 2, h: 40, w: 37, inC: 16, outC: 24, f: 3, stride: 1, pad: 'same' },
+    { batch: 1, h: 9, w: 6, inC: 8, outC: 5, f: 3, stride: 1, pad: 'valid' },
+    { batch: 3, h: 7, w: 10, inC: 12, outC: 16, f: 3, stride: 1, pad: 'same' },
+  );
   return out;
 }
 
@@ -169,4 +178,27 @@ describe('Kennel WebAssembly kernels (against the reference CPU backend)', funct
       expectClose(gW as Float32Array, gC as Float32Array, 'dx');
     });
   }
+});
+
+describe('Winograd F(2×2, 3×3) forward convolution', () => {
+  it('matches the direct GEMM convolution, with bias and ReLU, across chunks and partial tiles', async () => {
+    const mod = await KernelModule.create();
+    const r = rng(11);
+    const g: ConvGeometry = { batchSize: 3, inHeight: 31, inWidth: 29, inChannels: 20, outHeight: 31, outWidth: 29, outChannels: 36, filterHeight: 3, filterWidth: 3, strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1 };
+    expect(winogradApplies(g)).to.equal(true);
+    const x = randomArray(g.batchSize * g.inHeight * g.inWidth * g.inChannels, r);
+    const filter = randomArray(9 * g.inChannels * g.outChannels, r);
+    const bias = randomArray(g.outChannels, r);
+    const direct = conv2dForward(mod, x, filter, g, undefined, { bias, relu: true });
+    const wino = conv2dForwardWinograd(mod, x, winogradFilter(filter, g.inChannels, g.outChannels), g, undefined, { bias, relu: true });
+    expect(direct.some((v) => v === 0) && direct.some((v) => v > 0), 'ReLU clips some outputs and keeps others').to.equal(true);
+    expectClose(wino, direct, 'y');
+  });
+
+  it('is not used where it does not apply (stride 2, 5×5, inC not a multiple of 4)', () => {
+    const base: ConvGeometry = { batchSize: 1, inHeight: 8, inWidth: 8, inChannels: 8, outHeight: 8, outWidth: 8, outChannels: 8, filterHeight: 3, filterWidth: 3, strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1 };
+    expect(winogradApplies({ ...base, strideHeight: 2, strideWidth: 2 })).to.equal(false);
+    expect(winogradApplies({ ...base, filterHeight: 5, filterWidth: 5 })).to.equal(false);
+    expect(winogradApplies({ ...base, inChannels: 6 })).to.equal(false);
+  });
 });

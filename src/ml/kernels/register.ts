@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { conv2dBackpropFilter, conv2dBackpropInput, conv2dForward, type ConvGeometry } from './conv.js';
+import { conv2dBackpropFilter, conv2dBackpropInput, conv2dForward, conv2dForwardWinograd, winogradApplies, winogradFilter, type ConvEpilogue, type ConvGeometry } from './conv.js';
 import { KernelModule } from './kernel-module.js';
 
 /** The kernels Kennel adds to (or replaces in) the WebAssembly backend. */
@@ -42,7 +42,7 @@ export function registerWasmKernels(): Promise<void> {
       if (!covered(a) && stockConv) return stockConv(args);
       const info = convInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number], a);
       const out = wasm.makeOutput(info.outShape, 'float32');
-      conv2dForward(mod, floats(wasm, x), floats(wasm, filter), geometry(info), floats(wasm, out));
+      forward(mod, wasm, x, filter, geometry(info), out, {});
       return out;
     });
     install('FusedConv2D', (args) => {
@@ -58,7 +58,7 @@ export function registerWasmKernels(): Promise<void> {
       const b = bias ? floats(wasm, bias) : undefined;
       // A scalar bias broadcasts over the channels.
       const channelBias = b && b.length === 1 ? new Float32Array(c).fill(b[0] as number) : b;
-      conv2dForward(mod, floats(wasm, x), floats(wasm, filter), geometry(info), floats(wasm, result), {
+      forward(mod, wasm, x, filter, geometry(info), result, {
         ...(channelBias ? { bias: channelBias } : {}),
         relu: activation === 'relu',
       });
@@ -94,6 +94,27 @@ export function registerWasmKernels(): Promise<void> {
     });
   });
   return registration;
+}
+
+/**
+ * Filters in the Winograd domain, by the filter tensor's data id: a served model's weights are
+ * transformed once; a training step's new weights get new data ids (and entries that are
+ * collected with them).
+ */
+const winogradFilters = new WeakMap<object, Float32Array>();
+
+/** A forward convolution: Winograd F(2×2, 3×3) where it applies, the direct GEMM otherwise. */
+function forward(mod: KernelModule, wasm: BackendWasm, x: tf.TensorInfo, filter: tf.TensorInfo, g: ConvGeometry, out: tf.TensorInfo, epilogue: ConvEpilogue): void {
+  if (winogradApplies(g)) {
+    let u = winogradFilters.get(filter.dataId);
+    if (!u) {
+      u = winogradFilter(floats(wasm, filter), g.inChannels, g.outChannels);
+      winogradFilters.set(filter.dataId, u);
+    }
+    conv2dForwardWinograd(mod, floats(wasm, x), u, g, floats(wasm, out), epilogue);
+    return;
+  }
+  conv2dForward(mod, floats(wasm, x), floats(wasm, filter), g, floats(wasm, out), epilogue);
 }
 
 function stockKernel(kernelName: string): tf.KernelFunc | undefined {

@@ -276,3 +276,114 @@ export function poolReluBackward(x: usize, y: usize, dy: usize, dx: usize, n: i3
     }
   }
 }
+
+// ---- Winograd F(2×2, 3×3): 3×3 stride-1 convolutions with 16 multiplies per 2×2 output tile
+// instead of 36 (Lavin & Gray, 2015). Tiles are numbered t = (b·tilesY + ty)·tilesX + tx; a
+// call handles tiles [t0, t0 + count). V and M hold one chunk: [16][count4][channels], count4 =
+// count rounded up to 4 (the GEMM's row tile), the extra rows zero or ignored.
+
+/**
+ * V[ξ, t, c] = (Bᵀ·d·B)[ξ] for each 4×4 input window d at (2ty, 2tx) of the padded input
+ * xp [batch, hp, wp, c] (c % 4 == 0; the host pads so every window is in range).
+ */
+export function winogradInput(xp: usize, v: usize, hp: i32, wp: i32, c: i32, tilesY: i32, tilesX: i32, t0: i32, count: i32, count4: i32): void {
+  const cb = <usize>c << 2;
+  const rowB = <usize>wp * cb;
+  const plane = <usize>count4 * cb; // bytes of one ξ slice of V
+  const perImage = tilesY * tilesX;
+  for (let i = 0; i < count; i++) {
+    const t = t0 + i;
+    const b = t / perImage;
+    const rem = t - b * perImage;
+    const ty = rem / tilesX;
+    const tx = rem - ty * tilesX;
+    const base = xp + ((<usize>(b * hp + 2 * ty) * <usize>wp) + <usize>(2 * tx)) * cb;
+    const out = v + <usize>i * cb;
+    for (let k: usize = 0; k < cb; k += 16) {
+      // Rows: r_i = (Bᵀ d) row i, computed column by column.
+      const p0 = base + k;
+      const p1 = p0 + rowB;
+      const p2 = p1 + rowB;
+      const p3 = p2 + rowB;
+      const d00 = v128.load(p0), d01 = v128.load(p0 + cb), d02 = v128.load(p0 + 2 * cb), d03 = v128.load(p0 + 3 * cb);
+      const d10 = v128.load(p1), d11 = v128.load(p1 + cb), d12 = v128.load(p1 + 2 * cb), d13 = v128.load(p1 + 3 * cb);
+      const d20 = v128.load(p2), d21 = v128.load(p2 + cb), d22 = v128.load(p2 + 2 * cb), d23 = v128.load(p2 + 3 * cb);
+      const d30 = v128.load(p3), d31 = v128.load(p3 + cb), d32 = v128.load(p3 + 2 * cb), d33 = v128.load(p3 + 3 * cb);
+      // Bᵀ = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1] applied to rows.
+      const r00 = f32x4.sub(d00, d20), r01 = f32x4.sub(d01, d21), r02 = f32x4.sub(d02, d22), r03 = f32x4.sub(d03, d23);
+      const r10 = f32x4.add(d10, d20), r11 = f32x4.add(d11, d21), r12 = f32x4.add(d12, d22), r13 = f32x4.add(d13, d23);
+      const r20 = f32x4.sub(d20, d10), r21 = f32x4.sub(d21, d11), r22 = f32x4.sub(d22, d12), r23 = f32x4.sub(d23, d13);
+      const r30 = f32x4.sub(d10, d30), r31 = f32x4.sub(d11, d31), r32 = f32x4.sub(d12, d32), r33 = f32x4.sub(d13, d33);
+      // … then B applied to columns.
+      const o = out + k;
+      storeRow(o, plane, 0, r00, r01, r02, r03);
+      storeRow(o, plane, 4, r10, r11, r12, r13);
+      storeRow(o, plane, 8, r20, r21, r22, r23);
+      storeRow(o, plane, 12, r30, r31, r32, r33);
+    }
+  }
+}
+
+@inline function storeRow(o: usize, plane: usize, xi: i32, a0: v128, a1: v128, a2: v128, a3: v128): void {
+  const p = o + <usize>xi * plane;
+  v128.store(p, f32x4.sub(a0, a2));
+  v128.store(p + plane, f32x4.add(a1, a2));
+  v128.store(p + 2 * plane, f32x4.sub(a2, a1));
+  v128.store(p + 3 * plane, f32x4.sub(a1, a3));
+}
+
+/**
+ * out[b, 2ty + i, 2tx + j, :] = act((Aᵀ·M·A)[i, j] + bias) for each tile, M [16][count4][np];
+ * out is [batch, oh, ow, np] and rows/columns past oh/ow are dropped. np % 4 == 0; bias 0 = none.
+ */
+export function winogradOutput(m: usize, out: usize, bias: usize, relu: i32, oh: i32, ow: i32, np: i32, tilesY: i32, tilesX: i32, t0: i32, count: i32, count4: i32): void {
+  const cb = <usize>np << 2;
+  const plane = <usize>count4 * cb;
+  const rowB = <usize>ow * cb;
+  const perImage = tilesY * tilesX;
+  const zeroV = f32x4.splat(0);
+  for (let i = 0; i < count; i++) {
+    const t = t0 + i;
+    const b = t / perImage;
+    const rem = t - b * perImage;
+    const ty = rem / tilesX;
+    const tx = rem - ty * tilesX;
+    const y0 = 2 * ty;
+    const x0 = 2 * tx;
+    const hasY1 = y0 + 1 < oh;
+    const hasX1 = x0 + 1 < ow;
+    const dst = out + ((<usize>(b * oh + y0) * <usize>ow) + <usize>x0) * cb;
+    const src = m + <usize>i * cb;
+    for (let k: usize = 0; k < cb; k += 16) {
+      const s = src + k;
+      // Aᵀ = [1 1 1 0; 0 1 -1 -1] over the 4 rows of each column, then over the columns.
+      const m0 = v128.load(s), m1 = v128.load(s + plane), m2 = v128.load(s + 2 * plane), m3 = v128.load(s + 3 * plane);
+      const m4 = v128.load(s + 4 * plane), m5 = v128.load(s + 5 * plane), m6 = v128.load(s + 6 * plane), m7 = v128.load(s + 7 * plane);
+      const m8 = v128.load(s + 8 * plane), m9 = v128.load(s + 9 * plane), m10 = v128.load(s + 10 * plane), m11 = v128.load(s + 11 * plane);
+      const m12 = v128.load(s + 12 * plane), m13 = v128.load(s + 13 * plane), m14 = v128.load(s + 14 * plane), m15 = v128.load(s + 15 * plane);
+      // Row combination: u = rows0+1+2, w = rows1-2-3, per column j.
+      const u0 = f32x4.add(f32x4.add(m0, m4), m8), u1 = f32x4.add(f32x4.add(m1, m5), m9);
+      const u2 = f32x4.add(f32x4.add(m2, m6), m10), u3 = f32x4.add(f32x4.add(m3, m7), m11);
+      const w0 = f32x4.sub(f32x4.sub(m4, m8), m12), w1 = f32x4.sub(f32x4.sub(m5, m9), m13);
+      const w2 = f32x4.sub(f32x4.sub(m6, m10), m14), w3 = f32x4.sub(f32x4.sub(m7, m11), m15);
+      const bv = bias != 0 ? v128.load(bias + k) : zeroV;
+      let y00 = f32x4.add(f32x4.add(f32x4.add(u0, u1), u2), bv);
+      let y01 = f32x4.add(f32x4.sub(f32x4.sub(u1, u2), u3), bv);
+      let y10 = f32x4.add(f32x4.add(f32x4.add(w0, w1), w2), bv);
+      let y11 = f32x4.add(f32x4.sub(f32x4.sub(w1, w2), w3), bv);
+      if (relu != 0) {
+        y00 = f32x4.max(y00, zeroV);
+        y01 = f32x4.max(y01, zeroV);
+        y10 = f32x4.max(y10, zeroV);
+        y11 = f32x4.max(y11, zeroV);
+      }
+      const d = dst + k;
+      v128.store(d, y00);
+      if (hasX1) v128.store(d + cb, y01);
+      if (hasY1) {
+        v128.store(d + rowB, y10);
+        if (hasX1) v128.store(d + rowB + cb, y11);
+      }
+    }
+  }
+}
