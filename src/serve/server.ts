@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { clearInterval, clearTimeout, setInterval, setTimeout } from 'node:timers';
 import { Registry } from 'prom-client';
@@ -56,8 +56,19 @@ export async function startServe(config: ServeConfig, options: StartServeOptions
     limits: { maxImageBytes: config.maxImageBytes, maxJsonBytes: config.maxJsonBytes, maxInstances: config.maxInstances },
   };
   const app = createApp(deps);
+  let stopping = false;
   const server = createServer({ requestTimeout: 60_000, headersTimeout: 20_000, maxHeaderSize: 16 * 1024 }, app.callback());
   server.keepAliveTimeout = 5_000;
+  // Responses not yet sent, so that shutdown can tell their clients not to reuse the connection.
+  const unanswered = new Set<ServerResponse>();
+  server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
+    if (stopping) {
+      res.setHeader('connection', 'close');
+      return;
+    }
+    unanswered.add(res);
+    res.once('close', () => unanswered.delete(res));
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => {
@@ -70,7 +81,6 @@ export async function startServe(config: ServeConfig, options: StartServeOptions
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`;
   logger.info({ url, model: identity.name, version: identity.version, uri: config.model }, 'listening; loading model');
 
-  let stopping = false;
   const loading = loadServedModel({
     uri: config.model,
     storage: options.storage ?? storageFor(config.model),
@@ -105,11 +115,21 @@ export async function startServe(config: ServeConfig, options: StartServeOptions
     },
   );
 
+  /**
+   * Graceful stop (SIGTERM): /readyz turns 503, the listener closes, and every request already
+   * received is still answered with the loaded model — with `Connection: close`, so that no
+   * client sends another request on a keep-alive connection that is about to close (that race
+   * would fail the request). Idle connections are closed as they turn idle; after
+   * `shutdownTimeoutSeconds` the rest are cut. Taking the pod out of the Service before SIGTERM
+   * is the Deployment's preStop sleep, not this function's job.
+   */
   async function shutdown(): Promise<void> {
     if (stopping) return;
     stopping = true;
     readiness.set({ phase: 'stopping' });
     metrics.setModelLoaded(false);
+    for (const res of unanswered) if (!res.headersSent) res.setHeader('connection', 'close');
+    unanswered.clear();
     logger.info({}, 'shutting down: no new connections, finishing in-flight requests');
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     // Keep-alive connections turn idle once their in-flight response is sent: close them as they do.

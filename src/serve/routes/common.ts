@@ -6,10 +6,14 @@ import type { LoadedModel } from '../model-info.js';
 
 export type ServeContext = Context & { state: ServeState };
 
-/** The loaded model, or 503 NotReady (with the reason the model is not loaded). */
+/**
+ * The loaded model, or 503 NotReady (with the reason the model is not loaded). A stopping server
+ * still answers: a request it has received was routed to it before it left the Service, and the
+ * model stays loaded until the drain ends (only /readyz reports the stop).
+ */
 export function requireModel(deps: AppDeps): LoadedModel {
   const model = deps.model.current;
-  if (model && deps.readiness.ready) return model;
+  if (model && (deps.readiness.ready || deps.readiness.state.phase === 'stopping')) return model;
   const state = deps.readiness.state;
   const why = state.phase === 'failed' ? `model failed to load: ${state.message}` : state.phase === 'stopping' ? 'server is shutting down' : 'model is still loading';
   throw new HttpError(503, 'NotReady', why);

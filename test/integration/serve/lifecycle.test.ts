@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import type { ChildProcess } from 'node:child_process';
 import { appendFile } from 'node:fs/promises';
-import { request } from 'node:http';
+import { Agent, request } from 'node:http';
 import path from 'node:path';
-import { createTinyArtifact, loadPhotos, requirePhotos, spawnServe, waitFor } from './helpers.js';
+import { createTinyArtifact, loadPhotos, requirePhotos, spawnServe, startTestServer, waitFor } from './helpers.js';
 
 describe('kennel serve: lifecycle (child process)', function () {
   this.timeout(120_000);
@@ -70,5 +70,52 @@ describe('kennel serve: lifecycle (child process)', function () {
       () => undefined,
     );
     expect(child.lines.some((l) => l.msg === 'stopped')).to.equal(true);
+  });
+
+  it('a stopping server still answers what it received (the model stays loaded) while /readyz says 503', async function () {
+    requirePhotos(this);
+    const art = await createTinyArtifact();
+    cleanups.push(art.cleanup);
+    const [photo] = await loadPhotos(1);
+    const server = await startTestServer(art.uri);
+    cleanups.push(() => server.stop());
+    // The state between SIGTERM and the last connection closing: a request routed just before.
+    server.handle.deps.readiness.set({ phase: 'stopping' });
+    const ready = await fetch(`${server.url}/readyz`);
+    expect(ready.status).to.equal(503);
+    const res = await fetch(`${server.url}/predict`, { method: 'POST', body: new Uint8Array(photo!.bytes), headers: { 'content-type': 'image/jpeg' } });
+    expect(res.status).to.equal(200);
+    expect(await res.json()).to.have.property('label');
+  });
+
+  it('shutdown answers the request in flight with Connection: close, so its keep-alive connection is not reused', async function () {
+    requirePhotos(this);
+    const art = await createTinyArtifact();
+    cleanups.push(art.cleanup);
+    const [photo] = await loadPhotos(1);
+    const server = await startTestServer(art.uri);
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const send = (path: string, body?: Buffer, midway?: () => Promise<void>): Promise<{ status: number; connection?: string }> =>
+      new Promise((resolve, reject) => {
+        const req = request(`${server.url}${path}`, { agent, method: body ? 'POST' : 'GET', headers: body ? { 'content-type': 'image/jpeg', 'content-length': body.length } : {} }, (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection }));
+        });
+        req.on('error', reject);
+        if (!body) return void req.end();
+        req.write(body.subarray(0, body.length >> 1));
+        void (midway ?? (() => Promise.resolve()))().then(() => req.end(body.subarray(body.length >> 1)));
+      });
+    expect(await send('/readyz')).to.deep.equal({ status: 200, connection: 'keep-alive' });
+    let stopped: Promise<void> | undefined;
+    const answer = await send('/predict', photo!.bytes, async () => {
+      // Let the server read the headers first: until then the connection is idle, and closed.
+      await new Promise((r) => setTimeout(r, 200));
+      stopped = server.handle.shutdown();
+      await new Promise((r) => setTimeout(r, 200));
+    });
+    expect(answer).to.deep.equal({ status: 200, connection: 'close' });
+    await stopped;
+    agent.destroy();
   });
 });
