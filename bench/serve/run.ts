@@ -175,7 +175,7 @@ async function startServer(uri: string): Promise<Server> {
     process.execPath,
     // KENNEL_BENCH_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", to profile the server.
     [...(process.env.KENNEL_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), ...cli, 'serve', '--model', uri, '--host', '127.0.0.1', '--port', '0', '--workers', args.workers, '--max-batch-size', args['max-batch-size'], '--max-wait-ms', args['max-wait-ms']],
-    { cwd: repo, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, KENNEL_LOG_LEVEL: 'warn' } },
+    { cwd: repo, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, KENNEL_LOG_LEVEL: process.env.KENNEL_LOG_LEVEL ?? 'info' } },
   );
   // Port 0 lets the kernel choose; read the chosen port from /proc rather than from the logs.
   const url = await new Promise<string>((resolve, reject) => {

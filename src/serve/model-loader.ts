@@ -67,6 +67,8 @@ export async function loadServedModel(options: LoadModelOptions): Promise<Loaded
       predictor = createInProcessPredictor({ model, size, numClasses });
       modelHandedOver = true;
     }
+    // Every upload is a new image: libvips's operation cache only costs time (~0.35 ms an image).
+    sharp.cache(false);
     const classifier = new Classifier({
       predictor,
       classes: metadata.classes,
