@@ -57,6 +57,7 @@ async function main(): Promise<void> {
         for (const c of list(args.concurrency)) {
           const rssBefore = rssMiB(server.child);
           const cpuBefore = cpuSeconds(server.child);
+          const threadsBefore = threadCpuSeconds(server.child);
           const r = await autocannon({ url: server.url, connections: c, duration: Number(args.duration), timeout: 30, requests: [request(bodies)] });
           const row: Row = {
             size,
@@ -73,6 +74,7 @@ async function main(): Promise<void> {
           };
           rows.push(row);
           console.log(format(row));
+          if (process.env.KENNEL_BENCH_THREADS) console.log(`      CPU ms/req by thread: ${threadBreakdown(threadsBefore, threadCpuSeconds(server.child), r.requests.total)}`);
         }
         if (Number(args.steady) > 0) await steady(server, bodies, Number(args.steady), size);
       } finally {
@@ -244,6 +246,33 @@ function cpuSeconds(child: ChildProcess): number {
   } catch {
     return NaN;
   }
+}
+
+/** CPU seconds of each of the server's threads, by thread id, with the thread's name. */
+function threadCpuSeconds(child: ChildProcess): Map<string, { name: string; seconds: number }> {
+  const out = new Map<string, { name: string; seconds: number }>();
+  for (const tid of readdirSyncSafe(`/proc/${child.pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${child.pid}/task/${tid}/stat`, 'utf8');
+      const fields = stat.split(') ')[1]?.split(' ') ?? [];
+      const name = tid === String(child.pid) ? 'main' : readFileSync(`/proc/${child.pid}/task/${tid}/comm`, 'utf8').trim();
+      out.set(tid, { name, seconds: (Number(fields[11]) + Number(fields[12])) / 100 });
+    } catch {
+      // the thread ended
+    }
+  }
+  return out;
+}
+
+/** "main 2.1, node 9.8, …": CPU ms per request spent by each kind of thread during a step. */
+function threadBreakdown(before: Map<string, { seconds: number }>, after: Map<string, { name: string; seconds: number }>, requests: number): string {
+  const byName = new Map<string, number>();
+  for (const [tid, t] of after) byName.set(t.name, (byName.get(t.name) ?? 0) + t.seconds - (before.get(tid)?.seconds ?? 0));
+  return [...byName]
+    .filter(([, s]) => s > 0)
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, s]) => `${name} ${((s * 1000) / Math.max(1, requests)).toFixed(1)}`)
+    .join(', ');
 }
 
 function rssMiB(child: ChildProcess): number {
