@@ -17,58 +17,7 @@
  * rBlock bounds the slice of B kept hot in cache while every row tile of C sweeps it.
  */
 export function gemmGather(src: usize, rowOff: usize, colOff: usize, b: usize, c: usize, m: i32, r: i32, np: i32, rBlock: i32): void {
-  const rowBytes = <usize>np << 2;
-  for (let r0 = 0; r0 < r; r0 += rBlock) {
-    const r1 = min(r0 + rBlock, r);
-    for (let n0 = 0; n0 < np; n0 += 8) {
-      for (let m0 = 0; m0 < m; m0 += 4) {
-        const ro = rowOff + (<usize>m0 << 2);
-        const s0 = src + <usize>load<i32>(ro);
-        const s1 = src + <usize>load<i32>(ro, 4);
-        const s2 = src + <usize>load<i32>(ro, 8);
-        const s3 = src + <usize>load<i32>(ro, 12);
-        const cp = c + (<usize>m0 * rowBytes) + (<usize>n0 << 2);
-        let a00 = v128.load(cp);
-        let a01 = v128.load(cp, 16);
-        let a10 = v128.load(cp + rowBytes);
-        let a11 = v128.load(cp + rowBytes, 16);
-        let a20 = v128.load(cp + 2 * rowBytes);
-        let a21 = v128.load(cp + 2 * rowBytes, 16);
-        let a30 = v128.load(cp + 3 * rowBytes);
-        let a31 = v128.load(cp + 3 * rowBytes, 16);
-        let bp = b + <usize>r0 * rowBytes + (<usize>n0 << 2);
-        let co = colOff + (<usize>r0 << 2);
-        const coEnd = colOff + (<usize>r1 << 2);
-        while (co < coEnd) {
-          const o = <usize>load<i32>(co);
-          const b0 = v128.load(bp);
-          const b1 = v128.load(bp, 16);
-          let x = v128.load32_splat(s0 + o);
-          a00 = fma(a00, x, b0);
-          a01 = fma(a01, x, b1);
-          x = v128.load32_splat(s1 + o);
-          a10 = fma(a10, x, b0);
-          a11 = fma(a11, x, b1);
-          x = v128.load32_splat(s2 + o);
-          a20 = fma(a20, x, b0);
-          a21 = fma(a21, x, b1);
-          x = v128.load32_splat(s3 + o);
-          a30 = fma(a30, x, b0);
-          a31 = fma(a31, x, b1);
-          bp += rowBytes;
-          co += 4;
-        }
-        v128.store(cp, a00);
-        v128.store(cp, a01, 16);
-        v128.store(cp + rowBytes, a10);
-        v128.store(cp + rowBytes, a11, 16);
-        v128.store(cp + 2 * rowBytes, a20);
-        v128.store(cp + 2 * rowBytes, a21, 16);
-        v128.store(cp + 3 * rowBytes, a30);
-        v128.store(cp + 3 * rowBytes, a31, 16);
-      }
-    }
-  }
+  gemm(src, rowOff, colOff, b, c, m, r, np, rBlock, 0, 0, 1);
 }
 
 /**
@@ -79,6 +28,11 @@ export function gemmGather(src: usize, rowOff: usize, colOff: usize, b: usize, c
  * dominate when r is small (a first convolution over RGB has r = 27).
  */
 export function gemmGatherBiasAct(src: usize, rowOff: usize, colOff: usize, b: usize, c: usize, m: i32, r: i32, np: i32, rBlock: i32, bias: usize, relu: i32): void {
+  gemm(src, rowOff, colOff, b, c, m, r, np, rBlock, bias, relu, 0);
+}
+
+/** The one microkernel: C = act(A·B + bias), or C += A·B when `accumulate` is 1. */
+@inline function gemm(src: usize, rowOff: usize, colOff: usize, b: usize, c: usize, m: i32, r: i32, np: i32, rBlock: i32, bias: usize, relu: i32, accumulate: i32): void {
   const rowBytes = <usize>np << 2;
   const zeroV = f32x4.splat(0);
   for (let r0 = 0; r0 < r; r0 += rBlock) {
@@ -103,7 +57,7 @@ export function gemmGatherBiasAct(src: usize, rowOff: usize, colOff: usize, b: u
         let a21 = bias1;
         let a30 = bias0;
         let a31 = bias1;
-        if (!first) {
+        if (!first || accumulate != 0) {
           a00 = v128.load(cp);
           a01 = v128.load(cp, 16);
           a10 = v128.load(cp + rowBytes);
