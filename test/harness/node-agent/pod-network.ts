@@ -29,13 +29,19 @@ export interface PodNetwork {
   destroy(): Promise<void>;
 }
 
+/**
+ * No `ip` run may hang a pod's start for good: one that takes this long is killed, and its
+ * failure is retried like any other (see PodRunner).
+ */
+const ipTimeoutMs = 20_000;
+
 async function ip(args: string[]): Promise<void> {
-  await run('ip', args);
+  await run('ip', args, { timeout: ipTimeoutMs });
 }
 
 function ipBatch(options: string[], lines: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = execFile('ip', [...options, '-batch', '-'], (err, _stdout, stderr) => {
+    const child = execFile('ip', [...options, '-batch', '-'], { timeout: ipTimeoutMs }, (err, _stdout, stderr) => {
       if (err) reject(Object.assign(err, { stderr }));
       else resolve();
     });
@@ -135,7 +141,11 @@ export async function createPodNetwork(opts: { prefer?: PodNetworkMode } = {}): 
       const podIp = `10.244.${subnet}.${index}`;
       sandboxes.set(key, { index, netns });
       try {
-        if (existsSync(`/run/netns/${netns}`)) await ip(['netns', 'del', netns]); // left by a killed test bed
+        // Left by an earlier test bed on the same subnet: a killed one, or one a pod process
+        // outlived, keeping its namespace and so the host end of its veth alive (this name then
+        // failed with "RTNETLINK answers: File exists"). The names are ours: the leftovers go.
+        if (existsSync(`/run/netns/${netns}`)) await ip(['netns', 'del', netns]);
+        if (existsSync(`/sys/class/net/${hostVeth}`)) await ip(['link', 'del', hostVeth]).catch(() => undefined);
         await ip(['netns', 'add', netns]);
         // Two `ip -batch` runs instead of seven processes: this is on every pod's start path.
         await ipBatch([], [`link add ${hostVeth} type veth peer name eth0 netns ${netns}`, `link set ${hostVeth} master ${bridge} up`]);

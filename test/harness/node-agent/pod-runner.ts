@@ -119,29 +119,49 @@ export class PodRunner {
     }
     this.loops.push(
       (async () => {
-        try {
-          this.sandbox = await this.deps.network.createSandbox(this.key);
-        } catch (err) {
-          this.deps.log('pod sandbox creation failed', { pod: this.key, error: String(err) });
-          for (const c of this.containers) {
-            if (!c.waiting) c.waiting = { reason: 'CreateContainerError', message: `failed to create pod sandbox: ${String(err)}` };
-          }
-          this.deps.onStatusChange();
-          return;
-        }
+        this.sandbox = await this.createSandbox();
+        if (!this.sandbox) return;
         mkdirSync(join(this.deps.podDir, 'home'), { recursive: true });
         mkdirSync(join(this.deps.podDir, 'tmp'), { recursive: true });
         for (const v of this.pod.spec?.volumes ?? []) {
           if (v.emptyDir) mkdirSync(join(this.deps.podDir, 'volumes', v.name), { recursive: true });
         }
         for (const c of this.containers) {
-          if (!c.waiting) c.waiting = { reason: 'ContainerCreating' };
+          if (kennelImageOf(c.spec.image)) c.waiting = { reason: 'ContainerCreating' };
         }
         this.deps.onStatusChange();
         await Promise.all(this.containers.filter((c) => kennelImageOf(c.spec.image)).map((c) => this.runContainer(c)));
         if (!this.stopping) await this.releaseSandbox();
       })(),
     );
+  }
+
+  /**
+   * The pod's network sandbox. A failure is retried with back-off until it works or the pod
+   * stops, as the kubelet retries FailedCreatePodSandBox: giving up after one failure left the pod
+   * Pending for good (so one TrainingRun of three started at once stayed Pending in CI, its
+   * sandbox refused with "RTNETLINK answers: File exists" by a host veth an earlier test bed had
+   * left). Meanwhile the containers wait with CreateContainerError and the failure as message.
+   */
+  private async createSandbox(): Promise<PodSandbox | undefined> {
+    let backoff = backoffStartMs;
+    for (let attempt = 1; !this.stopping; attempt++) {
+      const started = Date.now();
+      try {
+        const sandbox = await this.deps.network.createSandbox(this.key);
+        this.deps.log('pod sandbox created', { pod: this.key, ip: sandbox.ip, attempt, ms: Date.now() - started });
+        return sandbox;
+      } catch (err) {
+        this.deps.log('pod sandbox creation failed', { pod: this.key, attempt, error: String(err), retryInMs: backoff });
+        for (const c of this.containers) {
+          if (kennelImageOf(c.spec.image)) c.waiting = { reason: 'CreateContainerError', message: `failed to create pod sandbox: ${String(err)}` };
+        }
+        this.deps.onStatusChange();
+      }
+      await sleep(backoff, undefined, { signal: this.abort.signal }).catch(() => undefined);
+      backoff = Math.min(backoff * 2, backoffMaxMs);
+    }
+    return undefined;
   }
 
   /**
@@ -245,6 +265,11 @@ export class PodRunner {
       const message = err instanceof Error ? err.message : String(err);
       return setWaiting('CreateContainerConfigError', message);
     }
+    // The pod may have been stopped while the environment and kubeconfig were awaited: stop()
+    // has then already passed this container (it had no process), so one started now would run
+    // on, unowned, in a network namespace it keeps alive, whose host veth then collides with the
+    // next sandbox of that name (a later test bed on the same subnet).
+    if (this.stopping) return undefined;
     const cli = cliArgsOf(c.spec, env);
     if (!cli.ok) return setWaiting('CreateContainerError', cli.message);
     if (!existsSync(this.deps.cliPath)) {
