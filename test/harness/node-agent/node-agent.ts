@@ -1,8 +1,9 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, hostname, release, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { CoreV1Api, Watch, type KubeConfig, type V1Node, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, Watch, type KubeConfig, type V1Node, type V1Pod, type V1PodStatus } from '@kubernetes/client-node';
 import { pinnedVersion } from '../../../scripts/testbed/layout.js';
 import { renderKubeconfig } from '../kubeconfig.js';
 import type { EnvSources } from './container-env.js';
@@ -42,7 +43,24 @@ function statusCode(err: unknown): number | undefined {
   return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'number' ? err.code : undefined;
 }
 
+/** A reconcile pass this long is logged (one normally takes milliseconds). */
+const slowPassMs = 20_000;
+
 const safe = (s: string): string => s.replace(/[^A-Za-z0-9_.-]/g, '_');
+
+/**
+ * What of a pod's status the node decides and the API server keeps as written: phase, and per
+ * container its state, exit code or waiting reason, restarts and readiness. Two statuses with
+ * the same digest need no write.
+ */
+export function statusDigest(status: V1PodStatus | undefined): string {
+  const containers = (status?.containerStatuses ?? []).map((c) => {
+    const st = c.state;
+    const state = st?.running ? 'running' : st?.terminated ? `terminated:${st.terminated.exitCode}` : `waiting:${st?.waiting?.reason ?? ''}`;
+    return `${c.name}=${state}/${c.restartCount}/${c.ready ? 'ready' : 'unready'}`;
+  });
+  return [status?.phase ?? '', status?.podIP ?? '', ...containers].join(' ');
+}
 
 /**
  * A stand-in for a kubelet and a scheduler on the test bed's single node: it registers a Ready
@@ -137,6 +155,8 @@ export async function startNodeAgent(opts: StartNodeAgentOptions): Promise<NodeA
 
   // Status writes: one in flight per pod; a change during a write schedules another.
   const pushing = new Map<string, { again: boolean }>();
+  // Per pod uid: the digest of the status last written and when the write completed.
+  const written = new Map<string, { digest: string; at: number }>();
   const pushStatus = async (runner: PodRunner): Promise<void> => {
     const key = runner.key;
     const inflight = pushing.get(key);
@@ -150,19 +170,27 @@ export async function startNodeAgent(opts: StartNodeAgentOptions): Promise<NodeA
       do {
         state.again = false;
         const [namespace, name] = key.split('/') as [string, string];
-        for (let attempt = 0; attempt < 5; attempt++) {
+        for (let attempt = 1; ; attempt++) {
           try {
             const current = await core.readNamespacedPod({ name, namespace });
             if (current.metadata?.uid !== runner.uid) return;
-            await core.replaceNamespacedPodStatus({ name, namespace, body: { ...current, status: { ...current.status, ...runner.status() } } });
+            const status = runner.status();
+            await core.replaceNamespacedPodStatus({ name, namespace, body: { ...current, status: { ...current.status, ...status } } });
+            const digest = statusDigest(status);
+            written.set(runner.uid ?? '', { digest, at: Date.now() });
+            if (digest !== statusDigest(current.status)) log('status written', { pod: key, status: digest, attempt });
             break;
           } catch (err) {
             const code = statusCode(err);
             if (code === 404) return;
-            if (code !== 409) {
-              log('status write failed', { pod: key, error: String(err) });
+            // A write that failed is retried (the next reconcile pass also rewrites a status the
+            // API server does not have, see resyncStatus); 409 at once, anything else after a pause.
+            if (attempt >= 5) {
+              log('status write failed', { pod: key, attempt, error: String(err) });
+              written.set(runner.uid ?? '', { digest: '(write failed)', at: Date.now() });
               break;
             }
+            if (code !== 409) await sleep(200 * attempt);
           }
         }
       } while (state.again);
@@ -201,78 +229,133 @@ export async function startNodeAgent(opts: StartNodeAgentOptions): Promise<NodeA
     }
   };
 
+  /**
+   * Brings the node in line with one pod; returns what it decided, for the log. A pod bound here
+   * gets a PodRunner; one that has one gets its status rewritten when the API server's copy
+   * lags the node's (a status write lost to an error must not leave a pod Pending for good).
+   */
+  const syncPod = async (pod: V1Pod, key: string, listedAt: number): Promise<string> => {
+    const nodeOfPod = pod.spec?.nodeName;
+    if (!nodeOfPod) {
+      if (pod.metadata?.deletionTimestamp) return 'deleted before binding';
+      const scheduler = pod.spec?.schedulerName ?? 'default-scheduler';
+      if (scheduler !== 'default-scheduler') return `left to scheduler ${scheduler}`;
+      await core
+        .createNamespacedPodBinding({
+          name: pod.metadata?.name ?? '',
+          namespace: pod.metadata?.namespace ?? '',
+          body: { metadata: { name: pod.metadata?.name, uid: pod.metadata?.uid }, target: { apiVersion: 'v1', kind: 'Node', name: nodeName } },
+        })
+        .then(() => log('pod bound', { pod: key }))
+        .catch((err: unknown) => {
+          if (statusCode(err) !== 409 && statusCode(err) !== 404) log('binding failed', { pod: key, error: String(err) });
+        });
+      return 'binding';
+    }
+    if (nodeOfPod !== nodeName) return `on node ${nodeOfPod}`;
+    podSpecs.set(key, pod);
+    let runner = runners.get(key);
+    if (runner && runner.uid !== pod.metadata?.uid) {
+      // A new pod with an old pod's name: the old one is gone.
+      await runner.stop(0);
+      runners.delete(key);
+      written.delete(runner.uid ?? '');
+      runner = undefined;
+    }
+    if (pod.metadata?.deletionTimestamp) {
+      void finalizeDeletion(pod);
+      return 'deleting';
+    }
+    if (runner) {
+      runner.updatePod(pod);
+      resyncStatus(runner, pod, listedAt);
+      return 'has its runner';
+    }
+    if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return `finished (${pod.status.phase}) before this agent ran it`;
+    // stop() stops the runners it finds; one made by a pass still in flight would outlive it.
+    if (stopped) return 'not started: the agent is stopping';
+    const podDir = join(podsDir, `${safe(pod.metadata?.namespace ?? '')}_${safe(pod.metadata?.name ?? '')}_${pod.metadata?.uid ?? ''}`);
+    mkdirSync(podDir, { recursive: true });
+    const created: PodRunner = new PodRunner(pod, {
+      network: opts.network,
+      envSources,
+      podKubeconfig: (p) => podKubeconfig(p, podDir),
+      cliPath,
+      podDir,
+      logPath: (container) => logPath(pod.metadata?.namespace ?? '', pod.metadata?.name ?? '', container),
+      hostIp: opts.network.hostIp,
+      onStatusChange: () => {
+        if (!stopped) void pushStatus(created);
+      },
+      log,
+    });
+    runners.set(key, created);
+    log('pod starting', { pod: key, uid: pod.metadata?.uid });
+    created.start();
+    return 'started';
+  };
+
+  /**
+   * Like the kubelet's status manager: with no write in flight, a status the node has but did not
+   * write (its write failed), or one the API server does not show although the list began after
+   * the write completed, is written again.
+   */
+  const resyncStatus = (runner: PodRunner, pod: V1Pod, listedAt: number): void => {
+    const uid = runner.uid ?? '';
+    if (stopped || pushing.has(runner.key)) return;
+    const want = statusDigest(runner.status());
+    const last = written.get(uid);
+    // Nothing written nor failed yet: the runner's first status change writes it.
+    if (!last) return;
+    const listed = statusDigest(pod.status);
+    if (last.digest === want && (last.at >= listedAt || listed === want)) return;
+    log('status out of date, writing it again', { pod: runner.key, node: want, api: listed, lastWritten: last.digest });
+    void pushStatus(runner);
+  };
+
+  // What the agent last decided for each pod (key and uid), so that each change is logged once.
+  const decisions = new Map<string, string>();
+
   const reconcile = async (): Promise<void> => {
+    const listedAt = Date.now();
     const pods = (await core.listPodForAllNamespaces()).items;
     const seen = new Set<string>();
+    const seenDecisions = new Set<string>();
     for (const pod of pods) {
       const key = `${pod.metadata?.namespace}/${pod.metadata?.name}`;
       seen.add(key);
-      const nodeOfPod = pod.spec?.nodeName;
-      if (!nodeOfPod) {
-        if (pod.metadata?.deletionTimestamp) continue;
-        const scheduler = pod.spec?.schedulerName ?? 'default-scheduler';
-        if (scheduler !== 'default-scheduler') continue;
-        await core
-          .createNamespacedPodBinding({
-            name: pod.metadata?.name ?? '',
-            namespace: pod.metadata?.namespace ?? '',
-            body: { metadata: { name: pod.metadata?.name, uid: pod.metadata?.uid }, target: { apiVersion: 'v1', kind: 'Node', name: nodeName } },
-          })
-          .then(() => log('pod bound', { pod: key }))
-          .catch((err: unknown) => {
-            if (statusCode(err) !== 409 && statusCode(err) !== 404) log('binding failed', { pod: key, error: String(err) });
-          });
-        continue;
+      const id = `${key} ${pod.metadata?.uid ?? ''}`;
+      seenDecisions.add(id);
+      let decision: string;
+      try {
+        decision = await syncPod(pod, key, listedAt);
+      } catch (err) {
+        // One pod's failure must not keep the pods after it in the list from being handled.
+        decision = 'failed';
+        log('pod sync failed', { pod: key, error: String(err) });
       }
-      if (nodeOfPod !== nodeName) continue;
-      podSpecs.set(key, pod);
-      let runner = runners.get(key);
-      if (runner && runner.uid !== pod.metadata?.uid) {
-        // A new pod with an old pod's name: the old one is gone.
-        await runner.stop(0);
-        runners.delete(key);
-        runner = undefined;
+      if (decisions.get(id) !== decision) {
+        decisions.set(id, decision);
+        log('pod seen', { pod: key, uid: pod.metadata?.uid, decision, phase: pod.status?.phase ?? null, node: pod.spec?.nodeName ?? null });
       }
-      if (pod.metadata?.deletionTimestamp) {
-        void finalizeDeletion(pod);
-        continue;
-      }
-      if (runner) {
-        runner.updatePod(pod);
-        continue;
-      }
-      if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') continue;
-      const podDir = join(podsDir, `${safe(pod.metadata?.namespace ?? '')}_${safe(pod.metadata?.name ?? '')}_${pod.metadata?.uid ?? ''}`);
-      mkdirSync(podDir, { recursive: true });
-      const created: PodRunner = new PodRunner(pod, {
-        network: opts.network,
-        envSources,
-        podKubeconfig: (p) => podKubeconfig(p, podDir),
-        cliPath,
-        podDir,
-        logPath: (container) => logPath(pod.metadata?.namespace ?? '', pod.metadata?.name ?? '', container),
-        hostIp: opts.network.hostIp,
-        onStatusChange: () => {
-          if (!stopped) void pushStatus(created);
-        },
-        log,
-      });
-      runners.set(key, created);
-      log('pod starting', { pod: key, uid: pod.metadata?.uid });
-      created.start();
     }
+    for (const id of decisions.keys()) if (!seenDecisions.has(id)) decisions.delete(id);
     for (const [key, runner] of runners) {
       if (!seen.has(key) && !deleting.has(key)) {
         runners.delete(key);
         void runner.stop(0);
       }
     }
+    const uids = new Set([...runners.values()].map((r) => r.uid ?? ''));
+    for (const uid of written.keys()) if (!uids.has(uid)) written.delete(uid);
   };
 
   // Level-based: every watch event and a periodic tick trigger a full reconcile; overlapping
   // triggers collapse into one more pass.
   let running = false;
   let dirty = false;
+  let passStartedAt = 0;
+  let slowPassLogged = false;
   const kick = (): void => {
     if (stopped) return;
     if (running) {
@@ -283,6 +366,8 @@ export async function startNodeAgent(opts: StartNodeAgentOptions): Promise<NodeA
     void (async () => {
       do {
         dirty = false;
+        passStartedAt = Date.now();
+        slowPassLogged = false;
         try {
           await reconcile();
         } catch (err) {
@@ -311,7 +396,14 @@ export async function startNodeAgent(opts: StartNodeAgentOptions): Promise<NodeA
     }
   };
   await startWatch();
-  const ticker = setInterval(kick, 2_000);
+  const ticker = setInterval(() => {
+    // A pass that never ends stops every pod from being started: say so in the log.
+    if (running && !slowPassLogged && Date.now() - passStartedAt > slowPassMs) {
+      slowPassLogged = true;
+      log('reconcile pass still running', { ms: Date.now() - passStartedAt });
+    }
+    kick();
+  }, 2_000);
   kick();
 
   return {
