@@ -79,7 +79,11 @@ export async function startNodeAgent(opts: StartNodeAgentOptions): Promise<NodeA
   mkdirSync(logsDir, { recursive: true });
   const agentLog = join(opts.dir, 'node-agent.log');
   const log = (message: string, data: Record<string, unknown> = {}): void => {
-    appendFileSync(agentLog, `${JSON.stringify({ time: new Date().toISOString(), message, ...data })}\n`);
+    try {
+      appendFileSync(agentLog, `${JSON.stringify({ time: new Date().toISOString(), message, ...data })}\n`);
+    } catch {
+      // The state directory is gone (the test bed was stopped and removed): nobody reads this line.
+    }
   };
 
   const runners = new Map<string, PodRunner>();
@@ -182,7 +186,7 @@ export async function startNodeAgent(opts: StartNodeAgentOptions): Promise<NodeA
             break;
           } catch (err) {
             const code = statusCode(err);
-            if (code === 404) return;
+            if (code === 404 || stopped) return;
             // A write that failed is retried (the next reconcile pass also rewrites a status the
             // API server does not have, see resyncStatus); 409 at once, anything else after a pause.
             if (attempt >= 5) {
