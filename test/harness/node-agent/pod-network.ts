@@ -91,6 +91,8 @@ export async function createPodNetwork(opts: { prefer?: PodNetworkMode } = {}): 
   if (opts.prefer === 'loopback') return loopbackNetwork('loopback mode requested');
   let subnet = -1;
   let bridge = '';
+  // From the bridge's creation on: a process that dies while the bridge is set up leaves none.
+  let unregisterBridge = (): void => undefined;
   try {
     const used = await usedSubnets();
     for (let n = 1; n < 255 && subnet < 0; n++) {
@@ -99,6 +101,8 @@ export async function createPodNetwork(opts: { prefer?: PodNetworkMode } = {}): 
         await ip(['link', 'add', `knbr${n}`, 'type', 'bridge']);
         subnet = n;
         bridge = `knbr${n}`;
+        const name = bridge;
+        unregisterBridge = onExitCleanup(() => ipSync(['link', 'del', name]));
       } catch {
         // Taken by a concurrent test bed: try the next one.
       }
@@ -107,6 +111,7 @@ export async function createPodNetwork(opts: { prefer?: PodNetworkMode } = {}): 
     await ip(['addr', 'add', `10.244.${subnet}.1/24`, 'dev', bridge]);
     await ip(['link', 'set', bridge, 'up']);
   } catch (err) {
+    unregisterBridge();
     if (bridge) ipSync(['link', 'del', bridge]);
     const e = err as { code?: string; stderr?: string; message: string };
     const why = e.code === 'ENOENT' ? 'iproute2 (`ip`) is not installed' : (e.stderr?.trim() || e.message);
@@ -123,6 +128,7 @@ export async function createPodNetwork(opts: { prefer?: PodNetworkMode } = {}): 
     ipSync(['link', 'del', bridge]);
   };
   const unregister = onExitCleanup(destroySync);
+  unregisterBridge();
   const unreap = reapCommandOnDeath(
     bridge,
     `for n in $(ip netns list | awk '{print $1}' | grep '^${prefix}'); do ip netns del "$n"; done; ip link del ${bridge}`,
