@@ -7,8 +7,9 @@
  * Each `it` is one named step; a failed step prints the Kennel objects, Events, the operator's
  * log and every pod's log, and the steps after it are skipped (they depend on it).
  *
- * Run: `npm run test:e2e` (needs `npm run testbed:build`, Debian's `prometheus`, and
- * ../shared/datasets/cats-dogs; builds dist/ first unless KENNEL_E2E_SKIP_BUILD=1).
+ * Run: `npm run test:e2e`, or as the last part of `npm test` (needs `npm run testbed:build`,
+ * Debian's `prometheus`, and ../shared/datasets/cats-dogs; builds dist/ first unless
+ * KENNEL_E2E_SKIP_BUILD=1). See README.md beside this file.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -47,7 +48,13 @@ const DATASET_URI = `gs://${BUCKET}/datasets/cats-dogs`;
 const DATASET = (process.env.KENNEL_E2E_DATASET ?? 'cats-dogs') as 'cats-dogs' | 'stripes';
 const REAL = DATASET === 'cats-dogs';
 const CLASSES = REAL ? ['cat', 'dog'] : ['horizontal', 'vertical'];
-const TRAIN_PER_CLASS = Number(process.env.KENNEL_E2E_PER_CLASS ?? (REAL ? 300 : 200));
+/**
+ * Real photos: 1,000 per class (of 1,500), so that a short run generalises. Training is
+ * deterministic (seeded), so these are the figures every run gets with this code: model 1
+ * (64 px, 4 epochs) 0.716 test / 0.81 held-out accuracy; model 3 (64 px, 10 epochs) 0.767 test.
+ * With 300 per class model 1 reached only 0.60 / 0.66, against the bar of 0.65.
+ */
+const TRAIN_PER_CLASS = Number(process.env.KENNEL_E2E_PER_CLASS ?? (REAL ? 1000 : 200));
 const HELD_OUT_PER_CLASS = REAL ? 50 : 30;
 /** Accuracy the first model must reach on held-out photos through the Service: chance is 0.5. */
 const MIN_HELD_OUT_ACCURACY = 0.65;
@@ -55,7 +62,14 @@ const PROGRESS_DEADLINE_SECONDS = 60;
 const MIN = 60_000;
 
 const hp = (epochs: number, imageSize: number, learningRate = 0.002): Record<string, unknown> => ({ epochs, imageSize, batchSize: 32, learningRate, earlyStoppingPatience: undefined });
-const hyper = REAL ? { first: hp(4, 64), worse: hp(1, 32, 0.0001), better: hp(8, 64) } : { first: hp(6, 32), worse: hp(1, 32, 0.0001), better: hp(14, 32) };
+/**
+ * Real photos: the first model trains briefly at 64 px (about 1 min here); the "better" one trains
+ * 2.5 times as long at the same size (about 2.5 min under the steady load), clearly ahead on the
+ * same test split (it must beat the serving model to be rolled out: +0.05); the "worse" one
+ * barely trains. A bigger image size costs more than it gains in these times (112 px for 16
+ * epochs: 0.79, but 7.5 min under load).
+ */
+const hyper = REAL ? { first: hp(4, 64), worse: hp(1, 32, 0.0001), better: hp(10, 64) } : { first: hp(6, 32), worse: hp(1, 32, 0.0001), better: hp(14, 32) };
 const gate = (minAccuracy: number, margin: number): Record<string, unknown> => ({ minAccuracy, minF1: 0.5, minClassRecall: 0.3, mustBeatChampion: { margin } });
 
 interface State {
