@@ -130,6 +130,8 @@ describe('e2e: cats vs dogs, from kubectl apply to answers, and rollouts under l
     }
     if (!existsSync(DEFAULT_PROMETHEUS_BINARY)) missing.push(`${DEFAULT_PROMETHEUS_BINARY} (apt-get install -y prometheus)`);
     if (missing.length > 0) {
+      // CI sets KENNEL_E2E_REQUIRED=1: there a missing prerequisite is a failure, not a skip.
+      if (process.env.KENNEL_E2E_REQUIRED === '1') throw new Error(`the e2e is required but needs ${missing.join(', ')}`);
       console.log(`    skipped: the e2e needs ${missing.join(', ')}`);
       this.skip();
     }
