@@ -114,6 +114,11 @@ describe('training-run status', () => {
     expect(ready(s1)?.message).to.contain('insufficient memory');
     const pull: PodWire = { status: { phase: 'Pending', containerStatuses: [{ name: 'train', state: { waiting: { reason: 'ImagePullBackOff', message: 'not found' } } }] } };
     expect(ready(computeTrainingRunStatus(run(), obs({ job: running, pods: [pull] })))?.reason).to.equal('ImagePullFailed');
+    // Any other reason the container waits stays Pending, but the message names it.
+    const create: PodWire = { status: { phase: 'Pending', containerStatuses: [{ name: 'train', state: { waiting: { reason: 'CreateContainerError', message: 'RTNETLINK answers: File exists' } } }] } };
+    const s2 = computeTrainingRunStatus(run(), obs({ job: running, pods: [create] }));
+    expect(ready(s2)?.reason).to.equal('PodPending');
+    expect(ready(s2)?.message).to.contain('CreateContainerError: RTNETLINK answers: File exists');
     const deadline = computeTrainingRunStatus(run(), obs({ job: jobWith('Failed', 'DeadlineExceeded'), pods: [pull] }));
     expect(deadline.failure?.reason).to.equal('DeadlineExceeded');
     expect(deadline.failure?.message).to.contain('cannot pull');

@@ -119,7 +119,16 @@ function verdict(obs: TrainingObservation): Verdict {
     const message = p ? `epoch ${p.epoch}/${p.epochs}${p.valAccuracy !== undefined ? `, validation accuracy ${p.valAccuracy.toFixed(3)}` : ''}` : 'training started';
     return { phase: 'Running', reason: R.Training, message, terminal: false };
   }
-  return { phase: 'Pending', reason: R.PodPending, message: `waiting for the training pod of Job ${obs.jobName}`, terminal: false };
+  return { phase: 'Pending', reason: R.PodPending, message: `waiting for the training pod of Job ${obs.jobName}${waitingDetail(obs.pods)}`, terminal: false };
+}
+
+/** ": <reason>: <message>" of the newest pod's waiting train container (e.g. CreateContainerError), or "". */
+function waitingDetail(pods: readonly PodWire[]): string {
+  for (const pod of newestFirst(pods)) {
+    const waiting = trainStates(pod)[0]?.waiting;
+    if (waiting?.reason) return `: ${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''}`;
+  }
+  return '';
 }
 
 function progressOf(p: EpochProgress | undefined, previous: TrainingRunStatus['progress']): TrainingRunStatus['progress'] {
