@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { waitFor } from '../../harness/net-utils.js';
+import { createReadyNamespace } from '../../harness/namespace.js';
 import { startNodeAgent } from '../../harness/node-agent/node-agent.js';
 import { startTestbed, type Testbed } from '../../harness/testbed.js';
 
@@ -85,11 +86,7 @@ describe('test bed: node agent under leftovers, bursts and lost writes', functio
     this.timeout(180_000);
     tb = await startTestbed({ cliPath: fakeCli });
     core = tb.kubeConfig.makeApiClient(CoreV1Api);
-    await core.createNamespace({ body: { metadata: { name: ns } } });
-    await waitFor(() => core.readNamespacedServiceAccount({ name: 'default', namespace: ns }).then(() => true), {
-      timeoutMs: 30_000,
-      what: 'default service account',
-    });
+    await createReadyNamespace(core, ns);
   });
   after(async () => {
     await tb?.stop();

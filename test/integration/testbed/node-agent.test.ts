@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { AppsV1Api, CoreV1Api, DiscoveryV1Api, type V1Endpoint, type V1Pod } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { waitFor } from '../../harness/net-utils.js';
+import { createReadyNamespace } from '../../harness/namespace.js';
 import { startTestbed, type Testbed } from '../../harness/testbed.js';
 
 const fakeCli = fileURLToPath(new URL('./fixtures/fake-cli.mjs', import.meta.url));
@@ -22,11 +23,7 @@ describe('test bed: node agent', function () {
     this.timeout(180_000);
     tb = await startTestbed({ cliPath: fakeCli });
     core = tb.kubeConfig.makeApiClient(CoreV1Api);
-    await core.createNamespace({ body: { metadata: { name: ns } } });
-    await waitFor(() => core.readNamespacedServiceAccount({ name: 'default', namespace: ns }).then(() => true), {
-      timeoutMs: 30_000,
-      what: 'default service account',
-    });
+    await createReadyNamespace(core, ns);
   });
   after(async () => {
     await tb?.stop();

@@ -11,6 +11,7 @@ import {
 import { expect } from 'chai';
 import { pinnedVersion } from '../../../scripts/testbed/layout.js';
 import { waitFor } from '../../harness/net-utils.js';
+import { createReadyNamespace } from '../../harness/namespace.js';
 import { createTinyArtifact } from '../serve/helpers.js';
 import { startTestbed, type Testbed } from '../../harness/testbed.js';
 
@@ -41,11 +42,7 @@ describe('test bed: control plane, controllers, CRDs, GCS', function () {
     tb = await startTestbed();
     process.stdout.write(`      (test bed warm start: ${((Date.now() - t0) / 1000).toFixed(1)}s, ${JSON.stringify(tb.timings)}; pod network: ${tb.network.mode})\n`);
     core = tb.kubeConfig.makeApiClient(CoreV1Api);
-    await core.createNamespace({ body: { metadata: { name: ns } } });
-    await waitFor(() => core.readNamespacedServiceAccount({ name: 'default', namespace: ns }).then(() => true), {
-      timeoutMs: 30_000,
-      what: 'default service account',
-    });
+    await createReadyNamespace(core, ns);
   });
   after(async () => {
     await tb?.stop();
