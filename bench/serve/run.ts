@@ -241,11 +241,16 @@ function readlinkSafe(p: string): string | undefined {
 /** utime + stime of the server process (all its threads), seconds. */
 function cpuSeconds(child: ChildProcess): number {
   try {
-    const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return (Number(fields[11]) + Number(fields[12])) / 100;
+    return statCpuSeconds(`/proc/${child.pid}/stat`);
   } catch {
     return NaN;
   }
+}
+
+/** utime + stime from a /proc stat file (process or thread), seconds. */
+function statCpuSeconds(file: string): number {
+  const fields = readFileSync(file, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 /** CPU seconds of each of the server's threads, by thread id, with the thread's name. */
@@ -253,10 +258,9 @@ function threadCpuSeconds(child: ChildProcess): Map<string, { name: string; seco
   const out = new Map<string, { name: string; seconds: number }>();
   for (const tid of readdirSyncSafe(`/proc/${child.pid}/task`)) {
     try {
-      const stat = readFileSync(`/proc/${child.pid}/task/${tid}/stat`, 'utf8');
-      const fields = stat.split(') ')[1]?.split(' ') ?? [];
+      const seconds = statCpuSeconds(`/proc/${child.pid}/task/${tid}/stat`);
       const name = tid === String(child.pid) ? 'main' : readFileSync(`/proc/${child.pid}/task/${tid}/comm`, 'utf8').trim();
-      out.set(tid, { name, seconds: (Number(fields[11]) + Number(fields[12])) / 100 });
+      out.set(tid, { name, seconds });
     } catch {
       // the thread ended
     }

@@ -224,21 +224,26 @@ export function winogradApplies(g: ConvGeometry): boolean {
 export function winogradFilter(filter: Float32Array, inC: number, outC: number): Float32Array {
   const np = roundUp(outC, 8);
   const u = new Float32Array(16 * inC * np);
-  const at = (kh: number, kw: number, ci: number, co: number): number => filter[((kh * 3 + kw) * inC + ci) * outC + co] as number;
-  const gm = [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]] as const;
+  // Rows of G = [1 0 0; ½ ½ ½; ½ -½ ½; 0 0 1] applied to a 3-vector (a, b, c).
+  const g0 = (a: number, _b: number, _c: number): number => a;
+  const g1 = (a: number, b: number, c: number): number => 0.5 * (a + b + c);
+  const g2 = (a: number, b: number, c: number): number => 0.5 * (a - b + c);
+  const g3 = (_a: number, _b: number, c: number): number => c;
+  const rows = [g0, g1, g2, g3] as const;
+  const tap = new Float64Array(9);
   const t = new Float64Array(12); // G·g: 4×3
   for (let ci = 0; ci < inC; ci++) {
     for (let co = 0; co < outC; co++) {
+      for (let k = 0; k < 9; k++) tap[k] = filter[(k * inC + ci) * outC + co] as number;
       for (let i = 0; i < 4; i++) {
-        const gi = gm[i] as readonly number[];
-        for (let j = 0; j < 3; j++) t[i * 3 + j] = (gi[0] as number) * at(0, j, ci, co) + (gi[1] as number) * at(1, j, ci, co) + (gi[2] as number) * at(2, j, ci, co);
+        const gi = rows[i] as (typeof rows)[number];
+        for (let j = 0; j < 3; j++) t[i * 3 + j] = gi(tap[j] as number, tap[3 + j] as number, tap[6 + j] as number);
       }
       for (let i = 0; i < 4; i++) {
-        for (let j = 0; j < 4; j++) {
-          const gj = gm[j] as readonly number[];
-          const v = (t[i * 3] as number) * (gj[0] as number) + (t[i * 3 + 1] as number) * (gj[1] as number) + (t[i * 3 + 2] as number) * (gj[2] as number);
-          u[((i * 4 + j) * inC + ci) * np + co] = v;
-        }
+        const a = t[i * 3] as number;
+        const b = t[i * 3 + 1] as number;
+        const c = t[i * 3 + 2] as number;
+        for (let j = 0; j < 4; j++) u[((i * 4 + j) * inC + ci) * np + co] = (rows[j] as (typeof rows)[number])(a, b, c);
       }
     }
   }

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { AppsV1Api, CoreV1Api, DiscoveryV1Api, type V1Endpoint, type V1Pod } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, DiscoveryV1Api, type V1Container, type V1Endpoint, type V1LifecycleHandler, type V1Pod } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { waitFor } from '../../harness/net-utils.js';
 import { createReadyNamespace } from '../../harness/namespace.js';
@@ -197,6 +197,15 @@ describe('test bed: node agent', function () {
     expect(stillThere).to.equal(false);
   });
 
+  /** The fake worker serving on 8080 with a readiness probe and the given preStop hook. */
+  const servingContainer = (preStop: V1LifecycleHandler): V1Container => ({
+    name: 'main',
+    image: worker,
+    args: ['serve', '8080'],
+    ports: [{ name: 'http', containerPort: 8080 }],
+    readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 1 },
+    lifecycle: { preStop },
+  });
   const logTime = (log: string, what: string): number | undefined => {
     const m = new RegExp(`${what} at (\\d+)`).exec(log);
     return m ? Number(m[1]) : undefined;
@@ -206,16 +215,7 @@ describe('test bed: node agent', function () {
     const discovery = tb.kubeConfig.makeApiClient(DiscoveryV1Api);
     await createPod('drain', {
       terminationGracePeriodSeconds: 10,
-      containers: [
-        {
-          name: 'main',
-          image: worker,
-          args: ['serve', '8080'],
-          ports: [{ name: 'http', containerPort: 8080 }],
-          readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 1 },
-          lifecycle: { preStop: { sleep: { seconds: 4 } } },
-        },
-      ],
+      containers: [servingContainer({ sleep: { seconds: 4 } })],
     });
     await core.createNamespacedService({
       namespace: ns,
@@ -250,16 +250,7 @@ describe('test bed: node agent', function () {
   it('runs a preStop httpGet hook before SIGTERM', async () => {
     await createPod('hooked', {
       terminationGracePeriodSeconds: 10,
-      containers: [
-        {
-          name: 'main',
-          image: worker,
-          args: ['serve', '8080'],
-          ports: [{ name: 'http', containerPort: 8080 }],
-          readinessProbe: { httpGet: { path: '/readyz', port: 'http' }, periodSeconds: 1 },
-          lifecycle: { preStop: { httpGet: { path: '/prestop', port: 'http' } } },
-        },
-      ],
+      containers: [servingContainer({ httpGet: { path: '/prestop', port: 'http' } })],
     });
     await podWhen('hooked', 'ready', (p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false);
     await core.deleteNamespacedPod({ name: 'hooked', namespace: ns });
