@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
+import { ReasonError } from '../shared/errors.js';
 import { joinUri, type Storage } from '../shared/storage/index.js';
 import { parseModelMetadata, type ModelMetadata, type ModelMetadataInput } from './metadata.js';
 
@@ -9,13 +10,10 @@ export const ArtifactErrorReasons = ['invalid-metadata', 'invalid-model', 'diges
 export type ArtifactErrorReason = (typeof ArtifactErrorReasons)[number];
 
 /** A model artifact that exists but cannot be trusted or understood. */
-export class ArtifactError extends Error {
-  readonly reason: ArtifactErrorReason;
+export class ArtifactError extends ReasonError<ArtifactErrorReason> {
   readonly uri: string;
   constructor(reason: ArtifactErrorReason, uri: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'ArtifactError';
-    this.reason = reason;
+    super(reason, message, options);
     this.uri = uri;
   }
 }

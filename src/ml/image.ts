@@ -1,17 +1,11 @@
 import sharp from 'sharp';
+import { ReasonError } from '../shared/errors.js';
 
 export const ImageDecodeReasons = ['empty', 'unsupported-format', 'corrupt', 'too-many-pixels'] as const;
 export type ImageDecodeReason = (typeof ImageDecodeReasons)[number];
 
 /** A file that is not a usable JPEG, PNG or WebP image. `reason` is bounded (safe as a metric label). */
-export class ImageDecodeError extends Error {
-  readonly reason: ImageDecodeReason;
-  constructor(reason: ImageDecodeReason, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'ImageDecodeError';
-    this.reason = reason;
-  }
-}
+export class ImageDecodeError extends ReasonError<ImageDecodeReason> {}
 
 export const ImageFormats = ['jpeg', 'png', 'webp'] as const;
 export type ImageFormat = (typeof ImageFormats)[number];

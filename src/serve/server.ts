@@ -4,7 +4,7 @@ import { clearInterval, clearTimeout, setInterval, setTimeout } from 'node:timer
 import { Registry } from 'prom-client';
 import type { Logger } from '../shared/logger.js';
 import { storageFor, type Storage } from '../shared/storage/index.js';
-import { errorMessage } from '../shared/errors.js';
+import { errorMessage, ReasonError } from '../shared/errors.js';
 import { createApp } from './app.js';
 import { modelIdentity, type ServeConfig } from './config.js';
 import type { AppDeps } from './context.js';
@@ -106,8 +106,7 @@ export async function startServe(config: ServeConfig, options: StartServeOptions
       return true;
     },
     (err: unknown) => {
-      const reason = (err as { reason?: unknown }).reason;
-      readiness.set({ phase: 'failed', reason: typeof reason === 'string' ? reason : 'LoadFailed', message: errorMessage(err) });
+      readiness.set({ phase: 'failed', reason: err instanceof ReasonError ? err.reason : 'LoadFailed', message: errorMessage(err) });
       logger.error({ err, uri: config.model }, 'model failed to load');
       // A load that finishes after its timeout must not leak its worker threads.
       loading.then((m: LoadedModel) => m.predictor.close(), () => undefined).catch(() => undefined);

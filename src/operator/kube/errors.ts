@@ -1,16 +1,15 @@
+import { ReasonError } from '../../shared/errors.js';
+
 /**
  * An API server answer other than 2xx. `reason` is the `Status.reason` the server sent
  * (NotFound, AlreadyExists, Conflict, Invalid, Forbidden, Expired ...), `status` the HTTP code.
  * A 409 Conflict is retryable: the caller throws it on so the work queue retries with backoff.
  */
-export class KubeApiError extends Error {
+export class KubeApiError extends ReasonError {
   readonly status: number;
-  readonly reason: string;
   constructor(status: number, reason: string, message: string) {
-    super(message);
-    this.name = 'KubeApiError';
+    super(reason, message);
     this.status = status;
-    this.reason = reason;
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { ReasonError } from '../errors.js';
 
 /** One object found under a prefix. */
 export interface StorageEntry {
@@ -47,13 +48,10 @@ export type StorageErrorReason = (typeof StorageErrorReasons)[number];
  * `Misconfigured` fail the same way on retry; `Unavailable` means retries were exhausted on
  * 429/5xx or network errors.
  */
-export class StorageError extends Error {
-  readonly reason: StorageErrorReason;
+export class StorageError extends ReasonError<StorageErrorReason> {
   readonly uri: string;
   constructor(reason: StorageErrorReason, uri: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'StorageError';
-    this.reason = reason;
+    super(reason, message, options);
     this.uri = uri;
   }
 }
