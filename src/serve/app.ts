@@ -12,7 +12,7 @@ import { addPredictRoute } from './routes/predict.js';
 /**
  * Builds the inference server's koa app from its dependencies: the request middleware
  * (request id, errors → JSON, metrics, one log line) outermost, then the routes. No I/O here;
- * command.ts wires the real model, and tests wire a small real one.
+ * server.ts (`startServe`) wires the real model and listener, and tests wire a small real one.
  */
 export function createApp(deps: AppDeps): Koa<ServeState> {
   const app = new Koa<ServeState>({ proxy: false });

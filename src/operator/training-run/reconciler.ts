@@ -27,7 +27,7 @@ export const PENDING_RECHECK_MS = 5_000;
 const LOG_TAIL_LINES = 50;
 
 /**
- * The TrainingRun controller's reconcile, following the loop in STYLE.md:
+ * The TrainingRun controller's reconcile, following the loop in docs/architecture.md:
  * read from the cache → render the Job (pure) → server-side apply it only when the cache does
  * not have it (the name is a hash of the spec, so a second apply after a restart targets the
  * same Job and can never make a second one) → observe pods, log tail and termination message →
