@@ -1,7 +1,11 @@
 import type { BackendPreference } from '../backend/select.js';
 import type { ModelSpec } from '../model-factory.js';
 
-/** Decoded images with their class indices: `count` RGB images of imageSize², HWC bytes back to back. */
+/**
+ * Decoded images with their class indices, in one contiguous buffer, as training and evaluation
+ * take them: `count` RGB images of imageSize², HWC bytes back to back (bytes, not floats: a
+ * quarter of the memory); `labels[i]` is the class index of image i.
+ */
 export interface LabeledImages {
   pixels: Uint8Array;
   labels: Int32Array;

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { exampleInferenceService, exampleModelVersion } from '../../shared/api/examples.js';
+import { exampleInferenceService, exampleModelVersion } from '../../../test/fixtures/api-examples.js';
 import type { InferenceService } from '../../shared/api/inference-service.js';
 import { desiredServingObjects, serviceUrl, type ServingOptions } from './desired.js';
 

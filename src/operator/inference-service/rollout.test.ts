@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { exampleInferenceService } from '../../shared/api/examples.js';
+import { exampleInferenceService } from '../../../test/fixtures/api-examples.js';
 import type { InferenceService } from '../../shared/api/inference-service.js';
 import type { AnalysisResult } from './analysis.js';
 import { canaryReplicas, decideRollout, replicaPlan, type RolloutDecision, type RolloutInput } from './rollout.js';

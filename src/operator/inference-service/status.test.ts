@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { exampleInferenceService, exampleModelVersion } from '../../shared/api/examples.js';
+import { exampleInferenceService, exampleModelVersion } from '../../../test/fixtures/api-examples.js';
 import type { InferenceService } from '../../shared/api/inference-service.js';
 import { decideRollout, type RolloutInput } from './rollout.js';
 import { computeInferenceServiceStatus, inferenceServicePhaseEvent, servedVersions, unreadyDeadlineMs, type ServingObservation } from './status.js';

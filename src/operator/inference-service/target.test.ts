@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { exampleInferenceService, exampleModelVersion } from '../../shared/api/examples.js';
+import { exampleInferenceService, exampleModelVersion } from '../../../test/fixtures/api-examples.js';
 import type { ModelVersion } from '../../shared/api/model-version.js';
 import { selectTarget } from './target.js';
 

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { exampleModelVersion, exampleTrainingRun } from '../../shared/api/examples.js';
+import { exampleModelVersion, exampleTrainingRun } from '../../../test/fixtures/api-examples.js';
 import { parseModelVersion } from '../../shared/api/parse.js';
 import type { WorkerSuccess } from '../../shared/api/worker-report.js';
 import { desiredModelVersion } from './desired.js';

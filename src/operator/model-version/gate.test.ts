@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { exampleModelVersion } from '../../shared/api/examples.js';
+import { exampleModelVersion } from '../../../test/fixtures/api-examples.js';
 import type { ModelVersion } from '../../shared/api/model-version.js';
 import { decideGate, effectivePolicy, evaluateGate, findChampion } from './gate.js';
 

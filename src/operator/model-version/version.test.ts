@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { exampleModelVersion } from '../../shared/api/examples.js';
+import { exampleModelVersion } from '../../../test/fixtures/api-examples.js';
 import { nextVersion, versionOfRun, versionsOf } from './version.js';
 
 describe('model-version numbering', () => {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { exampleTrainingRun } from '../../shared/api/examples.js';
+import { exampleTrainingRun } from '../../../test/fixtures/api-examples.js';
 import type { TrainingRun } from '../../shared/api/training-run.js';
 import { desiredJob, trainArgs, trainingJobName, trainingOutputUri } from './desired.js';
 

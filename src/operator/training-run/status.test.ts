@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { exampleModelVersion, exampleTrainingRun } from '../../shared/api/examples.js';
+import { exampleModelVersion, exampleTrainingRun } from '../../../test/fixtures/api-examples.js';
 import type { TrainingRun } from '../../shared/api/training-run.js';
 import type { WorkerSuccess } from '../../shared/api/worker-report.js';
 import type { JobWire, PodWire } from '../shared/wire.js';

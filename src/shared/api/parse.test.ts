@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { exampleInferenceService, exampleModelVersion, exampleTrainingRun, INVALID_CASES } from './examples.js';
+import { exampleInferenceService, exampleModelVersion, exampleTrainingRun, INVALID_CASES } from '../../../test/fixtures/api-examples.js';
 import { describeErrors, parseInferenceService, parseModelVersion, parseTrainingRun, type ParseResult } from './parse.js';
 
 function parseAny(kind: string, value: unknown): ParseResult<unknown> {

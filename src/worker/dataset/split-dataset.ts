@@ -1,18 +1,7 @@
 import { TerminalError } from '../../shared/errors.js';
+import type { LabeledImages } from '../../ml/fit/types.js';
 import type { LoadedDataset } from './load-dataset.js';
 import { splitOf, type SplitFractions, type SplitName } from './split.js';
-
-/**
- * A batch of labelled images in one contiguous buffer, as training and evaluation take them:
- * `pixels` is count × imageSize × imageSize × 3 RGB bytes (kept as bytes, not floats, to keep
- * memory at a quarter), `labels[i]` the class index of image i.
- */
-export interface LabeledImages {
-  readonly pixels: Uint8Array;
-  readonly labels: Int32Array;
-  readonly count: number;
-  readonly imageSize: number;
-}
 
 export interface SplitData extends LabeledImages {
   /** Dataset-relative names, parallel to labels. */

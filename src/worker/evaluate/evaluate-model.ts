@@ -4,7 +4,7 @@ import type { Storage } from '../../shared/storage/index.js';
 import { loadArtifact } from '../../ml/artifact.js';
 import type { ModelMetadata } from '../../ml/metadata.js';
 import { imagesToTensor } from '../../ml/preprocess.js';
-import type { LabeledImages } from '../dataset/split-dataset.js';
+import type { LabeledImages } from '../../ml/fit/types.js';
 import { computeMetrics } from './metrics.js';
 
 /**

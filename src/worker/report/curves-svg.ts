@@ -1,4 +1,4 @@
-import type { EpochLog } from '../train/fit-types.js';
+import type { EpochLog } from '../../ml/fit/types.js';
 import { escapeXml, n } from './svg.js';
 
 interface Series {

@@ -1,7 +1,7 @@
 import type { MetricsSummary } from '../../shared/api/worker-report.js';
 import type { ModelMetadata } from '../../ml/metadata.js';
 import type { DuplicateFile, SkippedFile } from '../dataset/load-dataset.js';
-import type { EpochLog } from '../train/fit-types.js';
+import type { EpochLog } from '../../ml/fit/types.js';
 import { escapeXml as e } from './svg.js';
 
 export interface ReportInput {

@@ -6,7 +6,7 @@ import { renderCurvesSvg } from './curves-svg.js';
 import { renderReportHtml } from './report-html.js';
 import { svgToPng } from './write-report.js';
 
-const history = [1, 2, 3].map((epoch) => ({ epoch, epochs: 3, loss: 1 / epoch, accuracy: 0.5 + epoch / 10, valLoss: 1.1 / epoch, valAccuracy: 0.5 + epoch / 12, imagesPerSecond: 40 }));
+const history = [1, 2, 3].map((epoch) => ({ epoch, epochs: 3, loss: 1 / epoch, accuracy: 0.5 + epoch / 10, valLoss: 1.1 / epoch, valAccuracy: 0.5 + epoch / 12, imagesPerSecond: 40, seconds: 2 }));
 
 describe('report', () => {
   it('renders training curves and the confusion matrix to PNG', async () => {

@@ -3,8 +3,7 @@ import { WorkerOutcome, type WorkerFailure } from '../../shared/api/worker-repor
 import { createLogger } from '../../shared/logger.js';
 import { storageFor } from '../../shared/storage/index.js';
 import { selectBackend } from '../../ml/backend/select.js';
-import { defaultFit } from './default-fit.js';
-import type { FitFunction } from './fit-types.js';
+import { defaultFit, type FitFunction } from './default-fit.js';
 import { failureFrom, writeTerminationMessage } from './outcome.js';
 import { parseTrainOptions, type RawTrainOptions } from './options.js';
 import { createProgressReporter } from './progress.js';

@@ -3,7 +3,7 @@ import { ARCHITECTURES, DEFAULT_HYPERPARAMETERS, isArchitecture, type Architectu
 import { BACKEND_PREFERENCES, type BackendPreference } from '../../ml/backend/select.js';
 import type { ResizeMode } from '../../ml/image.js';
 import { DEFAULT_SPLIT, validateSplit, type SplitFractions } from '../dataset/split.js';
-import type { AugmentationOptions } from './fit-types.js';
+import type { Augmentation } from '../../ml/fit/types.js';
 
 /** Everything `kennel train` does, parsed and validated once at the boundary. */
 export interface TrainConfig {
@@ -16,7 +16,7 @@ export interface TrainConfig {
   readonly batchSize: number;
   readonly learningRate: number;
   readonly seed: number;
-  readonly augmentation: AugmentationOptions;
+  readonly augmentation: Augmentation;
   /** undefined: train every epoch; otherwise stop after `patience` epochs without a better validation loss. */
   readonly earlyStopping?: { readonly patience: number };
   readonly split: SplitFractions;

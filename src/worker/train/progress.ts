@@ -1,12 +1,12 @@
 import type { Logger } from '../../shared/logger.js';
-import type { BatchProgress, EpochLog } from './fit-types.js';
+import type { BatchInfo, EpochLog } from '../../ml/fit/types.js';
 
 /** How the worker shows progress: a bar for people, JSON lines for the operator. */
 export interface ProgressReporter {
   /** Dataset decoding progress (shown on a terminal only). */
   decoding(done: number, total: number): void;
   /** Progress inside an epoch (shown on a terminal only). */
-  batch(info: BatchProgress): void;
+  batch(info: BatchInfo): void;
   epoch(log: EpochLog): void;
   /** A stage change ("training", "evaluating"), for people. */
   stage(message: string): void;
@@ -46,16 +46,16 @@ export function createProgressReporter(options: { tty: boolean; stream: NodeJS.W
         epochs: log.epochs,
         loss: finite(log.loss),
         accuracy: finite(log.accuracy),
-        ...(log.valLoss !== undefined ? { valLoss: finite(log.valLoss) } : {}),
-        ...(log.valAccuracy !== undefined ? { valAccuracy: finite(log.valAccuracy) } : {}),
-        ...(log.imagesPerSecond !== undefined ? { imagesPerSecond: Math.round(log.imagesPerSecond * 10) / 10 } : {}),
+        valLoss: finite(log.valLoss),
+        valAccuracy: finite(log.valAccuracy),
+        imagesPerSecond: Math.round(log.imagesPerSecond * 10) / 10,
       };
       if (!tty) {
         logger.info(fields, 'epoch');
         return;
       }
-      const val = log.valLoss !== undefined ? `  val_loss ${log.valLoss.toFixed(4)}  val_acc ${(log.valAccuracy ?? 0).toFixed(3)}` : '';
-      const speed = log.imagesPerSecond !== undefined ? `  ${log.imagesPerSecond.toFixed(1)} img/s` : '';
+      const val = `  val_loss ${log.valLoss.toFixed(4)}  val_acc ${log.valAccuracy.toFixed(3)}`;
+      const speed = `  ${log.imagesPerSecond.toFixed(1)} img/s`;
       stream.write(`\r\x1b[Kepoch ${String(log.epoch).padStart(String(log.epochs).length)}/${log.epochs} ${bar(log.epoch / log.epochs)}  loss ${log.loss.toFixed(4)}  acc ${log.accuracy.toFixed(3)}${val}${speed}\n`);
     },
     stage(message) {

@@ -9,7 +9,8 @@ import { loadDataset, type DuplicateFile, type LoadedDataset, type SkippedFile }
 import { splitDataset } from '../dataset/split-dataset.js';
 import { evaluateArtifact } from '../evaluate/evaluate-model.js';
 import { writeReport } from '../report/write-report.js';
-import type { EpochLog, FitFunction } from './fit-types.js';
+import type { EpochLog } from '../../ml/fit/types.js';
+import type { FitFunction } from './default-fit.js';
 import type { TrainConfig } from './options.js';
 import type { ProgressReporter } from './progress.js';
 
@@ -86,7 +87,8 @@ export async function runTraining(config: TrainConfig, deps: TrainDeps): Promise
     batchSize: config.batchSize,
     learningRate: config.learningRate,
     augmentation: config.augmentation,
-    ...(config.earlyStopping ? { earlyStopping: config.earlyStopping } : {}),
+    // No early stopping is a patience longer than the run.
+    earlyStopping: config.earlyStopping ?? { patience: config.epochs + 1 },
     seed: config.seed,
     backend: config.backend,
     onEpoch: (log) => progress.epoch(log),

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GROUP, VERSION } from '../../../src/shared/api/common.js';
 import { buildCrds } from '../../../src/shared/api/crd.js';
-import { exampleInferenceService, exampleModelVersion, exampleTrainingRun, INVALID_CASES } from '../../../src/shared/api/examples.js';
+import { exampleInferenceService, exampleModelVersion, exampleTrainingRun, INVALID_CASES } from '../../fixtures/api-examples.js';
 import { startEtcd, type Etcd } from '../../harness/etcd.js';
 import { installCrds, readCrds } from '../../harness/install-crds.js';
 import { startKubeApiserver, type KubeApiserver } from '../../harness/kube-apiserver.js';

@@ -1,9 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import { createModel } from '../../ml/model-factory.js';
-import type { LabeledImages } from '../dataset/split-dataset.js';
-import type { EpochLog, FitRequest, FitResult } from './fit-types.js';
-import { seededRandom } from '../../shared/random.js';
-
+import type { FitResult } from '../../../src/ml/fit/fit.js';
+import type { EpochLog, FitOptions, LabeledImages } from '../../../src/ml/fit/types.js';
+import { createModel } from '../../../src/ml/model-factory.js';
+import { seededRandom } from '../../../src/shared/random.js';
 
 /** Copies the images at `indices` into one [n, S, S, 3] float tensor in [0, 1], mirroring those picked by `flip`. */
 function batchTensor(data: LabeledImages, indices: readonly number[], flip: (i: number) => boolean): tf.Tensor4D {
@@ -49,8 +48,9 @@ function evaluateSplit(model: tf.LayersModel, data: LabeledImages, numClasses: n
  * A plain TF.js training loop (trainOnBatch, Adam, per-image horizontal flips, early stopping on
  * validation loss with best weights restored). It runs on any backend that has the gradients,
  * i.e. the CPU backend in tests; src/ml/fit's `fit` is the fast path with Kennel's kernels.
+ * Test code: `kennel train` always runs `fit`.
  */
-export async function fitWithLayers(req: FitRequest, options: { createModel?: (spec: FitRequest['spec']) => tf.LayersModel } = {}): Promise<FitResult> {
+export async function fitWithLayers(req: FitOptions, options: { createModel?: (spec: FitOptions['spec']) => tf.LayersModel } = {}): Promise<FitResult> {
   const model = (options.createModel ?? createModel)(req.spec);
   model.compile({ optimizer: tf.train.adam(req.learningRate), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
   const rand = seededRandom(req.seed);
@@ -78,24 +78,25 @@ export async function fitWithLayers(req: FitRequest, options: { createModel?: (s
       accSum += (acc ?? 0) * idx.length;
     }
     const seconds = (performance.now() - started) / 1000;
-    const val = req.validation && req.validation.count > 0 ? evaluateSplit(model, req.validation, req.spec.numClasses, req.batchSize) : undefined;
+    const val = evaluateSplit(model, req.validation, req.spec.numClasses, req.batchSize);
     const log: EpochLog = {
       epoch,
       epochs: req.epochs,
       loss: lossSum / n,
       accuracy: accSum / n,
-      ...(val ? { valLoss: val.loss, valAccuracy: val.accuracy } : {}),
+      valLoss: val.loss,
+      valAccuracy: val.accuracy,
       imagesPerSecond: n / seconds,
       seconds,
     };
     history.push(log);
     req.onEpoch?.(log);
     if (!Number.isFinite(log.loss)) break;
-    const monitored = val?.loss ?? log.loss;
+    const monitored = val.loss;
     if (monitored < best.valLoss) {
       best.weights?.forEach((t) => t.dispose());
       best = { epoch, valLoss: monitored, weights: model.getWeights().map((w) => w.clone()) };
-    } else if (req.earlyStopping && epoch - best.epoch >= req.earlyStopping.patience) {
+    } else if (epoch - best.epoch >= req.earlyStopping.patience) {
       stoppedEarly = true;
       break;
     }
@@ -104,5 +105,5 @@ export async function fitWithLayers(req: FitRequest, options: { createModel?: (s
     model.setWeights(best.weights);
     best.weights.forEach((t) => t.dispose());
   }
-  return { model, history, bestEpoch: best.epoch || history.length, stoppedEarly, backend: tf.getBackend() };
+  return { model, history, bestEpoch: best.epoch || history.length, stoppedEarly, backend: tf.getBackend(), replicas: 1 };
 }

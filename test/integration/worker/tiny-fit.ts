@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { fitWithLayers } from '../../../src/worker/train/fit-fallback.js';
-import type { FitFunction } from '../../../src/worker/train/fit-types.js';
+import type { FitFunction } from '../../../src/worker/train/default-fit.js';
+import { fitWithLayers } from './fit-with-layers.js';
 
 /**
  * The training loop of `kennel train` around a deliberately tiny model (one strided conv,
