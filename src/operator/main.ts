@@ -1,6 +1,8 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
+import { parseInferenceService, parseModelVersion, parseTrainingRun } from '../shared/api/parse.js';
+import { systemClock, type Clock } from '../shared/clock.js';
 import type { OperatorConfig } from './config.js';
 import type { Caches, ReconcilerDeps } from './deps.js';
 import { createKubeClient, type KubeClient, type KubeObject } from './kube/client.js';
@@ -9,11 +11,12 @@ import { createEventRecorder } from './kube/events.js';
 import { controllerOwnerName } from './kube/owner.js';
 import { Resources, type ResourceRef } from './kube/resources.js';
 import { createOperatorMetrics, type ControllerName, type OperatorMetrics } from './metrics.js';
-import { systemClock, type Clock } from './runtime/clock.js';
-import { createController, type Controller, type Reconcile } from './runtime/controller.js';
+import { createController, type Controller } from './runtime/controller.js';
 import { createInformer, type Informer } from './runtime/informer.js';
+import { createKindCache } from './runtime/kind-cache.js';
 import { createLeaderElector } from './runtime/leader-election.js';
 import { createManager, type Manager } from './runtime/manager.js';
+import { asReconciler, type ObjectReconciler } from './runtime/object-reconciler.js';
 import { Labels, MANAGED_BY } from './shared/labels.js';
 import { inferenceServiceReconciler } from './inference-service/reconciler.js';
 import { modelVersionReconciler } from './model-version/reconciler.js';
@@ -45,43 +48,30 @@ export interface RunningOperator {
 
 const MANAGED_SELECTOR = `${Labels.managedBy}=${MANAGED_BY}`;
 
+/** The controllers of Kennel's kinds, by kind. */
+interface Controllers {
+  trainingRuns: Controller;
+  modelVersions: Controller;
+  inferenceServices: Controller;
+}
+
 /**
  * The composition root: builds every dependency once (client, caches, metrics, event recorder,
  * controllers, leader election) and wires them. Nothing else in the operator constructs a
  * client or reads the environment.
  */
 export async function startOperator(options: OperatorOptions): Promise<RunningOperator> {
-  const { config, kubeConfig } = options;
+  const { config } = options;
   const logger = options.logger;
   const clock = options.clock ?? systemClock();
   const registry = options.registry ?? new Registry();
-  const kube = createKubeClient(kubeConfig);
-  const resources: Array<[keyof Caches, ResourceRef, string | undefined]> = [
-    ['trainingRuns', Resources.trainingRun, undefined],
-    ['modelVersions', Resources.modelVersion, undefined],
-    ['inferenceServices', Resources.inferenceService, undefined],
-    // Children are cached only when the operator made them: never every Job or Pod of a cluster.
-    ['jobs', Resources.job, MANAGED_SELECTOR],
-    ['pods', Resources.pod, MANAGED_SELECTOR],
-    ['deployments', Resources.deployment, MANAGED_SELECTOR],
-  ];
-  const metrics = createOperatorMetrics({ registry, resources: resources.map(([, r]) => r.plural) });
-  const informer = (resource: ResourceRef, labelSelector: string | undefined): Informer<KubeObject> =>
-    createInformer<KubeObject>({
-      kubeConfig,
-      kube,
-      resource,
-      namespaces: config.namespaces,
-      ...(labelSelector ? { labelSelector } : {}),
-      logger,
-      clock,
-      onRestart: () => metrics.informerRestarted(resource.plural),
-    });
-  const caches = Object.fromEntries(resources.map(([key, r, selector]) => [key, informer(r, selector)])) as unknown as Caches;
+  const kube = createKubeClient(options.kubeConfig);
+  const metrics = createOperatorMetrics({ registry, resources: CACHED.map((r) => r.plural) });
+  const caches = createCaches(options, kube, clock, metrics);
   metrics.setRunPhaseSource(() => {
     const counts: Record<string, number> = {};
     for (const run of caches.trainingRuns.list()) {
-      const phase = (run as { status?: { phase?: string } }).status?.phase ?? 'Pending';
+      const phase = run.status?.phase ?? 'Pending';
       counts[phase] = (counts[phase] ?? 0) + 1;
     }
     return counts;
@@ -98,58 +88,22 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     podEnv: options.podEnv ?? {},
     logger,
   };
-
-  const controller = (name: ControllerName, reconcile: Reconcile): Controller =>
+  const controller = <T extends { metadata: { name: string } }>(name: ControllerName, kind: ObjectReconciler<T>): Controller =>
     createController({
       name,
-      reconcile,
+      reconcile: asReconciler(deps, kind),
       logger,
       clock,
       workers: config.workers,
       observe: (result, seconds) => metrics.observeReconcile(name, result, seconds),
       onDepth: (depth) => metrics.setQueueDepth(name, depth),
     });
-  const trainingRuns = controller('trainingrun', trainingRunReconciler(deps));
-  const modelVersions = controller('modelversion', modelVersionReconciler(deps));
-  const inferenceServices = controller('inferenceservice', inferenceServiceReconciler(deps));
-
-  // Handlers only enqueue keys: a child's event enqueues its owner.
-  const ns = (o: KubeObject) => o.metadata?.namespace ?? '';
-  caches.trainingRuns.onChange((o) => trainingRuns.enqueue(ns(o), o.metadata?.name ?? ''));
-  caches.jobs.onChange((o) => {
-    const owner = controllerOwnerName(o, 'TrainingRun', 'kennel.dev');
-    if (owner) trainingRuns.enqueue(ns(o), owner);
-  });
-  caches.modelVersions.onChange((o) => {
-    modelVersions.enqueue(ns(o), o.metadata?.name ?? '');
-    // Services following this model, or pinning this version, may have something new to serve.
-    const model = (o as { spec?: { model?: string } }).spec?.model;
-    for (const isvc of caches.inferenceServices.list(ns(o))) {
-      const spec = (isvc as { spec?: { model?: string; modelVersion?: string } }).spec;
-      if ((model && spec?.model === model) || spec?.modelVersion === o.metadata?.name) inferenceServices.enqueue(ns(o), isvc.metadata?.name ?? '');
-    }
-  });
-  caches.deployments.onChange((o) => {
-    const owner = controllerOwnerName(o, 'InferenceService', 'kennel.dev');
-    if (owner) inferenceServices.enqueue(ns(o), owner);
-  });
-  caches.inferenceServices.onChange((o) => {
-    inferenceServices.enqueue(ns(o), o.metadata?.name ?? '');
-    // A version's phase (Serving, Retired) follows the services that serve it: enqueue the ones
-    // this service names now and the ones that still list it.
-    const status = (o as { status?: { currentModelVersion?: string; canary?: { modelVersion?: string } } }).status;
-    const names = new Set<string>();
-    if (status?.currentModelVersion) names.add(status.currentModelVersion);
-    if (status?.canary?.modelVersion) names.add(status.canary.modelVersion);
-    for (const mv of caches.modelVersions.list(ns(o))) {
-      if ((mv as { status?: { servingBy?: string[] } }).status?.servingBy?.includes(o.metadata?.name ?? '')) names.add(mv.metadata?.name ?? '');
-    }
-    for (const name of names) modelVersions.enqueue(ns(o), name);
-  });
-  caches.pods.onChange((o) => {
-    const run = o.metadata?.labels?.[Labels.trainingRun];
-    if (run) trainingRuns.enqueue(ns(o), run);
-  });
+  const controllers: Controllers = {
+    trainingRuns: controller('trainingrun', trainingRunReconciler(deps)),
+    modelVersions: controller('modelversion', modelVersionReconciler(deps)),
+    inferenceServices: controller('inferenceservice', inferenceServiceReconciler(deps)),
+  };
+  enqueueOnChange(caches, controllers);
 
   const manager = createManager({
     logger,
@@ -166,9 +120,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     ...(options.onLostLeadership ? { onLostLeadership: options.onLostLeadership } : {}),
   });
   for (const i of Object.values(caches)) manager.addInformer(i);
-  manager.addController(trainingRuns);
-  manager.addController(modelVersions);
-  manager.addController(inferenceServices);
+  for (const c of Object.values(controllers)) manager.addController(c);
   logger.info(
     { namespaces: config.namespaces.length ? config.namespaces : 'all', leaderElect: config.leaderElect, identity: config.identity },
     'operator starting',
@@ -188,4 +140,76 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
       kube.close();
     },
   };
+}
+
+/** The kinds the operator caches, in the order their metrics are listed. */
+const CACHED: readonly ResourceRef[] = [
+  Resources.trainingRun,
+  Resources.modelVersion,
+  Resources.inferenceService,
+  Resources.job,
+  Resources.pod,
+  Resources.deployment,
+];
+
+/** One informer per kind; Kennel's kinds parse at the cache, children are cached only when the operator made them. */
+function createCaches(options: OperatorOptions, kube: KubeClient, clock: Clock, metrics: OperatorMetrics): Caches {
+  const informer = <T extends KubeObject>(resource: ResourceRef, labelSelector?: string): Informer<T> =>
+    createInformer<T>({
+      kubeConfig: options.kubeConfig,
+      kube,
+      resource,
+      namespaces: options.config.namespaces,
+      ...(labelSelector ? { labelSelector } : {}),
+      logger: options.logger,
+      clock,
+      onRestart: () => metrics.informerRestarted(resource.plural),
+    });
+  return {
+    trainingRuns: createKindCache(informer(Resources.trainingRun), parseTrainingRun),
+    modelVersions: createKindCache(informer(Resources.modelVersion), parseModelVersion),
+    inferenceServices: createKindCache(informer(Resources.inferenceService), parseInferenceService),
+    // Never every Job or Pod of a cluster: only those the operator made.
+    jobs: informer(Resources.job, MANAGED_SELECTOR),
+    pods: informer(Resources.pod, MANAGED_SELECTOR),
+    deployments: informer(Resources.deployment, MANAGED_SELECTOR),
+  };
+}
+
+/** Handlers only enqueue keys: an object's change enqueues it, and a related object's change its owner or its dependants. */
+function enqueueOnChange(caches: Caches, controllers: Controllers): void {
+  const ns = (o: KubeObject) => o.metadata?.namespace ?? '';
+  const name = (o: KubeObject) => o.metadata?.name ?? '';
+  caches.trainingRuns.onChange((o) => controllers.trainingRuns.enqueue(ns(o), name(o)));
+  caches.jobs.onChange((o) => {
+    const owner = controllerOwnerName(o, 'TrainingRun', 'kennel.dev');
+    if (owner) controllers.trainingRuns.enqueue(ns(o), owner);
+  });
+  caches.pods.onChange((o) => {
+    const run = o.metadata?.labels?.[Labels.trainingRun];
+    if (run) controllers.trainingRuns.enqueue(ns(o), run);
+  });
+  caches.modelVersions.onChange((o) => {
+    controllers.modelVersions.enqueue(ns(o), name(o));
+    // Services following this model, or pinning this version, may have something new to serve.
+    const parsed = caches.modelVersions.parse(o);
+    const model = parsed.ok ? parsed.value.spec.model : undefined;
+    for (const isvc of caches.inferenceServices.valid(ns(o))) {
+      if ((model && isvc.spec.model === model) || isvc.spec.modelVersion === name(o)) controllers.inferenceServices.enqueue(ns(o), isvc.metadata.name);
+    }
+  });
+  caches.deployments.onChange((o) => {
+    const owner = controllerOwnerName(o, 'InferenceService', 'kennel.dev');
+    if (owner) controllers.inferenceServices.enqueue(ns(o), owner);
+  });
+  caches.inferenceServices.onChange((o) => {
+    controllers.inferenceServices.enqueue(ns(o), name(o));
+    // A version's phase (Serving, Retired) follows the services that serve it: enqueue the ones
+    // this service names now and the ones that still list it.
+    const names = new Set<string>();
+    if (o.status?.currentModelVersion) names.add(o.status.currentModelVersion);
+    if (o.status?.canary?.modelVersion) names.add(o.status.canary.modelVersion);
+    for (const mv of caches.modelVersions.list(ns(o))) if (mv.status?.servingBy?.includes(name(o))) names.add(name(mv));
+    for (const n of names) controllers.modelVersions.enqueue(ns(o), n);
+  });
 }

@@ -1,13 +1,9 @@
 import type { Logger } from 'pino';
-import type { KubeObject } from '../kube/client.js';
-import type { Clock } from '../runtime/clock.js';
+import type { Clock } from '../../shared/clock.js';
 import type { AnalysisSample } from './analysis.js';
+import type { PodWire } from '../shared/wire.js';
 import { SERVER_PORT } from './desired.js';
 import { addSnapshots, diffSnapshots, parseServeMetrics, sampleOf, type MetricsSnapshot } from './canary-metrics.js';
-
-interface PodWithIp extends KubeObject {
-  status?: { podIP?: string; conditions?: Array<{ type: string; status: string }> };
-}
 
 /**
  * Measures a canary over its analysis window: scrapes every ready canary pod's /metrics at its
@@ -16,7 +12,7 @@ interface PodWithIp extends KubeObject {
  * window — or everything since the pods started when the window is not yet covered.
  */
 export interface CanaryAnalyzer {
-  measure(key: string, pods: readonly KubeObject[], windowMs: number): Promise<AnalysisSample | undefined>;
+  measure(key: string, pods: readonly PodWire[], windowMs: number): Promise<AnalysisSample | undefined>;
   forget(key: string): void;
 }
 
@@ -39,9 +35,8 @@ export function createCanaryAnalyzer(options: { clock: Clock; logger: Logger; po
   return {
     async measure(key, pods, windowMs) {
       const ips = pods
-        .map((p) => p as PodWithIp)
-        .filter((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') && p.status.podIP)
-        .map((p) => p.status?.podIP as string);
+        .filter((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
+        .flatMap((p) => (p.status?.podIP ? [p.status.podIP] : []));
       if (ips.length === 0) return undefined;
       const snapshots = (await Promise.all(ips.map(scrape))).filter((s): s is MetricsSnapshot => s !== undefined);
       if (snapshots.length === 0) return undefined;

@@ -1,19 +1,13 @@
-import type {
-  V1Deployment,
-  V1EnvVar,
-  V1PodDisruptionBudget,
-  V1Probe,
-  V1ResourceRequirements,
-  V1Service,
-  V2HorizontalPodAutoscaler,
-} from '@kubernetes/client-node';
+import type { V1EnvVar, V1Probe, V1ResourceRequirements } from '@kubernetes/client-node';
 import type { CanaryState, InferenceService } from '../../shared/api/inference-service.js';
 import type { ModelVersion } from '../../shared/api/model-version.js';
 import { Annotations, commonLabels, Labels, ownerReference } from '../shared/labels.js';
 import { servingDeploymentName } from '../shared/names.js';
 import { containerSecurityContext, podSecurityContext, TMP_MOUNT, tmpVolume } from '../shared/pod-security.js';
 import { toResourceRequirements } from '../shared/resources.js';
-import { DEFAULT_PROGRESS_DEADLINE_SECONDS, replicaPlan } from './rollout.js';
+import type { DeploymentWire, HorizontalPodAutoscalerWire, PodDisruptionBudgetWire, PodMonitoringWire, ServiceWire } from '../shared/wire.js';
+import { replicaPlan } from './replica-plan.js';
+import { DEFAULT_PROGRESS_DEADLINE_SECONDS } from './rollout.js';
 
 /**
  * InferenceService → the objects that serve it. Pure. One Deployment per served version
@@ -65,12 +59,11 @@ export interface ServingPlan {
 }
 
 export interface ServingObjects {
-  deployments: V1Deployment[];
-  service: V1Service;
-  /** monitoring.googleapis.com/v1 PodMonitoring (no typed model in client-node). */
-  podMonitoring?: Record<string, unknown>;
-  hpa?: V2HorizontalPodAutoscaler;
-  pdb: V1PodDisruptionBudget;
+  deployments: DeploymentWire[];
+  service: ServiceWire;
+  podMonitoring?: PodMonitoringWire;
+  hpa?: HorizontalPodAutoscalerWire;
+  pdb: PodDisruptionBudgetWire;
 }
 
 export function serviceUrl(isvc: InferenceService): string {
@@ -100,7 +93,7 @@ function deployment(
   track: 'stable' | 'canary',
   replicas: number | undefined,
   options: ServingOptions,
-): V1Deployment {
+): DeploymentWire {
   const selector = { ...servingSelector(isvc), [Labels.modelVersion]: mv.metadata.name };
   const podLabels = {
     ...commonLabels('serving', isvc.metadata.name),
@@ -182,7 +175,7 @@ export function desiredServingObjects(isvc: InferenceService, plan: ServingPlan,
   });
   const replicas = replicaPlan(isvc.spec, plan.canary?.state);
   const autoscaling = isvc.spec.autoscaling;
-  const deployments: V1Deployment[] = [];
+  const deployments: DeploymentWire[] = [];
   // With autoscaling the HPA owns the stable Deployment's replicas; applying a count would fight it.
   if (plan.stable) deployments.push(deployment(isvc, plan.stable, 'stable', autoscaling ? undefined : replicas.stable, options));
   if (plan.canary) deployments.push(deployment(isvc, plan.canary.modelVersion, 'canary', replicas.canary, options));

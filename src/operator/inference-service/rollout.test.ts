@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { exampleInferenceService } from '../../../test/fixtures/api-examples.js';
 import type { InferenceService } from '../../shared/api/inference-service.js';
 import type { AnalysisResult } from './analysis.js';
-import { canaryReplicas, decideRollout, replicaPlan, type RolloutDecision, type RolloutInput } from './rollout.js';
+import { decideRollout, type RolloutDecision, type RolloutInput } from './rollout.js';
 
 const T0 = Date.parse('2026-04-01T12:00:00Z');
 const at = (seconds: number) => new Date(T0 + seconds * 1000);
@@ -39,19 +39,6 @@ function step(isvc: InferenceService, input: Omit<RolloutInput, 'isvc'>): Rollou
 }
 
 describe('rollout state machine', () => {
-  it('replica plan: proportional canary, stable shrinks only once the step is ready', () => {
-    expect(canaryReplicas(4, 25)).to.equal(1);
-    expect(canaryReplicas(4, 50)).to.equal(2);
-    expect(canaryReplicas(1, 10)).to.equal(1);
-    expect(canaryReplicas(4, 100)).to.equal(4);
-    const spec = canaryService().spec;
-    const c = { modelVersion: 'x', step: 1, weight: 50, startedAt: '', stepStartedAt: '' };
-    expect(replicaPlan(spec, undefined)).to.deep.equal({ stable: 4, canary: 0 });
-    expect(replicaPlan(spec, c)).to.deep.equal({ stable: 3, canary: 2 }); // still giving up only step 1's share
-    expect(replicaPlan(spec, { ...c, readyAt: 'now' })).to.deep.equal({ stable: 2, canary: 2 });
-    expect(replicaPlan(spec, { ...c, step: 3, weight: 100 })).to.deep.equal({ stable: 4, canary: 4 });
-  });
-
   it('waits with nothing eligible, then deploys the first version directly', () => {
     const isvc = canaryService();
     expect(step(isvc, { now: at(0) })).to.deep.include({ action: 'None', reason: 'NoEligibleVersion' });

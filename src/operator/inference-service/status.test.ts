@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { exampleInferenceService, exampleModelVersion } from '../../../test/fixtures/api-examples.js';
 import type { InferenceService } from '../../shared/api/inference-service.js';
 import { decideRollout, type RolloutInput } from './rollout.js';
-import { computeInferenceServiceStatus, inferenceServicePhaseEvent, servedVersions, unreadyDeadlineMs, type ServingObservation } from './status.js';
+import { computeInferenceServiceStatus, InferenceServiceWarningPhases, servedVersions, unreadyDeadlineMs, type ServingObservation } from './status.js';
+import { phaseEvent } from '../shared/phase-event.js';
 import type { TargetResult } from './target.js';
 
 const T0 = Date.parse('2026-04-01T12:00:00Z');
@@ -57,7 +58,7 @@ describe('inference-service status', () => {
     const s = reconcile(isvc, ok(mv1), {}, at(121));
     expect(s.phase).to.equal('Degraded');
     expect(cond(s, 'Stalled')).to.deep.include({ status: 'True', reason: 'ProgressDeadlineExceeded' });
-    expect(inferenceServicePhaseEvent({ phase: 'Progressing' }, s)?.type).to.equal('Warning');
+    expect(phaseEvent({ phase: 'Progressing' }, s, InferenceServiceWarningPhases)?.type).to.equal('Warning');
   });
 
   it('gives a version that served well a fresh deadline when its pods go unready', () => {

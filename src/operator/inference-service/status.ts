@@ -6,7 +6,8 @@ import {
 } from '../../shared/api/inference-service.js';
 import { mergeConditions, summaryConditions, type ConditionInput, type Summary } from '../shared/conditions.js';
 import { serviceUrl } from './desired.js';
-import { DEFAULT_PROGRESS_DEADLINE_SECONDS, replicaPlan, type RolloutDecision } from './rollout.js';
+import { replicaPlan } from './replica-plan.js';
+import { DEFAULT_PROGRESS_DEADLINE_SECONDS, type RolloutDecision } from './rollout.js';
 import type { TargetResult } from './target.js';
 
 /**
@@ -20,6 +21,9 @@ export const PodMonitoringStates = ['Created', 'Unavailable', 'Disabled'] as con
 export type PodMonitoringState = (typeof PodMonitoringStates)[number];
 
 export const POD_MONITORING_CONDITION = 'PodMonitoring';
+
+/** Phases announced by a Warning Event. */
+export const InferenceServiceWarningPhases: readonly InferenceServicePhase[] = ['Degraded'];
 
 export interface ServingObservation {
   decision: RolloutDecision;
@@ -134,18 +138,4 @@ export function servedVersions(isvc: Pick<InferenceService, 'status'>): string[]
   if (isvc.status?.currentModelVersion) out.push(isvc.status.currentModelVersion);
   if (isvc.status?.canary) out.push(isvc.status.canary.modelVersion);
   return out;
-}
-
-/** The Event to record when the phase changed (undefined when it did not). */
-export function inferenceServicePhaseEvent(
-  before: InferenceServiceStatus | undefined,
-  after: InferenceServiceStatus,
-): { type: 'Normal' | 'Warning'; reason: string; message: string } | undefined {
-  if (before?.phase === after.phase) return undefined;
-  const ready = after.conditions?.find((c) => c.type === 'Ready');
-  return {
-    type: after.phase === 'Degraded' ? 'Warning' : 'Normal',
-    reason: ready?.reason ?? after.phase ?? 'Unknown',
-    message: `${before?.phase ?? 'New'} → ${after.phase ?? 'Unknown'}: ${ready?.message ?? ''}`.trim(),
-  };
 }

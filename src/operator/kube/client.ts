@@ -25,6 +25,16 @@ export interface KubeObject {
   [key: string]: unknown;
 }
 
+/**
+ * What a write needs of an object: where it goes (kind, name, namespace); the rest is sent as it
+ * is. Kennel's parsed kinds and the wire types of built-in ones both are one.
+ */
+export interface ObjectToWrite {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: { name?: string; namespace?: string };
+}
+
 export interface OwnerReference {
   apiVersion: string;
   kind: string;
@@ -64,13 +74,13 @@ export interface KubeClient {
   request<T>(options: RequestOptions): Promise<T>;
   get<T extends KubeObject>(r: ResourceRef, namespace: string | undefined, name: string): Promise<T | undefined>;
   list<T extends KubeObject>(r: ResourceRef, namespace?: string, query?: { labelSelector?: string; fieldSelector?: string }): Promise<KubeList<T>>;
-  create<T extends KubeObject>(r: ResourceRef, obj: T): Promise<T>;
+  create<T extends ObjectToWrite>(r: ResourceRef, obj: T): Promise<T>;
   /** Server-side apply (force) under {@link FIELD_MANAGER}. */
-  apply<T extends KubeObject>(r: ResourceRef, obj: T): Promise<T>;
+  apply<T extends ObjectToWrite>(r: ResourceRef, obj: T): Promise<T>;
   /** PUT with the object's resourceVersion: 409 Conflict when stale. */
-  replace<T extends KubeObject>(r: ResourceRef, obj: T): Promise<T>;
+  replace<T extends ObjectToWrite>(r: ResourceRef, obj: T): Promise<T>;
   /** PUT to the status subresource with the object's resourceVersion: 409 Conflict when stale. */
-  replaceStatus<T extends KubeObject>(r: ResourceRef, obj: T): Promise<T>;
+  replaceStatus<T extends ObjectToWrite>(r: ResourceRef, obj: T): Promise<T>;
   delete(r: ResourceRef, namespace: string | undefined, name: string, options?: { propagationPolicy?: 'Foreground' | 'Background' | 'Orphan' }): Promise<void>;
   /** Closes kept-alive connections. */
   close(): void;
@@ -154,7 +164,7 @@ export function createKubeClient(kubeConfig: KubeConfig, options: { maxSockets?:
     });
   }
 
-  const nameOf = (obj: KubeObject) => {
+  const nameOf = (obj: ObjectToWrite) => {
     const name = obj.metadata?.name;
     if (!name) throw new Error('object has no metadata.name');
     return name;

@@ -1,4 +1,4 @@
-import type { Clock } from '../runtime/clock.js';
+import type { Clock } from '../../shared/clock.js';
 import type { KubeClient } from './client.js';
 import { KubeApiError } from './errors.js';
 import { apiVersionOf, type ResourceRef } from './resources.js';

@@ -1,21 +1,28 @@
 import type { Logger } from 'pino';
-import type { Clock } from '../runtime/clock.js';
+import type { Clock } from '../../shared/clock.js';
 import type { KubeClient, KubeObject } from './client.js';
 import { Resources } from './resources.js';
 
 export type EventType = 'Normal' | 'Warning';
+
+/** An Event to record: its type, a CamelCase reason and a message for people. */
+export interface EventSpec {
+  readonly type: EventType;
+  readonly reason: string;
+  readonly message: string;
+}
 
 /**
  * Records Kubernetes Events (core/v1, what `kubectl describe` shows) about an object. Recording
  * is best effort: a failed event is logged and never fails a reconcile.
  */
 export interface EventRecorder {
-  record(obj: KubeObject, type: EventType, reason: string, message: string): Promise<void>;
+  record(obj: KubeObject, event: EventSpec): Promise<void>;
 }
 
 export function createEventRecorder(options: { kube: KubeClient; clock: Clock; logger: Logger; instance: string }): EventRecorder {
   return {
-    async record(obj, type, reason, message) {
+    async record(obj, { type, reason, message }) {
       const m = obj.metadata ?? {};
       const now = new Date(options.clock.now()).toISOString();
       const event = {

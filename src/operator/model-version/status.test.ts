@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { exampleModelVersion } from '../../../test/fixtures/api-examples.js';
 import { evaluateGate } from './gate.js';
-import { computeModelVersionStatus, modelVersionPhaseEvent } from './status.js';
+import { computeModelVersionStatus, ModelVersionWarningPhases } from './status.js';
+import { phaseEvent } from '../shared/phase-event.js';
 
 const now = new Date('2026-03-01T00:00:00.000Z');
 
@@ -23,7 +24,7 @@ describe('model-version status', () => {
     const serving = computeModelVersionStatus(mv, { gate: gate(0.5), servingBy: ['web', 'api'], now });
     expect(serving.phase).to.equal('Serving');
     expect(serving.servingBy).to.deep.equal(['api', 'web']);
-    expect(modelVersionPhaseEvent(passed, serving)).to.deep.include({ type: 'Normal', reason: 'Serving' });
+    expect(phaseEvent(passed, serving, ModelVersionWarningPhases)).to.deep.include({ type: 'Normal', reason: 'Serving' });
     mv.status = serving;
     const retired = computeModelVersionStatus(mv, { gate: gate(0.5), servingBy: [], now });
     expect(retired.phase).to.equal('Retired');
@@ -36,7 +37,7 @@ describe('model-version status', () => {
     expect(ready?.status).to.equal('False');
     expect(ready?.message).to.contain('accuracy 0.840 < minAccuracy 0.900');
     expect(s.conditions?.map((c) => c.type)).to.deep.equal(['Ready', 'Stalled']);
-    expect(modelVersionPhaseEvent(undefined, s)?.type).to.equal('Warning');
+    expect(phaseEvent(undefined, s, ModelVersionWarningPhases)?.type).to.equal('Warning');
   });
 
   it('is Evaluated until a gate verdict exists', () => {

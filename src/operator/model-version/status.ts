@@ -2,6 +2,9 @@ import { ModelVersionReasons as R, type ModelVersion, type ModelVersionPhase, ty
 import { mergeConditions, summaryConditions, type Summary } from '../shared/conditions.js';
 import type { GateVerdict } from './gate.js';
 
+/** Phases announced by a Warning Event. */
+export const ModelVersionWarningPhases: readonly ModelVersionPhase[] = ['Rejected'];
+
 /**
  * ModelVersion status: the gate's verdict and where the version serves. Pure.
  * Phases: Evaluated (gate not decided yet) → Passed or Rejected; Passed → Serving while an
@@ -43,18 +46,4 @@ export function computeModelVersionStatus(mv: ModelVersion, obs: ModelVersionObs
   if (servingBy.length > 0) status.servingBy = servingBy;
   status.conditions = mergeConditions(previous?.conditions, summaryConditions(summary), { now: obs.now, generation: mv.metadata.generation });
   return status;
-}
-
-/** The Event to record when the phase changed (undefined when it did not). */
-export function modelVersionPhaseEvent(
-  before: ModelVersionStatus | undefined,
-  after: ModelVersionStatus,
-): { type: 'Normal' | 'Warning'; reason: string; message: string } | undefined {
-  if (before?.phase === after.phase) return undefined;
-  const ready = after.conditions?.find((c) => c.type === 'Ready');
-  return {
-    type: after.phase === 'Rejected' ? 'Warning' : 'Normal',
-    reason: ready?.reason ?? after.phase ?? 'Unknown',
-    message: `${before?.phase ?? 'New'} → ${after.phase ?? 'Unknown'}: ${ready?.message ?? ''}`.trim(),
-  };
 }

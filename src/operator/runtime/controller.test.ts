@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { pino } from 'pino';
 import { TerminalError } from '../../shared/errors.js';
-import { createManualClock } from './clock.js';
+import { createManualClock } from '../../shared/clock.js';
 import { createController, type Request } from './controller.js';
 import { exponentialBackoffLimiter } from './rate-limiter.js';
 

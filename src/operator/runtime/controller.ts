@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { isTerminal } from '../../shared/errors.js';
 import type { ReconcileResult } from '../metrics.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../../shared/clock.js';
 import { defaultControllerRateLimiter, type RateLimiter } from './rate-limiter.js';
 import { createWorkQueue, type WorkQueue } from './work-queue.js';
 

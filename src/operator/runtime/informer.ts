@@ -1,8 +1,8 @@
 import { ListWatch, Watch, type KubeConfig, type KubernetesListObject, type KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import type { KubeClient, KubeObject } from '../kube/client.js';
+import type { KubeClient, KubeList, KubeObject } from '../kube/client.js';
 import { resourcePath, type ResourceRef } from '../kube/resources.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../../shared/clock.js';
 
 /**
  * A cache of one kind, kept current by list + watch, over @kubernetes/client-node's
@@ -48,6 +48,14 @@ export interface InformerOptions {
 
 type State = 'idle' | 'starting' | 'synced' | 'failed';
 
+/**
+ * The one place where client-node's object model meets the wire JSON: its informer caches the
+ * JSON exactly as received, while its types claim `Date` objects for timestamps; Kennel's wire
+ * types say strings, as the JSON has them.
+ */
+const fromClientNode = <T>(objects: readonly KubernetesObject[]): T[] => objects as unknown as T[];
+const toClientNode = (list: KubeList<KubeObject>): KubernetesListObject<KubernetesObject> => list as unknown as KubernetesListObject<KubernetesObject>;
+
 function stripManagedFields<T>(obj: T): T {
   const meta = (obj as { metadata?: { managedFields?: unknown } } | undefined)?.metadata;
   if (meta && 'managedFields' in meta) delete meta.managedFields;
@@ -83,14 +91,14 @@ export function createInformer<T extends KubeObject>(options: InformerOptions): 
   let started = false;
 
   const dispatch = (obj: KubernetesObject) => {
-    for (const h of handlers) h(obj as unknown as T);
+    for (const typed of fromClientNode<T>([obj])) for (const h of handlers) h(typed);
   };
 
   const parts: Part[] = (options.namespaces.length ? options.namespaces : [undefined]).map((namespace) => {
     const listFn = async () => {
       const list = await options.kube.list<KubeObject>(resource, namespace, options.labelSelector ? { labelSelector: options.labelSelector } : undefined);
       for (const item of list.items) stripManagedFields(item);
-      return list as unknown as KubernetesListObject<KubernetesObject>;
+      return toClientNode(list);
     };
     const inner = new ListWatch<KubernetesObject>(resourcePath(resource, namespace), new TransformingWatch(options.kubeConfig), listFn, false, options.labelSelector);
     let markSynced = () => {};
@@ -138,11 +146,12 @@ export function createInformer<T extends KubeObject>(options: InformerOptions): 
   return {
     resource,
     get(namespace, name) {
-      return partFor(namespace)?.inner.get(name, namespace) as T | undefined;
+      const obj = partFor(namespace)?.inner.get(name, namespace);
+      return obj ? fromClientNode<T>([obj])[0] : undefined;
     },
     list(namespace) {
-      if (namespace !== undefined) return (partFor(namespace)?.inner.list(namespace) ?? []) as unknown as T[];
-      return parts.flatMap((p) => p.inner.list(p.namespace)) as unknown as T[];
+      if (namespace !== undefined) return fromClientNode<T>(partFor(namespace)?.inner.list(namespace) ?? []);
+      return fromClientNode<T>(parts.flatMap((p) => p.inner.list(p.namespace)));
     },
     hasSynced: () => parts.every((p) => p.state === 'synced'),
     onChange(handler) {

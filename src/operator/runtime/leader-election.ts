@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { KubeClient, KubeObject } from '../kube/client.js';
 import { isAlreadyExists, isConflict } from '../kube/errors.js';
 import { Resources } from '../kube/resources.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../../shared/clock.js';
 
 /** A coordination.k8s.io/v1 Lease as it travels on the wire. */
 export interface Lease extends KubeObject {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { createManualClock } from './clock.js';
+import { createManualClock } from '../../shared/clock.js';
 import { defaultControllerRateLimiter, exponentialBackoffLimiter, tokenBucketLimiter } from './rate-limiter.js';
 
 describe('rate limiters', () => {

@@ -1,4 +1,4 @@
-import type { Clock } from './clock.js';
+import type { Clock } from '../../shared/clock.js';
 
 /**
  * Decides how long a failed key waits before its next attempt (client-go's

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { createManualClock } from './clock.js';
+import { createManualClock } from '../../shared/clock.js';
 import { exponentialBackoffLimiter } from './rate-limiter.js';
 import { createWorkQueue } from './work-queue.js';
 

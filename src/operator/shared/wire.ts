@@ -1,7 +1,23 @@
+import type {
+  V1Deployment,
+  V1Job,
+  V1Pod,
+  V1PodDisruptionBudget,
+  V1Service,
+  V2HorizontalPodAutoscaler,
+} from '@kubernetes/client-node';
+import type { KubeObject } from '../kube/client.js';
+
 /**
- * The few fields of built-in objects that status functions read, typed as the wire JSON the
- * informer caches (timestamps are RFC 3339 strings, never Date objects).
+ * The built-in objects the operator renders and reads, typed as the wire JSON the informer caches
+ * and the API server is sent: client-node's model of each spec, {@link KubeObject}'s metadata,
+ * and hand-written status shapes of just the fields status functions read (client-node's status
+ * models hold `Date` objects where the wire has RFC 3339 strings). One type per kind serves the
+ * renderer that builds it, the cache that holds it and the status function that reads it.
  */
+
+/** A client-node model without the parts whose wire shape differs from it (or that KubeObject types). */
+type SpecOf<T> = Omit<T, 'apiVersion' | 'kind' | 'metadata' | 'status'>;
 
 export interface WireCondition {
   type: string;
@@ -11,18 +27,7 @@ export interface WireCondition {
   lastTransitionTime?: string;
 }
 
-export interface WireMeta {
-  name?: string;
-  namespace?: string;
-  uid?: string;
-  generation?: number;
-  creationTimestamp?: string;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-}
-
-export interface JobWire {
-  metadata?: WireMeta;
+export interface JobWire extends KubeObject, SpecOf<V1Job> {
   status?: {
     active?: number;
     ready?: number;
@@ -48,21 +53,19 @@ export interface ContainerStatusWire {
   lastState?: ContainerStateWire;
 }
 
-export interface PodWire {
-  metadata?: WireMeta;
+export interface PodWire extends KubeObject, SpecOf<V1Pod> {
   status?: {
     phase?: string;
     reason?: string;
     message?: string;
+    podIP?: string;
     conditions?: WireCondition[];
     containerStatuses?: ContainerStatusWire[];
     startTime?: string;
   };
 }
 
-export interface DeploymentWire {
-  metadata?: WireMeta;
-  spec?: { replicas?: number };
+export interface DeploymentWire extends KubeObject, SpecOf<V1Deployment> {
   status?: {
     observedGeneration?: number;
     replicas?: number;
@@ -71,6 +74,20 @@ export interface DeploymentWire {
     availableReplicas?: number;
     unavailableReplicas?: number;
     conditions?: WireCondition[];
+  };
+}
+
+export interface ServiceWire extends KubeObject, SpecOf<V1Service> {}
+
+export interface PodDisruptionBudgetWire extends KubeObject, SpecOf<V1PodDisruptionBudget> {}
+
+export interface HorizontalPodAutoscalerWire extends KubeObject, SpecOf<V2HorizontalPodAutoscaler> {}
+
+/** monitoring.googleapis.com/v1 PodMonitoring (Managed Prometheus; no model in client-node). */
+export interface PodMonitoringWire extends KubeObject {
+  spec: {
+    selector: { matchLabels: Record<string, string> };
+    endpoints: Array<{ port: string; path: string; interval: string }>;
   };
 }
 

@@ -1,8 +1,9 @@
-import type { V1Container, V1EnvVar, V1Job, V1ResourceRequirements } from '@kubernetes/client-node';
+import type { V1Container, V1EnvVar, V1ResourceRequirements } from '@kubernetes/client-node';
 import type { TrainingRun } from '../../shared/api/training-run.js';
 import { commonLabels, Labels, ownerReference } from '../shared/labels.js';
 import { jobName, specHash } from '../shared/names.js';
 import { toResourceRequirements } from '../shared/resources.js';
+import type { JobWire } from '../shared/wire.js';
 import { containerSecurityContext, podSecurityContext, TMP_MOUNT, tmpVolume } from '../shared/pod-security.js';
 
 /**
@@ -72,7 +73,7 @@ export function trainArgs(run: TrainingRun, outputUri: string): string[] {
   return args;
 }
 
-export function desiredJob(run: TrainingRun, options: TrainingJobOptions): V1Job {
+export function desiredJob(run: TrainingRun, options: TrainingJobOptions): JobWire {
   const name = trainingJobName(run);
   const outputUri = trainingOutputUri(run, options.artifactRoot);
   const labels = {

@@ -1,4 +1,5 @@
 import type { ModelVersion } from '../../shared/api/model-version.js';
+import { parseModelVersion } from '../../shared/api/parse.js';
 import type { KubeClient, KubeObject } from '../kube/client.js';
 import { isAlreadyExists } from '../kube/errors.js';
 import { Resources } from '../kube/resources.js';
@@ -12,13 +13,16 @@ export interface RegisterOptions {
   /** UID of the run: a run registers at most one ModelVersion (found by this label). */
   runUid: string;
   /** ModelVersions of the namespace as the cache sees them (may lag behind the server). */
-  cached: readonly KubeObject[];
+  cached: readonly ModelVersion[];
   /** The ModelVersion to create as version `n` (name `<model>-v<n>`, labels included). */
-  render: (version: number) => KubeObject;
+  render: (version: number) => ModelVersion;
   maxAttempts?: number;
 }
 
-const versionOf = (mv: KubeObject) => (mv as unknown as Partial<ModelVersion>).spec?.version ?? 0;
+const versionOf = (mv: KubeObject): number => {
+  const parsed = parseModelVersion(mv);
+  return parsed.ok ? parsed.value.spec.version : 0;
+};
 
 /**
  * Registers the run's ModelVersion exactly once, with a version number one above the highest of
@@ -32,10 +36,7 @@ export async function registerModelVersion(o: RegisterOptions): Promise<{ name: 
   const existing = await o.kube.list<KubeObject>(Resources.modelVersion, o.namespace, { labelSelector: `${Labels.trainingRunUid}=${o.runUid}` });
   const mine = existing.items[0];
   if (mine?.metadata?.name) return { name: mine.metadata.name, version: versionOf(mine), created: false };
-  let version = nextVersion(
-    o.cached.filter((mv) => (mv as unknown as Partial<ModelVersion>).spec !== undefined).map((mv) => mv as unknown as ModelVersion),
-    o.model,
-  );
+  let version = nextVersion(o.cached, o.model);
   const attempts = o.maxAttempts ?? 50;
   for (let i = 0; i < attempts; i++, version++) {
     const obj = o.render(version);

@@ -3,7 +3,8 @@ import { exampleModelVersion, exampleTrainingRun } from '../../../test/fixtures/
 import type { TrainingRun } from '../../shared/api/training-run.js';
 import type { WorkerSuccess } from '../../shared/api/worker-report.js';
 import type { JobWire, PodWire } from '../shared/wire.js';
-import { computeTrainingRunStatus, trainingRunPhaseEvent, type TrainingObservation } from './status.js';
+import { computeTrainingRunStatus, TrainingRunWarningPhases, type TrainingObservation } from './status.js';
+import { phaseEvent } from '../shared/phase-event.js';
 
 const now = new Date('2026-02-01T10:00:00.000Z');
 const later = new Date('2026-02-01T10:30:00.000Z');
@@ -130,8 +131,8 @@ describe('training-run status', () => {
     r.status = s1;
     const s2 = computeTrainingRunStatus(r, obs({ job: running, pods: [runningPod], now: later, progress: { event: 'epoch', epoch: 2, epochs: 3, loss: 1, accuracy: 0.5 } }));
     expect(ready(s2)?.lastTransitionTime).to.equal(ready(s1)?.lastTransitionTime);
-    expect(trainingRunPhaseEvent(s1, s2)).to.equal(undefined);
+    expect(phaseEvent(s1, s2, TrainingRunWarningPhases)).to.equal(undefined);
     const failed = computeTrainingRunStatus(r, obs({ job: jobWith('Failed', 'DeadlineExceeded') }));
-    expect(trainingRunPhaseEvent(s1, failed)).to.deep.include({ type: 'Warning', reason: 'DeadlineExceeded' });
+    expect(phaseEvent(s1, failed, TrainingRunWarningPhases)).to.deep.include({ type: 'Warning', reason: 'DeadlineExceeded' });
   });
 });

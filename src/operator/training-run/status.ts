@@ -34,6 +34,9 @@ export interface TrainingObservation {
   now: Date;
 }
 
+/** Phases announced by a Warning Event. */
+export const TrainingRunWarningPhases: readonly TrainingRunPhase[] = ['Failed'];
+
 /** How the run stands, before it is written into status. */
 interface Verdict {
   phase: TrainingRunPhase;
@@ -173,18 +176,4 @@ export function computeTrainingRunStatus(run: TrainingRun, obs: TrainingObservat
         : { ready: { status: 'False', reason: v.reason, message: v.message }, reconciling: { reason: v.reason, message: v.message } };
   status.conditions = mergeConditions(previous?.conditions, summaryConditions(summary), { now: obs.now, generation });
   return status;
-}
-
-/** The Event to record when the phase changed (undefined when it did not). */
-export function trainingRunPhaseEvent(
-  before: TrainingRunStatus | undefined,
-  after: TrainingRunStatus,
-): { type: 'Normal' | 'Warning'; reason: string; message: string } | undefined {
-  if (before?.phase === after.phase) return undefined;
-  const ready = after.conditions?.find((c) => c.type === 'Ready');
-  return {
-    type: after.phase === 'Failed' ? 'Warning' : 'Normal',
-    reason: ready?.reason ?? after.phase ?? 'Unknown',
-    message: `${before?.phase ?? 'New'} → ${after.phase ?? 'Unknown'}: ${ready?.message ?? ''}`.trim(),
-  };
 }

@@ -84,6 +84,7 @@ export const ModelVersionReasons = {
   Serving: 'Serving',
   Retired: 'Retired',
   Evaluating: 'Evaluating',
+  InvalidSpec: 'InvalidSpec',
 } as const;
 export type ModelVersionReason = (typeof ModelVersionReasons)[keyof typeof ModelVersionReasons];
 

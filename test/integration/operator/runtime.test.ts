@@ -4,7 +4,7 @@ import type { Testbed } from '../../harness/index.js';
 import { freePort } from '../../harness/net-utils.js';
 import type { KubeClient, KubeObject } from '../../../src/operator/kube/client.js';
 import { Resources, type ResourceRef } from '../../../src/operator/kube/resources.js';
-import { systemClock } from '../../../src/operator/runtime/clock.js';
+import { systemClock } from '../../../src/shared/clock.js';
 import { createInformer } from '../../../src/operator/runtime/informer.js';
 import type { RunningOperator } from '../../../src/operator/main.js';
 import { createNamespace, list, spawnOperator, startBed, startInProcess, stopProcess, trainingRun, waitFor, type OperatorProcess } from './helpers.js';

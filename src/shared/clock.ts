@@ -1,5 +1,5 @@
 /**
- * Time as a dependency. The work queue, rate limiter and leader election read the time and set
+ * Time as a dependency. The work queue, rate limiter, leader election and reconcilers read the time and set
  * timers only through a Clock, so unit tests drive them with {@link createManualClock} instead
  * of sleeping.
  */
