@@ -1,21 +1,24 @@
 import type { BackendPreference } from '../ml/backend/select.js';
+import type { Transferring } from '../shared/thread-rpc/protocol.js';
 import type { ModelPayload } from './model-transfer.js';
+import type { PredictorStats } from './predictor.js';
 
 /** Data a model worker thread starts with. */
-export interface WorkerInit {
+export interface ModelWorkerInit {
   readonly payload: ModelPayload;
   readonly size: number;
   readonly numClasses: number;
   readonly backend: BackendPreference;
 }
 
-export type ToWorker =
-  | { readonly type: 'predict'; readonly id: number; readonly pixels: Uint8Array; readonly n: number }
-  | { readonly type: 'stats'; readonly id: number };
+/** What a model worker reports once its model is loaded and warmed up. */
+export interface ModelWorkerInfo {
+  readonly backend: string;
+}
 
-export type FromWorker =
-  | { readonly type: 'ready'; readonly backend: string }
-  | { readonly type: 'failed'; readonly message: string }
-  | { readonly type: 'result'; readonly id: number; readonly probabilities: Float32Array }
-  | { readonly type: 'stats'; readonly id: number; readonly numTensors: number; readonly numBytes: number; readonly backend: string }
-  | { readonly type: 'error'; readonly id: number; readonly message: string };
+/** The calls a model worker answers (model-worker.ts). */
+export interface ModelWorkerCalls {
+  /** Softmax rows of `n` images (see Predictor.predict), moved back rather than copied. */
+  predict(arg: { readonly pixels: Uint8Array; readonly n: number }): Promise<Transferring<Float32Array>>;
+  stats(): Promise<PredictorStats>;
+}

@@ -1,4 +1,5 @@
-import { Worker } from 'node:worker_threads';
+import type { Transferring } from '../../shared/thread-rpc/protocol.js';
+import { startThread, threadModule, type Thread } from '../../shared/thread-rpc/start-thread.js';
 import type { BackendPreference } from '../backend/select.js';
 import type { ModelSpec } from '../model-factory.js';
 import { gatherBatch } from './augment.js';
@@ -38,6 +39,16 @@ export interface ReplicaHost {
   getWeights(): Promise<Float32Array[]>;
   setWeights(weights: Float32Array[]): Promise<void>;
   close(): Promise<void>;
+}
+
+/** The calls a replica's worker thread answers (fit-worker.ts). */
+export interface ReplicaCalls {
+  /** The gradients are moved back, not copied. */
+  step(req: StepRequest): Transferring<StepResult>;
+  apply(arg: { grads: Float32Array; learningRate?: number }): null;
+  evaluate(range: { start: number; end: number }): EvalResult;
+  getWeights(): Float32Array[];
+  setWeights(weights: Float32Array[]): null;
 }
 
 /** The replica-side logic shared by the in-thread host and the worker thread. */
@@ -95,68 +106,33 @@ export class LocalReplicaHost implements ReplicaHost {
   }
 }
 
-type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string };
-
 /** A replica in a worker thread (fit-worker.ts); data arrives once in shared memory. */
 export class WorkerReplicaHost implements ReplicaHost {
-  private nextId = 1;
-  private readonly waiting = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
-  private failure: Error | undefined;
-
-  private constructor(
-    private readonly worker: Worker,
-    public backend: string,
-  ) {}
+  private constructor(private readonly thread: Thread<ReplicaCalls, string>) {}
 
   static async create(init: HostInit): Promise<WorkerReplicaHost> {
-    // From TypeScript sources (tests, tsx) a bootstrap registers the tsx loader in the thread.
-    const fromSource = import.meta.url.endsWith('.ts');
-    const worker = new Worker(new URL(fromSource ? './fit-worker-tsx.mjs' : './fit-worker.js', import.meta.url));
-    const host = new WorkerReplicaHost(worker, 'unknown');
-    worker.on('message', (reply: Reply) => {
-      const w = host.waiting.get(reply.id);
-      if (!w) return;
-      host.waiting.delete(reply.id);
-      if (reply.ok) w.resolve(reply.value);
-      else w.reject(new Error(reply.error));
-    });
-    const fail = (err: Error): void => {
-      host.failure = err;
-      for (const w of host.waiting.values()) w.reject(err);
-      host.waiting.clear();
-    };
-    worker.on('error', fail);
-    worker.on('exit', (code) => fail(new Error(`training worker exited with code ${code}`)));
-    host.backend = (await host.call('init', init)) as string;
-    return host;
+    return new WorkerReplicaHost(await startThread<ReplicaCalls, string, HostInit>({ entry: threadModule(import.meta.url, 'fit-worker'), init, name: 'training worker' }));
   }
 
-  private call(method: string, arg?: unknown, transfer: ArrayBuffer[] = []): Promise<unknown> {
-    if (this.failure) return Promise.reject(this.failure);
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
-      this.worker.postMessage({ id, method, arg }, transfer);
-    });
+  get backend(): string {
+    return this.thread.info;
   }
-
   step(req: StepRequest): Promise<StepResult> {
-    return this.call('step', req) as Promise<StepResult>;
+    return this.thread.call('step', req);
   }
   async apply(grads: Float32Array, learningRate?: number): Promise<void> {
-    await this.call('apply', { grads, learningRate });
+    await this.thread.call('apply', { grads, learningRate });
   }
   evaluate(start: number, end: number): Promise<EvalResult> {
-    return this.call('evaluate', { start, end }) as Promise<EvalResult>;
+    return this.thread.call('evaluate', { start, end });
   }
   getWeights(): Promise<Float32Array[]> {
-    return this.call('getWeights') as Promise<Float32Array[]>;
+    return this.thread.call('getWeights');
   }
   async setWeights(weights: Float32Array[]): Promise<void> {
-    await this.call('setWeights', weights);
+    await this.thread.call('setWeights', weights);
   }
-  async close(): Promise<void> {
-    this.worker.removeAllListeners('exit');
-    await this.worker.terminate();
+  close(): Promise<void> {
+    return this.thread.terminate();
   }
 }
