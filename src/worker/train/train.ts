@@ -4,9 +4,11 @@ import type { Logger } from '../../shared/logger.js';
 import { joinUri, type Storage } from '../../shared/storage/index.js';
 import { codeVersion } from '../../shared/version.js';
 import { saveArtifact } from '../../ml/artifact.js';
+import type { FitResult } from '../../ml/fit/fit.js';
+import type { ModelMetadata, ModelMetadataInput } from '../../ml/metadata.js';
 import type { BackendPreference, SelectedBackend } from '../../ml/backend/select.js';
-import { loadDataset, type DuplicateFile, type LoadedDataset, type SkippedFile } from '../dataset/load-dataset.js';
-import { splitDataset } from '../dataset/split-dataset.js';
+import { loadDataset, type DuplicateFile, type SkippedFile } from '../dataset/load-dataset.js';
+import { splitDataset, type SplitData } from '../dataset/split-dataset.js';
 import { evaluateArtifact } from '../evaluate/evaluate-model.js';
 import { writeReport } from '../report/write-report.js';
 import type { EpochLog } from '../../ml/fit/types.js';
@@ -56,26 +58,8 @@ export async function runTraining(config: TrainConfig, deps: TrainDeps): Promise
   const backend = await deps.selectBackend({ preference: config.backend, logger });
   const dataStorage = deps.storageFor(config.dataUri);
   const outStorage = deps.storageFor(config.outUri);
-
-  progress.stage(`loading ${config.dataUri}`);
-  let dataset: LoadedDataset | undefined = await loadDataset({
-    uri: config.dataUri,
-    storage: dataStorage,
-    imageSize: config.imageSize,
-    resize: config.resize,
-    concurrency: config.concurrency,
-    logger,
-    onProgress: (done, total) => progress.decoding(done, total),
-    ...(config.classes ? { classes: config.classes } : {}),
-  });
-  const splits = splitDataset(dataset, config.split, config.splitSeed);
-  const imageCount = dataset.images.length;
-  if (splits.validation.count === 0) {
-    throw new TerminalError('InvalidDataset', `the validation split is empty (${imageCount} images, fractions ${JSON.stringify(config.split)}): early stopping and best-weight selection need validation images`);
-  }
-  const { classes, skipped, duplicates, ignored, digest } = dataset;
-  dataset = undefined; // the per-image buffers are now packed into the splits: let them go
-  logger.info({ train: splits.train.count, validation: splits.validation.count, test: splits.test.count }, 'dataset split');
+  const data = await loadSplits(config, dataStorage, deps);
+  const { splits, classes } = data;
 
   progress.stage(`training ${config.architecture} at ${config.imageSize}px on ${splits.train.count} images (backend ${backend.name})`);
   const started = performance.now();
@@ -100,60 +84,15 @@ export async function runTraining(config: TrainConfig, deps: TrainDeps): Promise
     result.model.dispose();
     throw new TerminalError('TrainingDiverged', `training loss became ${last?.loss ?? 'undefined'} at epoch ${last?.epoch ?? 0}: lower --learning-rate`);
   }
-  const imagesSeen = result.history.length * splits.train.count;
 
   progress.stage(`saving ${config.outUri}`);
-  const metadata = await saveArtifact(
-    config.outUri,
-    result.model,
-    {
-      classes: [...classes],
-      inputShape: [config.imageSize, config.imageSize, 3],
-      preprocessing: { resize: config.resize, size: config.imageSize, scale: 1 / 255 },
-      dataset: { uri: config.dataUri, digest },
-      hyperparameters: {
-        architecture: config.architecture,
-        imageSize: config.imageSize,
-        epochs: config.epochs,
-        batchSize: config.batchSize,
-        learningRate: config.learningRate,
-        seed: config.seed,
-        horizontalFlip: config.augmentation.horizontalFlip,
-        randomCrop: config.augmentation.randomCrop ?? false,
-        brightness: config.augmentation.brightness ?? 0,
-        earlyStoppingPatience: config.earlyStopping?.patience ?? 0,
-        splitTrain: config.split.train,
-        splitValidation: config.split.validation,
-        splitTest: config.split.test,
-        splitSeed: config.splitSeed,
-      },
-      architecture: config.architecture,
-      backend: result.backend || backend.name,
-      codeVersion: codeVersion(),
-      createdAt: now().toISOString(),
-    },
-    outStorage,
-  );
+  const metadata = await saveArtifact(config.outUri, result.model, artifactMetadata(config, data, result.backend || backend.name, now()), outStorage);
   result.model.dispose();
 
   progress.stage(`evaluating the saved model on ${splits.test.count} test images`);
   const { metrics } = await evaluateArtifact({ modelUri: config.outUri, storage: outStorage, data: splits.test });
-  const metricsFile: MetricsFile = {
-    ...metrics,
-    classes,
-    split: { train: splits.train.count, validation: splits.validation.count, test: splits.test.count, fractions: config.split, seed: config.splitSeed },
-    training: {
-      epochsRun: result.history.length,
-      bestEpoch: result.bestEpoch,
-      stoppedEarly: result.stoppedEarly,
-      seconds,
-      imagesPerSecond: imagesSeen / seconds,
-      history: result.history,
-    },
-    dataset: { uri: config.dataUri, digest, skipped, duplicates, ignored },
-    backend: metadata.backend,
-  };
-  await outStorage.write(joinUri(config.outUri, 'metrics.json'), `${JSON.stringify(metricsFile, null, 2)}\n`, { contentType: 'application/json' });
+  const training = { result, seconds };
+  await outStorage.write(joinUri(config.outUri, 'metrics.json'), `${JSON.stringify(metricsFile(config, data, training, metrics, metadata), null, 2)}\n`, { contentType: 'application/json' });
   await writeReport(outStorage, {
     artifactUri: config.outUri,
     metadata,
@@ -163,9 +102,9 @@ export async function runTraining(config: TrainConfig, deps: TrainDeps): Promise
     stoppedEarly: result.stoppedEarly,
     trainingSeconds: seconds,
     splits: { train: splits.train.count, validation: splits.validation.count, test: splits.test.count },
-    skipped,
-    duplicates,
-    ignored,
+    skipped: data.skipped,
+    duplicates: data.duplicates,
+    ignored: data.ignored,
   });
   logger.info({ artifact: config.outUri, accuracy: metrics.accuracy, f1: metrics.f1, testImages: metrics.testImages, seconds }, 'training finished');
   return {
@@ -176,10 +115,91 @@ export async function runTraining(config: TrainConfig, deps: TrainDeps): Promise
     classes: [...classes],
     inputShape: [config.imageSize, config.imageSize, 3],
     datasetUri: config.dataUri,
-    datasetDigest: digest,
-    skippedFiles: skipped.length,
+    datasetDigest: data.digest,
+    skippedFiles: data.skipped.length,
     metrics,
     codeVersion: metadata.codeVersion,
+    backend: metadata.backend,
+  };
+}
+
+/** The dataset, split, with what was left out of it; the per-image buffers are let go once packed into the splits. */
+interface Splits {
+  readonly splits: { readonly train: SplitData; readonly validation: SplitData; readonly test: SplitData };
+  readonly classes: readonly string[];
+  readonly skipped: readonly SkippedFile[];
+  readonly duplicates: readonly DuplicateFile[];
+  readonly ignored: readonly string[];
+  readonly digest: string;
+}
+
+async function loadSplits(config: TrainConfig, storage: Storage, deps: TrainDeps): Promise<Splits> {
+  deps.progress.stage(`loading ${config.dataUri}`);
+  const dataset = await loadDataset({
+    uri: config.dataUri,
+    storage,
+    imageSize: config.imageSize,
+    resize: config.resize,
+    concurrency: config.concurrency,
+    logger: deps.logger,
+    onProgress: (done, total) => deps.progress.decoding(done, total),
+    ...(config.classes ? { classes: config.classes } : {}),
+  });
+  const splits = splitDataset(dataset, config.split, config.splitSeed);
+  if (splits.validation.count === 0) {
+    throw new TerminalError('InvalidDataset', `the validation split is empty (${dataset.images.length} images, fractions ${JSON.stringify(config.split)}): early stopping and best-weight selection need validation images`);
+  }
+  deps.logger.info({ train: splits.train.count, validation: splits.validation.count, test: splits.test.count }, 'dataset split');
+  const { classes, skipped, duplicates, ignored, digest } = dataset;
+  return { splits, classes, skipped, duplicates, ignored, digest };
+}
+
+/** metadata.json of the artifact: what it classifies, how its input is prepared, and how it was trained. */
+function artifactMetadata(config: TrainConfig, data: Splits, backend: string, createdAt: Date): ModelMetadataInput {
+  return {
+    classes: [...data.classes],
+    inputShape: [config.imageSize, config.imageSize, 3],
+    preprocessing: { resize: config.resize, size: config.imageSize, scale: 1 / 255 },
+    dataset: { uri: config.dataUri, digest: data.digest },
+    hyperparameters: {
+      architecture: config.architecture,
+      imageSize: config.imageSize,
+      epochs: config.epochs,
+      batchSize: config.batchSize,
+      learningRate: config.learningRate,
+      seed: config.seed,
+      horizontalFlip: config.augmentation.horizontalFlip,
+      randomCrop: config.augmentation.randomCrop ?? false,
+      brightness: config.augmentation.brightness ?? 0,
+      earlyStoppingPatience: config.earlyStopping?.patience ?? 0,
+      splitTrain: config.split.train,
+      splitValidation: config.split.validation,
+      splitTest: config.split.test,
+      splitSeed: config.splitSeed,
+    },
+    architecture: config.architecture,
+    backend,
+    codeVersion: codeVersion(),
+    createdAt: createdAt.toISOString(),
+  };
+}
+
+function metricsFile(config: TrainConfig, data: Splits, training: { result: FitResult; seconds: number }, metrics: MetricsSummary, metadata: ModelMetadata): MetricsFile {
+  const { splits } = data;
+  const { result, seconds } = training;
+  return {
+    ...metrics,
+    classes: data.classes,
+    split: { train: splits.train.count, validation: splits.validation.count, test: splits.test.count, fractions: config.split, seed: config.splitSeed },
+    training: {
+      epochsRun: result.history.length,
+      bestEpoch: result.bestEpoch,
+      stoppedEarly: result.stoppedEarly,
+      seconds,
+      imagesPerSecond: (result.history.length * splits.train.count) / seconds,
+      history: result.history,
+    },
+    dataset: { uri: config.dataUri, digest: data.digest, skipped: data.skipped, duplicates: data.duplicates, ignored: data.ignored },
     backend: metadata.backend,
   };
 }
