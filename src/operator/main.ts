@@ -180,11 +180,13 @@ function createCaches(options: OperatorOptions, kube: KubeClient, clock: Clock, 
 function enqueueOnChange(caches: Caches, controllers: Controllers): void {
   const ns = (o: KubeObject) => o.metadata?.namespace ?? '';
   const name = (o: KubeObject) => o.metadata?.name ?? '';
+  /** A child's change enqueues its controlling owner of `kind`. */
+  const toOwner = (controller: Controller, kind: string) => (o: KubeObject) => {
+    const owner = controllerOwnerName(o, kind, 'kennel.dev');
+    if (owner) controller.enqueue(ns(o), owner);
+  };
   caches.trainingRuns.onChange((o) => controllers.trainingRuns.enqueue(ns(o), name(o)));
-  caches.jobs.onChange((o) => {
-    const owner = controllerOwnerName(o, 'TrainingRun', 'kennel.dev');
-    if (owner) controllers.trainingRuns.enqueue(ns(o), owner);
-  });
+  caches.jobs.onChange(toOwner(controllers.trainingRuns, 'TrainingRun'));
   caches.pods.onChange((o) => {
     const run = o.metadata?.labels?.[Labels.trainingRun];
     if (run) controllers.trainingRuns.enqueue(ns(o), run);
@@ -198,10 +200,7 @@ function enqueueOnChange(caches: Caches, controllers: Controllers): void {
       if ((model && isvc.spec.model === model) || isvc.spec.modelVersion === name(o)) controllers.inferenceServices.enqueue(ns(o), isvc.metadata.name);
     }
   });
-  caches.deployments.onChange((o) => {
-    const owner = controllerOwnerName(o, 'InferenceService', 'kennel.dev');
-    if (owner) controllers.inferenceServices.enqueue(ns(o), owner);
-  });
+  caches.deployments.onChange(toOwner(controllers.inferenceServices, 'InferenceService'));
   caches.inferenceServices.onChange((o) => {
     controllers.inferenceServices.enqueue(ns(o), name(o));
     // A version's phase (Serving, Retired) follows the services that serve it: enqueue the ones
