@@ -1,6 +1,7 @@
 // @ts-check
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { importBoundaries } from './eslint/import-boundaries.js';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'charts/**', 'coverage/**', '**/*.wasm', 'src/ml/kernels/assembly/**'] },
@@ -12,6 +13,11 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
       'no-restricted-syntax': ['error', { selector: 'TSEnumDeclaration', message: 'Use `as const` objects and unions, not enums.' }],
     },
+  },
+  {
+    // Product code never imports test code; src/ (the images) imports nothing outside src/.
+    plugins: { kennel: importBoundaries },
+    rules: { 'kennel/import-boundaries': 'error' },
   },
   {
     files: ['src/operator/**/*.ts'],

@@ -11,12 +11,22 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startTestbed, testbedBin, type Testbed } from '../test/harness/index.js';
-import { choosePhotos, uploadPhotos } from '../test/e2e/support/dataset.js';
-import { Kubectl, type Obj } from '../test/e2e/support/kubectl.js';
-import { inferenceServiceFromExample, merge, trainingRunFromExample } from '../test/e2e/support/manifests.js';
-import { startOperatorProcess, type OperatorProcess } from '../test/e2e/support/operator-process.js';
-import { startServiceProxy, type ServiceProxy } from '../test/e2e/support/service-proxy.js';
+import {
+  choosePhotos,
+  inferenceServiceFromExample,
+  Kubectl,
+  merge,
+  startOperatorProcess,
+  startServiceProxy,
+  startTestbed,
+  testbedBin,
+  trainingRunFromExample,
+  uploadPhotos,
+  type Obj,
+  type OperatorProcess,
+  type ServiceProxy,
+  type Testbed,
+} from '../local-cluster/index.js';
 import { createPredictClient } from '../src/worker/evaluate-url/predict-client.js';
 import { DEMO_USAGE, parseDemoArgs, type DemoOptions } from './demo/options.js';
 import { writeStripesDataset } from './demo/synthetic-dataset.js';

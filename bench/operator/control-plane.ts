@@ -2,12 +2,12 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
-import { startEtcd } from '../../test/harness/etcd.js';
-import { defaultCrdDirs, installCrds, readCrds } from '../../test/harness/install-crds.js';
-import { startKubeApiserver } from '../../test/harness/kube-apiserver.js';
-import { renderKubeconfig } from '../../test/harness/kubeconfig.js';
-import { createPki } from '../../test/harness/pki.js';
-import { startTestbed } from '../../test/harness/index.js';
+import { startEtcd } from '../../local-cluster/etcd.js';
+import { defaultCrdDirs, installCrds, readCrds } from '../../local-cluster/install-crds.js';
+import { startKubeApiserver } from '../../local-cluster/kube-apiserver.js';
+import { renderKubeconfig } from '../../local-cluster/kubeconfig.js';
+import { createPki } from '../../local-cluster/pki.js';
+import { startTestbed } from '../../local-cluster/index.js';
 
 /** What the bench needs of a control plane. */
 export interface BenchControlPlane {

@@ -23,7 +23,7 @@ import { makeInformer, type KubernetesObject, type KubernetesListObject } from '
 import { createKubeClient, type KubeClient, type KubeObject } from '../../src/operator/kube/client.js';
 import { Resources, resourcePath } from '../../src/operator/kube/resources.js';
 import { startBenchControlPlane, type BenchControlPlane } from './control-plane.js';
-import { waitFor } from '../../test/harness/net-utils.js';
+import { waitFor } from '../../local-cluster/net-utils.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 1000);
 const NS = 'bench';

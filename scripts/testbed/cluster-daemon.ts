@@ -4,7 +4,7 @@
  */
 import { copyFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startTestbed } from '../../test/harness/testbed.js';
+import { startTestbed } from '../../local-cluster/testbed.js';
 import type { ClusterInfo } from './cluster.js';
 
 const dir = process.argv[2];

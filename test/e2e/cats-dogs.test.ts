@@ -21,17 +21,28 @@ import { promisify } from 'node:util';
 import { Storage as GcsClient } from '@google-cloud/storage';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { expect } from 'chai';
-import { startTestbed, testbedBin, type Testbed } from '../harness/index.js';
-import { waitFor } from '../harness/net-utils.js';
+import {
+  choosePhotos,
+  inferenceServiceFromExample,
+  Kubectl,
+  startOperatorProcess,
+  startServiceProxy,
+  startTestbed,
+  testbedBin,
+  trainingRunFromExample,
+  uploadPhotos,
+  waitFor,
+  type Obj,
+  type OperatorProcess,
+  type PhotoSplit,
+  type ServiceProxy,
+  type Testbed,
+} from '../../local-cluster/index.js';
 import { DEFAULT_PROMETHEUS_BINARY, startPrometheus, type Prometheus } from '../harness/prometheus.js';
 import type { PodLike, PodMonitoringLike } from '../harness/prometheus-config.js';
-import { choosePhotos, linkPhotos, photosPresent, PHOTOS_DIR, uploadPhotos, type PhotoSplit } from './support/dataset.js';
+import { linkPhotos, photosPresent, PHOTOS_DIR } from './support/dataset.js';
 import { collectDiagnostics } from './support/diagnostics.js';
-import { Kubectl, type Obj } from './support/kubectl.js';
 import { startSteadyLoad, type SteadyLoad } from './support/load.js';
-import { inferenceServiceFromExample, trainingRunFromExample } from './support/manifests.js';
-import { startOperatorProcess, type OperatorProcess } from './support/operator-process.js';
-import { startServiceProxy, type ServiceProxy } from './support/service-proxy.js';
 import { writeStripesDataset } from '../../scripts/demo/synthetic-dataset.js';
 
 const run = promisify(execFile);

@@ -1,5 +1,5 @@
 import type { CoreV1Api } from '@kubernetes/client-node';
-import { waitFor } from './net-utils.js';
+import { waitFor } from '../../local-cluster/net-utils.js';
 
 /**
  * Creates a namespace and waits for its `default` service account, which the

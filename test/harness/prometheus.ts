@@ -2,9 +2,9 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { onExitCleanup } from './exit-hooks.js';
-import { startProcess, type ManagedProcess } from './managed-process.js';
-import { freePort, waitFor } from './net-utils.js';
+import { onExitCleanup } from '../../local-cluster/exit-hooks.js';
+import { startProcess, type ManagedProcess } from '../../local-cluster/managed-process.js';
+import { freePort, waitFor } from '../../local-cluster/net-utils.js';
 import { renderPrometheusConfig, type PodLike, type PodMonitoringLike, type TargetDiscovery } from './prometheus-config.js';
 
 function lastLogLine(path: string): string {

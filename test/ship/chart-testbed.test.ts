@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { startTestbed, testbedBin, type Testbed } from '../harness/index.js';
+import { startTestbed, testbedBin, type Testbed } from '../../local-cluster/index.js';
 import { chartDir, helmTemplateRaw, runHelm, withValuesFile } from './helm.js';
 import { repoRoot } from './paths.js';
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { pinnedVersion } from '../../scripts/testbed/layout.js';
-import { testbedBin } from '../harness/testbed-bin.js';
+import { testbedBin } from '../../local-cluster/testbed-bin.js';
 import { repoRoot } from './paths.js';
 
 export const chartDir = join(repoRoot, 'charts', 'kennel');

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
-import type { Testbed } from '../../harness/index.js';
-import type { Kubectl } from './kubectl.js';
+import type { Testbed } from '../../../local-cluster/index.js';
+import type { Kubectl } from '../../../local-cluster/kubectl.js';
 
 const tail = (text: string, lines: number): string => text.split('\n').slice(-lines).join('\n');
 

@@ -8,15 +8,15 @@ import { fileURLToPath } from 'node:url';
 import { GROUP, VERSION } from '../../../src/shared/api/common.js';
 import { buildCrds } from '../../../src/shared/api/crd.js';
 import { exampleInferenceService, exampleModelVersion, exampleTrainingRun, INVALID_CASES } from '../../fixtures/api-examples.js';
-import { startEtcd, type Etcd } from '../../harness/etcd.js';
-import { installCrds, readCrds } from '../../harness/install-crds.js';
-import { startKubeApiserver, type KubeApiserver } from '../../harness/kube-apiserver.js';
-import { renderKubeconfig } from '../../harness/kubeconfig.js';
-import { waitFor } from '../../harness/net-utils.js';
+import { startEtcd, type Etcd } from '../../../local-cluster/etcd.js';
+import { installCrds, readCrds } from '../../../local-cluster/install-crds.js';
+import { startKubeApiserver, type KubeApiserver } from '../../../local-cluster/kube-apiserver.js';
+import { renderKubeconfig } from '../../../local-cluster/kubeconfig.js';
+import { waitFor } from '../../../local-cluster/net-utils.js';
 import { desiredServingObjects } from '../../../src/operator/inference-service/desired.js';
 import { desiredModelVersion } from '../../../src/operator/model-version/desired.js';
 import { desiredJob } from '../../../src/operator/training-run/desired.js';
-import { createPki, type Pki } from '../../harness/pki.js';
+import { createPki, type Pki } from '../../../local-cluster/pki.js';
 
 /**
  * Kennel's generated CRDs (crds/) in a real kube-apiserver (etcd + apiserver of the test bed;
@@ -28,7 +28,7 @@ import { createPki, type Pki } from '../../harness/pki.js';
  */
 
 const crdDir = fileURLToPath(new URL('../../../crds/', import.meta.url));
-const harnessCrdDir = fileURLToPath(new URL('../../harness/crds/', import.meta.url));
+const harnessCrdDir = fileURLToPath(new URL('../../../local-cluster/crds/', import.meta.url));
 const plural = { TrainingRun: 'trainingruns', ModelVersion: 'modelversions', InferenceService: 'inferenceservices' } as const;
 
 async function rejection(p: Promise<unknown>): Promise<{ code?: number; body?: string }> {

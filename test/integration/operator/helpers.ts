@@ -7,8 +7,8 @@ import { loadOperatorConfig } from '../../../src/operator/config.js';
 import { createKubeClient, type KubeClient, type KubeObject } from '../../../src/operator/kube/client.js';
 import { Resources, type ResourceRef } from '../../../src/operator/kube/resources.js';
 import { startOperator, type RunningOperator } from '../../../src/operator/main.js';
-import { waitFor } from '../../harness/net-utils.js';
-import { startTestbed, type Testbed } from '../../harness/index.js';
+import { waitFor } from '../../../local-cluster/net-utils.js';
+import { startTestbed, type Testbed } from '../../../local-cluster/index.js';
 
 export { waitFor };
 

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import type { Testbed } from '../../harness/index.js';
+import type { Testbed } from '../../../local-cluster/index.js';
 import type { KubeClient, KubeObject } from '../../../src/operator/kube/client.js';
 import { Resources } from '../../../src/operator/kube/resources.js';
 import { isConflict } from '../../../src/operator/kube/errors.js';

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { pino } from 'pino';
-import type { Testbed } from '../../harness/index.js';
-import { freePort } from '../../harness/net-utils.js';
+import type { Testbed } from '../../../local-cluster/index.js';
+import { freePort } from '../../../local-cluster/net-utils.js';
 import type { KubeClient, KubeObject } from '../../../src/operator/kube/client.js';
 import { Resources, type ResourceRef } from '../../../src/operator/kube/resources.js';
 import { systemClock } from '../../../src/shared/clock.js';

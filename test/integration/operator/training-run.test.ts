@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { Testbed } from '../../harness/index.js';
+import type { Testbed } from '../../../local-cluster/index.js';
 import type { KubeClient, KubeObject } from '../../../src/operator/kube/client.js';
 import { KubeApiError } from '../../../src/operator/kube/errors.js';
 import { Resources } from '../../../src/operator/kube/resources.js';

@@ -4,8 +4,8 @@ import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Storage as GcsClient } from '@google-cloud/storage';
 import { storageFor } from '../../../src/shared/storage/index.js';
-import { startFakeGcs, type FakeGcs } from '../../harness/fake-gcs.js';
-import { testbedBin } from '../../harness/testbed-bin.js';
+import { startFakeGcs, type FakeGcs } from '../../../local-cluster/fake-gcs.js';
+import { testbedBin } from '../../../local-cluster/testbed-bin.js';
 import { createTinyArtifact, loadPhotos, requirePhotos, spawnServe, waitFor } from './helpers.js';
 
 describe('kennel serve: a model from gs:// (fake-gcs-server)', function () {

@@ -9,7 +9,7 @@ import { Value } from '@sinclair/typebox/value';
 import { Storage as GcsClient } from '@google-cloud/storage';
 import { WorkerOutcome } from '../../../src/shared/api/worker-report.js';
 import { createFileStorage, storageFor } from '../../../src/shared/storage/index.js';
-import { startFakeGcs, type FakeGcs } from '../../harness/fake-gcs.js';
+import { startFakeGcs, type FakeGcs } from '../../../local-cluster/fake-gcs.js';
 import { jsonLines } from './capture.js';
 import { writeSyntheticDataset } from './synthetic-dataset.js';
 

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { Storage as GcsClient } from '@google-cloud/storage';
 import * as tf from '@tensorflow/tfjs';
-import { startFakeGcs, type FakeGcs } from '../../harness/fake-gcs.js';
+import { startFakeGcs, type FakeGcs } from '../../../local-cluster/fake-gcs.js';
 import { loadArtifact, saveArtifact, ArtifactError } from '../../../src/ml/artifact.js';
 import { storageFor, StorageError, type Storage } from '../../../src/shared/storage/index.js';
 import { startFlakyProxy, type FlakyProxy } from './flaky-proxy.js';

@@ -10,7 +10,7 @@ import { EpochProgress, WorkerOutcome, type WorkerSuccess } from '../../../src/s
 import { createFileStorage, storageFor } from '../../../src/shared/storage/index.js';
 import { run as train } from '../../../src/worker/train/command.js';
 import { run as evaluate } from '../../../src/worker/evaluate/command.js';
-import { startFakeGcs, type FakeGcs } from '../../harness/fake-gcs.js';
+import { startFakeGcs, type FakeGcs } from '../../../local-cluster/fake-gcs.js';
 import { captureStream, jsonLines } from './capture.js';
 import { writeSyntheticDataset } from './synthetic-dataset.js';
 import { tinyFit } from './tiny-fit.js';

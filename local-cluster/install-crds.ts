@@ -7,9 +7,9 @@ import { ObjectSerializer } from '@kubernetes/client-node/dist/gen/models/Object
 import { parseAllDocuments } from 'yaml';
 import { waitFor } from './net-utils.js';
 
-/** Kennel's generated CRDs (`crds/`) and the third-party CRDs the test bed adds (`test/harness/crds/`). */
+/** Kennel's generated CRDs (`crds/`) and the third-party CRDs the test bed adds (`local-cluster/crds/`). */
 export const defaultCrdDirs = [
-  fileURLToPath(new URL('../../crds/', import.meta.url)),
+  fileURLToPath(new URL('../crds/', import.meta.url)),
   fileURLToPath(new URL('./crds/', import.meta.url)),
 ];
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { CoreV1Api, Watch, type KubeConfig, type V1Node, type V1Pod, type V1PodStatus } from '@kubernetes/client-node';
-import { pinnedVersion } from '../../../scripts/testbed/layout.js';
+import { pinnedVersion } from '../../scripts/testbed/layout.js';
 import { renderKubeconfig } from '../kubeconfig.js';
 import type { EnvSources } from './container-env.js';
 import { startKubeletServer, type KubeletServer } from './kubelet-server.js';
@@ -37,7 +37,7 @@ export interface StartNodeAgentOptions {
   cliPath?: string;
 }
 
-const defaultCliPath = fileURLToPath(new URL('../../../dist/cli.js', import.meta.url));
+const defaultCliPath = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 
 function statusCode(err: unknown): number | undefined {
   return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'number' ? err.code : undefined;

@@ -3,9 +3,9 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import type { Obj } from './kubectl.js';
 
-const EXAMPLES = fileURLToPath(new URL('../../../examples/cats-vs-dogs/', import.meta.url));
+const EXAMPLES = fileURLToPath(new URL('../examples/cats-vs-dogs/', import.meta.url));
 
-/** An example manifest from examples/cats-vs-dogs/, parsed (the e2e patches a copy). */
+/** An example manifest from examples/cats-vs-dogs/, parsed (the demo and the e2e patch a copy). */
 export function readExample(file: 'training-run.yaml' | 'inference-service.yaml'): Obj {
   return parse(readFileSync(`${EXAMPLES}${file}`, 'utf8')) as Obj;
 }
@@ -21,7 +21,10 @@ export function merge<T>(base: T, patch: unknown): T {
   return out as T;
 }
 
-/** The example TrainingRun, renamed and pointed at the test's dataset, with fewer epochs and a smaller footprint. */
+/**
+ * The example TrainingRun, renamed and pointed at a dataset in the local cluster's bucket, with the
+ * given hyperparameters and gate, and a footprint that fits a two-core machine.
+ */
 export function trainingRunFromExample(o: {
   name: string;
   namespace: string;

@@ -1,8 +1,8 @@
 import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
 import { expect } from 'chai';
-import { cliArgsOf, expandVars, kennelImageOf } from '../../harness/node-agent/container-command.js';
-import { ContainerConfigError, resolveEnv, type EnvSources } from '../../harness/node-agent/container-env.js';
-import { podPhase } from '../../harness/node-agent/pod-phase.js';
+import { cliArgsOf, expandVars, kennelImageOf } from './container-command.js';
+import { ContainerConfigError, resolveEnv, type EnvSources } from './container-env.js';
+import { podPhase } from './pod-phase.js';
 
 /** The node agent's pure parts: image recognition, command mapping, environment, pod phase. */
 describe('test bed node agent: image, command, env and phase rules', () => {

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { V1Pod } from '@kubernetes/client-node';
 import { expect } from 'chai';
-import { waitFor } from '../../harness/net-utils.js';
-import { createPodNetwork, type PodNetwork, type PodSandbox } from '../../harness/node-agent/pod-network.js';
-import { PodRunner, type PodRunnerDeps } from '../../harness/node-agent/pod-runner.js';
+import { waitFor } from '../../../local-cluster/net-utils.js';
+import { createPodNetwork, type PodNetwork, type PodSandbox } from '../../../local-cluster/node-agent/pod-network.js';
+import { PodRunner, type PodRunnerDeps } from '../../../local-cluster/node-agent/pod-runner.js';
 
 const fakeCli = fileURLToPath(new URL('./fixtures/fake-cli.mjs', import.meta.url));
 

@@ -1,9 +1,9 @@
 import { fileURLToPath } from 'node:url';
 import { AppsV1Api, CoreV1Api, DiscoveryV1Api, type V1Container, type V1Endpoint, type V1LifecycleHandler, type V1Pod } from '@kubernetes/client-node';
 import { expect } from 'chai';
-import { waitFor } from '../../harness/net-utils.js';
+import { waitFor } from '../../../local-cluster/net-utils.js';
 import { createReadyNamespace } from '../../harness/namespace.js';
-import { startTestbed, type Testbed } from '../../harness/testbed.js';
+import { startTestbed, type Testbed } from '../../../local-cluster/testbed.js';
 
 const fakeCli = fileURLToPath(new URL('./fixtures/fake-cli.mjs', import.meta.url));
 const worker = 'ghcr.io/kennel-dev/kennel-worker:0.1.0';

@@ -10,10 +10,10 @@ import {
 } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { pinnedVersion } from '../../../scripts/testbed/layout.js';
-import { waitFor } from '../../harness/net-utils.js';
+import { waitFor } from '../../../local-cluster/net-utils.js';
 import { createReadyNamespace } from '../../harness/namespace.js';
 import { createTinyArtifact } from '../serve/helpers.js';
-import { startTestbed, type Testbed } from '../../harness/testbed.js';
+import { startTestbed, type Testbed } from '../../../local-cluster/testbed.js';
 
 const cliPath = fileURLToPath(new URL('../../../dist/cli.js', import.meta.url));
 const pkgVersion = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;

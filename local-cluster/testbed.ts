@@ -46,7 +46,7 @@ export interface Testbed {
 export interface StartTestbedOptions {
   /** State directory; a fresh temp dir (removed by stop) by default. */
   dir?: string;
-  /** CRD directories to install; `crds/` and `test/harness/crds/` by default. */
+  /** CRD directories to install; `crds/` and `local-cluster/crds/` by default. */
   crdDirs?: readonly string[];
   /** `netns` (default; falls back to `loopback` when unavailable) or `loopback`. */
   network?: PodNetworkMode;

@@ -61,7 +61,7 @@ export function startProcess(opts: StartProcessOptions): ManagedProcess {
   const exited = new Promise<ProcessExit>((resolve) => {
     spawned.on('error', (err) => {
       exit = { code: 127, signal: null };
-      process.stderr.write(`harness: could not start ${opts.name}: ${err.message}\n`);
+      process.stderr.write(`local cluster: could not start ${opts.name}: ${err.message}\n`);
       resolve(exit);
     });
     spawned.on('exit', (code, signal) => {

@@ -1,6 +1,6 @@
 import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
-import { testbedBinDir, type TestbedBinary } from '../../scripts/testbed/layout.js';
+import { testbedBinDir, type TestbedBinary } from '../scripts/testbed/layout.js';
 
 export type { TestbedBinary };
 

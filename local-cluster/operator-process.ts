@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import path from 'node:path';
-import { freePort, waitFor } from '../../harness/net-utils.js';
+import { freePort, waitFor } from './net-utils.js';
 
 export interface OperatorProcess {
   readonly logPath: string;

@@ -8,7 +8,7 @@ const slice = (endpoints: [string, { ready?: boolean; serving?: boolean; termina
   endpoints: endpoints.map(([ip, conditions]) => ({ addresses: [ip], conditions })),
 });
 
-describe('e2e service proxy: routable endpoints', () => {
+describe('local cluster: service proxy, routable endpoints', () => {
   it('routes to ready endpoints only, never to a terminating or not-yet-ready pod while one is ready', () => {
     const out = routableEndpoints(
       [

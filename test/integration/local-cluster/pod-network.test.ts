@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
-import { createPodNetwork, type PodNetwork } from '../../harness/node-agent/pod-network.js';
+import { createPodNetwork, type PodNetwork } from '../../../local-cluster/node-agent/pod-network.js';
 
 const run = promisify(execFile);
 

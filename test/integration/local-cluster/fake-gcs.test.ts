@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Storage } from '@google-cloud/storage';
 import { expect } from 'chai';
-import { startFakeGcs, type FakeGcs } from '../../harness/fake-gcs.js';
+import { startFakeGcs, type FakeGcs } from '../../../local-cluster/fake-gcs.js';
 
 describe('test bed: fake-gcs-server answers @google-cloud/storage', function () {
   this.timeout(60_000);

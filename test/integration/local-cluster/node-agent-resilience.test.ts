@@ -6,10 +6,10 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { expect } from 'chai';
-import { waitFor } from '../../harness/net-utils.js';
+import { waitFor } from '../../../local-cluster/net-utils.js';
 import { createReadyNamespace } from '../../harness/namespace.js';
-import { startNodeAgent } from '../../harness/node-agent/node-agent.js';
-import { startTestbed, type Testbed } from '../../harness/testbed.js';
+import { startNodeAgent } from '../../../local-cluster/node-agent/node-agent.js';
+import { startTestbed, type Testbed } from '../../../local-cluster/testbed.js';
 
 const run = promisify(execFile);
 const fakeCli = fileURLToPath(new URL('./fixtures/fake-cli.mjs', import.meta.url));

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
-import { parseInferenceService, parseTrainingRun } from '../../../src/shared/api/parse.js';
+import { parseInferenceService, parseTrainingRun } from '../src/shared/api/parse.js';
 import { inferenceServiceFromExample, merge, trainingRunFromExample } from './manifests.js';
 
-describe('e2e manifests patched from examples/', () => {
+describe('local cluster: manifests patched from examples/', () => {
   it('merge deep-merges objects, replaces arrays and deletes undefined', () => {
     expect(merge({ a: { b: 1, c: 2 }, d: [1, 2], e: 1 }, { a: { c: 3 }, d: [9], e: undefined })).to.deep.equal({ a: { b: 1, c: 3 }, d: [9] });
   });

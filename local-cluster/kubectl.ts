@@ -1,10 +1,10 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import type { Testbed } from '../../harness/index.js';
-import { waitFor } from '../../harness/net-utils.js';
+import type { Testbed } from './testbed.js';
+import { waitFor } from './net-utils.js';
 
-/** The slice of a Kubernetes object the e2e reads. */
+/** The slice of a Kubernetes object the demo and the tests read. */
 export interface Obj {
   apiVersion?: string;
   kind?: string;
@@ -21,7 +21,7 @@ export interface KubeEvent {
 }
 
 /**
- * The e2e talks to the cluster the way a person does: through kubectl (the test bed's), applying
+ * Talks to the cluster the way a person does: through kubectl (the local cluster's), applying
  * files and reading `-o json`.
  */
 export class Kubectl {
