@@ -7,17 +7,21 @@ import { ObjectSerializer } from '@kubernetes/client-node/dist/gen/models/Object
 import { parseAllDocuments } from 'yaml';
 import { waitFor } from './net-utils.js';
 
-/** Kennel's generated CRDs (`crds/`) and the third-party CRDs the test bed adds (`local-cluster/crds/`). */
-export const defaultCrdDirs = [
-  fileURLToPath(new URL('../crds/', import.meta.url)),
-  fileURLToPath(new URL('./crds/', import.meta.url)),
-];
+/** The third-party CRDs the local cluster adds (`local-cluster/crds/`: GKE's PodMonitoring). */
+export const thirdPartyCrdDir = fileURLToPath(new URL('./crds/', import.meta.url));
 
-/** Every CustomResourceDefinition in the `.yaml`/`.yml` files of `dirs` (missing dirs are fine). */
+/** Kennel's generated CRDs (`crds/`) and the third-party CRDs the local cluster adds. */
+export const defaultCrdDirs = [fileURLToPath(new URL('../crds/', import.meta.url)), thirdPartyCrdDir];
+
+/**
+ * Every CustomResourceDefinition in the `.yaml`/`.yml` files of `dirs`. A missing directory is an
+ * error: skipping it would start a cluster without CRDs the caller asked for (a moved folder once
+ * did that silently).
+ */
 export function readCrds(dirs: readonly string[]): V1CustomResourceDefinition[] {
   const crds: V1CustomResourceDefinition[] = [];
   for (const dir of dirs) {
-    if (!existsSync(dir)) continue;
+    if (!existsSync(dir)) throw new Error(`CRD directory ${dir} does not exist`);
     for (const file of readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort()) {
       for (const doc of parseAllDocuments(readFileSync(join(dir, file), 'utf8'))) {
         if (doc.errors.length > 0) throw new Error(`${join(dir, file)}: ${doc.errors[0]?.message}`);

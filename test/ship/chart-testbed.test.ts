@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { startTestbed, testbedBin, type Testbed } from '../../local-cluster/index.js';
+import { thirdPartyCrdDir } from '../../local-cluster/install-crds.js';
 import { chartDir, helmTemplateRaw, runHelm, withValuesFile } from './helm.js';
 import { repoRoot } from './paths.js';
 
@@ -42,8 +43,8 @@ describe('Helm chart in the test bed (real kube-apiserver, node agent)', functio
     if (!existsSync(join(repoRoot, 'dist', 'cli.js'))) {
       throw new Error('dist/cli.js is missing: the node agent runs the built CLI; run `npm run build` first');
     }
-    // Only the PodMonitoring CRD from the harness: Kennel's CRDs must come from the chart.
-    tb = await startTestbed({ crdDirs: [join(repoRoot, 'test', 'harness', 'crds')] });
+    // Only the PodMonitoring CRD of the local cluster: Kennel's CRDs must come from the chart.
+    tb = await startTestbed({ crdDirs: [thirdPartyCrdDir] });
     await tb.kubectl(['create', 'namespace', NS]);
     await tb.kubectl(['create', 'namespace', 'team-a']);
   });

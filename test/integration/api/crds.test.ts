@@ -9,7 +9,7 @@ import { GROUP, VERSION } from '../../../src/shared/api/common.js';
 import { buildCrds } from '../../../src/shared/api/crd.js';
 import { exampleInferenceService, exampleModelVersion, exampleTrainingRun, INVALID_CASES } from '../../fixtures/api-examples.js';
 import { startEtcd, type Etcd } from '../../../local-cluster/etcd.js';
-import { installCrds, readCrds } from '../../../local-cluster/install-crds.js';
+import { installCrds, readCrds, thirdPartyCrdDir } from '../../../local-cluster/install-crds.js';
 import { startKubeApiserver, type KubeApiserver } from '../../../local-cluster/kube-apiserver.js';
 import { renderKubeconfig } from '../../../local-cluster/kubeconfig.js';
 import { waitFor } from '../../../local-cluster/net-utils.js';
@@ -28,7 +28,6 @@ import { createPki, type Pki } from '../../../local-cluster/pki.js';
  */
 
 const crdDir = fileURLToPath(new URL('../../../crds/', import.meta.url));
-const harnessCrdDir = fileURLToPath(new URL('../../../local-cluster/crds/', import.meta.url));
 const plural = { TrainingRun: 'trainingruns', ModelVersion: 'modelversions', InferenceService: 'inferenceservices' } as const;
 
 async function rejection(p: Promise<unknown>): Promise<{ code?: number; body?: string }> {
@@ -99,7 +98,7 @@ describe('CRDs in a real kube-apiserver', function () {
     apiserver = await startKubeApiserver({ dir, pki, etcdEndpoint: etcd.endpoint, host: '127.0.0.1' });
     kc = new KubeConfig();
     kc.loadFromString(renderKubeconfig({ server: apiserver.server, caCert: pki.caCert, credentials: { clientCert: pki.adminCert, clientKey: pki.adminKey } }));
-    await installCrds(kc, readCrds([crdDir, harnessCrdDir]));
+    await installCrds(kc, readCrds([crdDir, thirdPartyCrdDir]));
     await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: ns } } });
     custom = kc.makeApiClient(CustomObjectsApi);
   });
