@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type StdioOptions } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { onExitCleanup } from './exit-hooks.js';
 import { reapGroupOnDeath } from './orphan-reaper.js';
@@ -8,17 +8,21 @@ export interface ProcessExit {
   signal: NodeJS.Signals | null;
 }
 
-export interface ManagedProcess {
+/** A child in a process group of its own, stopped with the group (see startProcess). */
+export interface ProcessHandle {
   readonly name: string;
   readonly pid: number;
-  /** Combined stdout and stderr. */
-  readonly logPath: string;
   /** Resolves when the process (the group's leader) has exited. */
   readonly exited: Promise<ProcessExit>;
   /** True once the process has exited. */
   hasExited(): boolean;
   /** SIGTERM to the whole process group, SIGKILL after `graceMs`; resolves once it has exited. */
   stop(graceMs?: number): Promise<ProcessExit>;
+}
+
+export interface ManagedProcess extends ProcessHandle {
+  /** Combined stdout and stderr. */
+  readonly logPath: string;
 }
 
 export interface StartProcessOptions {
@@ -40,23 +44,37 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
 
 /**
  * Starts a long-lived child in its own process group with its output appended to `logPath`.
- * Signals go to the group, so helpers it forks die with it; an exit hook SIGKILLs the group if the
- * test process ends (or is interrupted) before `stop()` was called.
+ * Signals go to the group, so helpers it forks die with it; an exit hook SIGKILLs the group if
+ * this process ends (or is interrupted) before `stop()` was called, and the orphan reaper does if
+ * this process is SIGKILLed. The group is a session of its own, so a terminal's Ctrl-C reaches
+ * only the command that started it, whose shutdown owner (shutdown.ts) stops it.
  */
 export function startProcess(opts: StartProcessOptions): ManagedProcess {
   const fd = openSync(opts.logPath, 'a');
-  let child;
   try {
-    child = spawn(opts.command, [...opts.args], {
-      cwd: opts.cwd,
-      env: opts.env ?? process.env,
-      detached: true,
-      stdio: ['ignore', fd, fd],
-    });
+    // Unreferenced: a server the process merely started must not keep it alive.
+    return { ...startGroup(opts, ['ignore', fd, fd], false), logPath: opts.logPath };
   } finally {
     closeSync(fd);
   }
-  const spawned = child;
+}
+
+/**
+ * Like startProcess, for a child that the process waits for and whose output the person at the
+ * terminal should see (a build): it writes to this process's stdout and stderr, and keeps this
+ * process alive until it exits.
+ */
+export function startForegroundProcess(opts: Omit<StartProcessOptions, 'logPath'>): ProcessHandle {
+  return startGroup(opts, ['ignore', 'inherit', 'inherit'], true);
+}
+
+function startGroup(opts: Omit<StartProcessOptions, 'logPath'>, stdio: StdioOptions, keepAlive: boolean): ProcessHandle {
+  const spawned = spawn(opts.command, [...opts.args], {
+    cwd: opts.cwd,
+    env: opts.env ?? process.env,
+    detached: true,
+    stdio,
+  });
   let exit: ProcessExit | undefined;
   const exited = new Promise<ProcessExit>((resolve) => {
     spawned.on('error', (err) => {
@@ -71,7 +89,7 @@ export function startProcess(opts: StartProcessOptions): ManagedProcess {
       resolve(exit);
     });
   });
-  spawned.unref();
+  if (!keepAlive) spawned.unref();
   const pid = spawned.pid ?? -1;
   const unregister = onExitCleanup(() => {
     if (pid > 0) killGroup(pid, 'SIGKILL');
@@ -85,7 +103,6 @@ export function startProcess(opts: StartProcessOptions): ManagedProcess {
   return {
     name: opts.name,
     pid,
-    logPath: opts.logPath,
     exited,
     hasExited: () => exit !== undefined,
     async stop(graceMs = 5_000) {

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,7 +36,7 @@ export interface Testbed {
   readonly network: PodNetwork;
   /** `http://IP:PORT` of a ready endpoint of a Service port (by number or name); waits for one. */
   serviceUrl(namespace: string, name: string, port: number | string, timeoutMs?: number): Promise<string>;
-  /** Runs the test bed's kubectl against it. */
+  /** Runs the test bed's kubectl against it (a run still going at stop() is killed). */
   kubectl(args: readonly string[], opts?: { input?: string }): Promise<{ stdout: string; stderr: string }>;
   /** Milliseconds each start-up step took. */
   readonly timings: Readonly<Record<string, number>>;
@@ -96,7 +96,15 @@ export async function startTestbed(opts: StartTestbedOptions = {}): Promise<Test
   let gcs: FakeGcs | undefined;
   let nodeAgent: NodeAgent | undefined;
   let network: PodNetwork | undefined;
+  // kubectl runs in flight: stop() kills them, and so does the exit hook if the process ends first.
+  const kubectlRuns = new Set<ChildProcess>();
+  const killKubectlRuns = (): void => {
+    for (const child of kubectlRuns) child.kill('SIGKILL');
+  };
+  const unregisterKubectlRuns = onExitCleanup(killKubectlRuns);
   const teardown = async (): Promise<void> => {
+    killKubectlRuns();
+    unregisterKubectlRuns();
     await nodeAgent?.stop().catch(() => undefined);
     for (const p of [...processes].reverse()) await p.stop(5_000);
     await gcs?.stop().catch(() => undefined);
@@ -185,7 +193,10 @@ export async function startTestbed(opts: StartTestbedOptions = {}): Promise<Test
       timings,
       serviceUrl: (namespace, name, port, timeoutMs) => serviceUrl(kubeConfig, namespace, name, port, timeoutMs),
       kubectl: async (args, o = {}) => {
+        if (stopped) throw new Error(`kubectl ${args.join(' ')}: the test bed is stopped`);
         const child = run(testbedBin('kubectl'), ['--kubeconfig', kubeconfigPath, ...args], { maxBuffer: 64 * 1024 * 1024 });
+        kubectlRuns.add(child.child);
+        void child.finally(() => kubectlRuns.delete(child.child)).catch(() => undefined);
         if (o.input !== undefined) {
           child.child.stdin?.end(o.input);
         }

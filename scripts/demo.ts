@@ -4,8 +4,12 @@
  * emulator and the operator, uploads a dataset (generated, or `--data <photos>`), applies a
  * TrainingRun and an InferenceService, follows their progress, prints where to look and one
  * prediction, then waits for Ctrl-C and tears everything down. See docs/demo.md.
+ *
+ * Shutdown has one owner (local-cluster/shutdown.ts): everything the demo starts is registered
+ * with it as it starts, and SIGINT, SIGTERM or SIGHUP — Ctrl-C to the process group, or a signal
+ * to this process alone from a wrapper, `timeout -s INT` or a supervisor — stops all of it, last
+ * started first; `--exit` and a failure run the same stops.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -27,6 +31,8 @@ import {
   type ServiceProxy,
   type Testbed,
 } from '../local-cluster/index.js';
+import { startForegroundProcess } from '../local-cluster/managed-process.js';
+import { ownShutdown, type Shutdown } from '../local-cluster/shutdown.js';
 import { createPredictClient } from '../src/worker/evaluate-url/predict-client.js';
 import { DEMO_USAGE, parseDemoArgs, type DemoOptions } from './demo/options.js';
 import { writeStripesDataset } from './demo/synthetic-dataset.js';
@@ -38,25 +44,28 @@ const BUCKET = 'kennel-demo';
 const say = (line = ''): void => void process.stdout.write(`${line}\n`);
 const step = (line: string): void => say(`\n▶ ${line}`);
 
-/** Runs an npm script with its output shown, failing with its exit code. */
-function npmRun(script: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('npm', ['run', script], { cwd: REPO, stdio: 'inherit' });
-    child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`npm run ${script} exited with code ${code}`))));
-  });
+/** Runs an npm script with its output shown, failing with its exit code; stopped if the demo is interrupted. */
+async function npmRun(script: string, shutdown: Shutdown): Promise<void> {
+  const child = startForegroundProcess({ name: `npm run ${script}`, command: 'npm', args: ['run', script], cwd: REPO });
+  const unregister = shutdown.add(`npm run ${script}`, () => child.stop());
+  try {
+    const { code, signal } = await child.exited;
+    if (code !== 0) throw new Error(`npm run ${script} exited with ${signal ?? `code ${code}`}`);
+  } finally {
+    unregister();
+  }
 }
 
-async function ensureBuilt(): Promise<void> {
+async function ensureBuilt(shutdown: Shutdown): Promise<void> {
   if (!existsSync(CLI)) {
     step('building Kennel (npm run build) ...');
-    await npmRun('build');
+    await npmRun('build', shutdown);
   }
   try {
     for (const b of ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kubectl', 'fake-gcs-server'] as const) testbedBin(b);
   } catch {
     step('building the local cluster binaries (npm run testbed:build; the first time takes a while) ...');
-    await npmRun('testbed:build');
+    await npmRun('testbed:build', shutdown);
   }
 }
 
@@ -123,34 +132,25 @@ async function main(): Promise<void> {
     say(DEMO_USAGE);
     return;
   }
-  let bed: Testbed | undefined;
-  let operator: OperatorProcess | undefined;
-  let proxy: ServiceProxy | undefined;
-  const tmp = await mkdtemp(path.join(tmpdir(), 'kennel-demo-'));
-  let tearingDown: Promise<void> | undefined;
-  const teardown = (): Promise<void> =>
-    (tearingDown ??= (async () => {
-      step('tearing down (service proxy, operator, pods, control plane, GCS emulator) ...');
-      await proxy?.stop().catch(() => undefined);
-      await operator?.stop().catch(() => undefined);
-      await bed?.stop().catch(() => undefined);
-      await rm(tmp, { recursive: true, force: true });
-      say('done.');
-    })());
-  const interrupted = new Promise<void>((resolve) => {
-    process.once('SIGINT', () => resolve());
-    process.once('SIGTERM', () => resolve());
+  // The one owner of shutdown, before anything starts: a signal during start-up stops what has
+  // started so far (what is half-started is killed by the exit hooks when the owner exits).
+  const shutdown = ownShutdown({
+    say,
+    beforeStops: (why) => step(`tearing down${why === 'requested' ? '' : ` (${why})`}: service proxy, operator, pods, control plane, GCS emulator ...`),
   });
-  void interrupted.then(async () => {
-    await teardown();
-    process.exit(130);
+  let operator: OperatorProcess | undefined;
+  const tmp = await mkdtemp(path.join(tmpdir(), 'kennel-demo-'));
+  shutdown.add('temporary files', async () => {
+    await rm(tmp, { recursive: true, force: true });
+    say('done.');
   });
 
   try {
-    await ensureBuilt();
+    await ensureBuilt(shutdown);
 
     step('starting the local cluster: etcd, kube-apiserver, kube-controller-manager, fake-gcs-server, node agent ...');
-    bed = await startTestbed({});
+    const bed: Testbed = await startTestbed({});
+    shutdown.add('the local cluster', () => bed.stop());
     const kubectl = new Kubectl(bed, NS, tmp);
     say(`  ready in ${Math.round((bed.timings.total ?? 0) / 1000)}s; state and logs in ${bed.dir}`);
 
@@ -166,6 +166,8 @@ async function main(): Promise<void> {
         KENNEL_GCS_ENDPOINT: bed.gcsEndpoint,
       },
     });
+    const op = operator;
+    shutdown.add('the operator', () => op.stop());
     say(`  healthy at ${operator.healthUrl}/readyz; log ${operator.logPath}`);
 
     step(o.data ? `uploading ${o.perClass} photos per class from ${o.data} to the GCS emulator ...` : `generating a dataset (${o.perClass} images per class of horizontal and vertical stripes) and uploading it ...`);
@@ -203,7 +205,8 @@ async function main(): Promise<void> {
       30 * 60_000,
     );
 
-    proxy = await startServiceProxy({ kubeConfig: bed.kubeConfig, namespace: NS, service: 'demo', port: 80 });
+    const proxy: ServiceProxy = await startServiceProxy({ kubeConfig: bed.kubeConfig, namespace: NS, service: 'demo', port: 80 });
+    shutdown.add('the service proxy', () => proxy.stop());
     const kubectlBin = testbedBin('kubectl');
     step('Kennel is serving. Where to look:');
     say(`  export KUBECONFIG=${bed.kubeconfigPath}`);
@@ -226,16 +229,23 @@ async function main(): Promise<void> {
     }
 
     if (o.exit) {
-      await teardown();
+      await shutdown.run();
       return;
     }
     say('\nPress Ctrl-C to stop everything.');
-    await interrupted;
+    // The owner stops everything on the signal and exits.
+    await shutdown.signalled;
+    await shutdown.run();
   } catch (err) {
+    // Interrupted: the owner is stopping everything (which is likely what made this step fail).
+    if (shutdown.interruptedBy()) {
+      await shutdown.run();
+      return;
+    }
     process.stderr.write(`\ndemo failed: ${err instanceof Error ? err.message : String(err)}\n`);
     if (operator) process.stderr.write(`operator log: ${operator.logPath}\n`);
-    await teardown();
     process.exitCode = 1;
+    await shutdown.run();
   }
 }
 

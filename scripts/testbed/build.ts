@@ -5,12 +5,18 @@
  *
  * Idempotent: a binary already present for the version key is skipped, so a warm run takes well
  * under a second. Binaries are written under a temporary name and renamed, so an interrupted build
- * never leaves a half-written binary that a later run would trust.
+ * never leaves a half-written binary that a later run would trust. Run as a command, it owns its
+ * shutdown (local-cluster/shutdown.ts): interrupted by any signal, sent to it alone or to its
+ * group, it stops the `go build` it started (its own process group) and removes its temporary
+ * directory.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, realpathSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { onExitCleanup } from '../../local-cluster/exit-hooks.js';
+import { startForegroundProcess } from '../../local-cluster/managed-process.js';
+import { ownShutdown, type Shutdown } from '../../local-cluster/shutdown.js';
 import { groupLdflags, testbedBinDir, testbedGroups, testbedVersion, wrapperRoot } from './layout.js';
 
 const minimumGo = [1, 26] as const;
@@ -41,28 +47,28 @@ function checkGo(): string {
   return version;
 }
 
-function runGoBuild(cwd: string, ldflags: readonly string[], args: string[], label: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const child = spawn('go', ['build', '-trimpath', `-ldflags=${['-s', '-w', ...ldflags].join(' ')}`, ...args], {
-      cwd,
-      env: { ...process.env, CGO_ENABLED: '0' },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
-    const heartbeat = setInterval(() => log(`  ... still building ${label} (${formatDuration(Date.now() - started)})`), 30_000);
-    child.on('error', (err) => {
-      clearInterval(heartbeat);
-      reject(err);
-    });
-    child.on('exit', (code, signal) => {
-      clearInterval(heartbeat);
-      if (code === 0) resolve();
-      else reject(new Error(`go build of ${label} failed (${signal ?? `exit ${code}`})`));
-    });
+async function runGoBuild(cwd: string, ldflags: readonly string[], args: string[], label: string, shutdown?: Shutdown): Promise<void> {
+  const started = Date.now();
+  const child = startForegroundProcess({
+    name: `go build ${label}`,
+    command: 'go',
+    args: ['build', '-trimpath', `-ldflags=${['-s', '-w', ...ldflags].join(' ')}`, ...args],
+    cwd,
+    env: { ...process.env, CGO_ENABLED: '0' },
   });
+  const unregister = shutdown?.add(`go build ${label}`, () => child.stop(2_000)) ?? (() => undefined);
+  const heartbeat = setInterval(() => log(`  ... still building ${label} (${formatDuration(Date.now() - started)})`), 30_000);
+  try {
+    const { code, signal } = await child.exited;
+    if (code !== 0) throw new Error(`go build of ${label} failed (${signal ?? `exit ${code}`})`);
+  } finally {
+    clearInterval(heartbeat);
+    unregister();
+  }
 }
 
-export async function buildTestbed(): Promise<{ binDir: string; built: string[] }> {
+/** Builds every missing binary; with `shutdown`, each `go build` is stopped when the command is interrupted. */
+export async function buildTestbed(shutdown?: Shutdown): Promise<{ binDir: string; built: string[] }> {
   const goVersion = checkGo();
   const binDir = testbedBinDir();
   mkdirSync(binDir, { recursive: true });
@@ -79,16 +85,18 @@ export async function buildTestbed(): Promise<{ binDir: string; built: string[] 
     const groupStart = Date.now();
     log(`${group}: building ${names} ...`);
     const tmp = mkdtempSync(join(binDir, '.build-'));
+    const unregisterTmp = onExitCleanup(() => rmSync(tmp, { recursive: true, force: true }));
     try {
       // One binary per `go build -o <file>`: several main packages into a directory would name the
       // etcd binary after its module's last element (`v3`). Packages share the build cache anyway.
       for (const b of missing) {
-        await runGoBuild(join(wrapperRoot, group), groupLdflags(group), ['-o', join(tmp, b.name), b.pkg], b.name);
+        await runGoBuild(join(wrapperRoot, group), groupLdflags(group), ['-o', join(tmp, b.name), b.pkg], b.name, shutdown);
         renameSync(join(tmp, b.name), join(binDir, b.name));
         built.push(b.name);
       }
     } finally {
       rmSync(tmp, { recursive: true, force: true });
+      unregisterTmp();
     }
     log(`${group}: built ${names} in ${formatDuration(Date.now() - groupStart)}`);
   }
@@ -98,7 +106,7 @@ export async function buildTestbed(): Promise<{ binDir: string; built: string[] 
 
 const isMain = process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
 if (isMain) {
-  buildTestbed().catch((err: unknown) => {
+  buildTestbed(ownShutdown({ beforeStops: (why) => log(`${why}: stopping the build`) })).catch((err: unknown) => {
     process.stderr.write(`testbed:build failed: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);
   });

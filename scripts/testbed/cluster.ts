@@ -3,6 +3,12 @@
  * long-lived local cluster for a person. `up` starts a detached daemon that runs the test bed with
  * its state in `~/.kennel/cluster/` (override with `KENNEL_CLUSTER_DIR`), waits until it is ready
  * and prints the kubeconfig path; `down` stops it and everything it started.
+ *
+ * Who owns the daemon: `up`, until the cluster is ready. If `up` is interrupted (any signal, sent
+ * to it alone or to its process group) or the cluster does not come up, `up` stops the daemon it
+ * started, which stops everything it started. Once `up` has printed the cluster, the daemon is on
+ * its own, by design, until `down` sends it SIGTERM (and SIGKILL after 30 s, on which the daemon's
+ * orphan reaper still removes its processes and network).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
@@ -10,6 +16,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ownShutdown } from '../../local-cluster/shutdown.js';
 
 export interface ClusterInfo {
   pid: number;
@@ -59,7 +66,17 @@ function printInfo(info: ClusterInfo): void {
   );
 }
 
+/** SIGTERM to the daemon (it stops the cluster), SIGKILL if it is still there after `graceMs`. */
+async function stopDaemon(pid: number, graceMs = 30_000): Promise<void> {
+  if (!alive(pid)) return;
+  process.kill(pid, 'SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (alive(pid) && Date.now() < deadline) await sleep(200);
+  if (alive(pid)) process.kill(pid, 'SIGKILL');
+}
+
 async function up(): Promise<void> {
+  const shutdown = ownShutdown({ beforeStops: (why) => process.stderr.write(`cluster up: ${why}: stopping the cluster it was starting\n`) });
   const dir = clusterDir();
   mkdirSync(dir, { recursive: true });
   const running = daemonPid(dir);
@@ -74,16 +91,22 @@ async function up(): Promise<void> {
   const daemon = fileURLToPath(new URL('./cluster-daemon.ts', import.meta.url));
   const child = spawn(process.execPath, ['--import', 'tsx', daemon, dir], { detached: true, stdio: ['ignore', out, out] });
   child.unref();
-  process.stdout.write(`starting the Kennel local cluster (daemon pid ${child.pid}, log ${logPath}) ...\n`);
+  const pid = child.pid;
+  if (pid === undefined) throw new Error(`could not start the cluster daemon (log ${logPath})`);
+  const disown = shutdown.add('cluster daemon', () => stopDaemon(pid));
+  process.stdout.write(`starting the Kennel local cluster (daemon pid ${pid}, log ${logPath}) ...\n`);
   const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
     if (existsSync(readyFile(dir))) {
+      // Up: from here on the daemon runs on its own until `cluster:down`.
+      disown();
       printInfo(JSON.parse(readFileSync(readyFile(dir), 'utf8')) as ClusterInfo);
       return;
     }
-    if (child.pid === undefined || !alive(child.pid)) break;
+    if (!alive(pid)) break;
     await sleep(250);
   }
+  await shutdown.run();
   const log = existsSync(logPath) ? readFileSync(logPath, 'utf8').split('\n').slice(-30).join('\n') : '';
   throw new Error(`the cluster did not come up; last lines of ${logPath}:\n${log}`);
 }
@@ -96,10 +119,7 @@ async function down(): Promise<void> {
     process.stdout.write('no Kennel local cluster is running\n');
     return;
   }
-  process.kill(pid, 'SIGTERM');
-  const deadline = Date.now() + 30_000;
-  while (alive(pid) && Date.now() < deadline) await sleep(200);
-  if (alive(pid)) process.kill(pid, 'SIGKILL');
+  await stopDaemon(pid);
   rmSync(readyFile(dir), { force: true });
   rmSync(pidFile(dir), { force: true });
   process.stdout.write(`Kennel local cluster stopped (state in ${dir})\n`);
