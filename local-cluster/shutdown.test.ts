@@ -44,7 +44,7 @@ describe('local cluster: one owner for a command’s shutdown', function () {
     const run = { child, tree, output: () => out, exited };
     runs.push(run);
     const deadline = Date.now() + 20_000;
-    while (!/^ready \d+ \d+$/m.test(out)) {
+    while (!/^ready( \d+)+$/m.test(out)) {
       if (Date.now() > deadline || child.exitCode !== null) throw new Error(`the command did not get ready:\n${out}`);
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -52,11 +52,11 @@ describe('local cluster: one owner for a command’s shutdown', function () {
     return run;
   };
 
-  const children = (r: Run): number[] => (/^ready (\d+) (\d+)$/m.exec(r.output()) ?? []).slice(1).map(Number);
+  const children = (r: Run): number[] => (/^ready((?: \d+)+)$/m.exec(r.output())?.[1] ?? '').trim().split(' ').map(Number);
 
   it('on SIGINT then SIGTERM to its pid alone: stops every child, last started first, once, and exits 130', async () => {
     const r = await start();
-    expect(children(r)).to.have.length(2);
+    expect(children(r)).to.have.length(3);
     expect(r.tree.recorded().map((p) => p.pid)).to.include.members(children(r));
     r.child.kill('SIGINT');
     await new Promise((res) => setTimeout(res, 100));
@@ -65,6 +65,7 @@ describe('local cluster: one owner for a command’s shutdown', function () {
     expect(exit, r.output()).to.deep.equal({ code: 130, signal: null });
     const lines = r.output().split('\n');
     expect(lines.filter((l) => /^stopp/.test(l))).to.deep.equal(['stopping (SIGINT)', 'stopped stubborn', 'stopped sleeper']);
+    expect(r.tree.recorded().some((p) => p.pid === children(r)[2]), 'the adopted plain child').to.equal(true);
     expect(r.output()).to.match(/SIGTERM: already stopping \(after SIGINT\)/);
     expect(await r.tree.survivorsAfter(5_000)).to.deep.equal([]);
   });

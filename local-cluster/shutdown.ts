@@ -1,5 +1,6 @@
+import type { ChildProcess } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
-import { ownSignals } from './exit-hooks.js';
+import { onExitCleanup, ownSignals } from './exit-hooks.js';
 
 export interface Shutdown {
   /**
@@ -9,6 +10,14 @@ export interface Shutdown {
    * command stopped itself, or handed over to someone else).
    */
   add(name: string, stop: () => Promise<unknown>): () => void;
+  /**
+   * Adopts a plain child process (one spawned with pipes the command reads, not a managed process
+   * group): its stop is SIGTERM, SIGKILL after `graceMs` (default 5 s), and an exit hook SIGKILLs
+   * it should this process end first. Both are dropped when the child exits. With `group`, the
+   * signals go to the child's process group (spawn it with `detached: true`), for a child that
+   * runs the real work in a child of its own (`/usr/bin/time`, a shell).
+   */
+  adopt(name: string, child: ChildProcess, opts?: { graceMs?: number; group?: boolean }): void;
   /** Resolves with the first SIGINT, SIGTERM or SIGHUP (for "press Ctrl-C to stop"). */
   readonly signalled: Promise<NodeJS.Signals>;
   /** That signal once it has arrived (an error then is most likely the teardown's doing, not a failure). */
@@ -78,14 +87,42 @@ export function ownShutdown(opts: ShutdownOptions = {}): Shutdown {
     });
   });
 
+  const add = (name: string, stop: () => Promise<unknown>): (() => void) => {
+    const entry = { name, stop };
+    stops.push(entry);
+    return () => {
+      const i = stops.indexOf(entry);
+      if (i >= 0) stops.splice(i, 1);
+    };
+  };
+
   return {
-    add(name, stop) {
-      const entry = { name, stop };
-      stops.push(entry);
-      return () => {
-        const i = stops.indexOf(entry);
-        if (i >= 0) stops.splice(i, 1);
+    add,
+    adopt(name, child, { graceMs = 5_000, group = false } = {}) {
+      const gone = (): boolean => child.exitCode !== null || child.signalCode !== null;
+      if (gone() || child.pid === undefined) return;
+      const pid = child.pid;
+      const kill = (signal: NodeJS.Signals): void => {
+        try {
+          if (group) process.kill(-pid, signal);
+          else child.kill(signal);
+        } catch {
+          // Already gone.
+        }
       };
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      const unhook = onExitCleanup(() => kill('SIGKILL'));
+      const unregister = add(name, async () => {
+        if (gone()) return;
+        kill('SIGTERM');
+        const timer = setTimeout(() => kill('SIGKILL'), graceMs);
+        await exited;
+        clearTimeout(timer);
+      });
+      void exited.then(() => {
+        unhook();
+        unregister();
+      });
     },
     signalled,
     interruptedBy: () => first,

@@ -24,6 +24,7 @@ import { createKubeClient, type KubeClient, type KubeObject } from '../../src/op
 import { Resources, resourcePath } from '../../src/operator/kube/resources.js';
 import { startBenchControlPlane, type BenchControlPlane } from './control-plane.js';
 import { waitFor } from '../../local-cluster/net-utils.js';
+import { ownShutdown } from '../../local-cluster/shutdown.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 1000);
 const NS = 'bench';
@@ -33,6 +34,8 @@ const repo = fileURLToPath(new URL('../../', import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
 const say = (s: string) => process.stdout.write(`${s}\n`);
+// Interrupted by any signal (to its pid alone or its group), the bench stops the operator replicas and the control plane.
+const shutdown = ownShutdown();
 
 interface Replica {
   name: string;
@@ -64,6 +67,7 @@ function startReplica(bed: BenchControlPlane, name: string): Replica {
   });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
+  shutdown.adopt(`operator ${name}`, child);
   return { name, child, exited: new Promise((r) => child.on('exit', () => r())) };
 }
 
@@ -92,6 +96,7 @@ async function main(): Promise<void> {
   const t0 = Date.now();
   const mode = process.env.BENCH_CONTROL_PLANE === 'minimal' ? 'minimal' : 'full';
   const bed = await startBenchControlPlane(mode);
+  shutdown.add('control plane', () => bed.stop());
   say(
     mode === 'full'
       ? `test bed up in ${((Date.now() - t0) / 1000).toFixed(1)}s; node agent stopped, so training pods stay Pending`

@@ -14,6 +14,7 @@ import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { ownShutdown } from '../../local-cluster/shutdown.js';
 import autocannon from 'autocannon';
 import * as tf from '@tensorflow/tfjs';
 import { saveArtifact } from '../../src/ml/artifact.js';
@@ -39,6 +40,9 @@ const { values: args } = parseArgs({
 });
 
 const list = (s: string): number[] => s.split(',').map((x) => Number(x.trim())).filter((n) => Number.isFinite(n) && n > 0);
+
+// Interrupted by any signal (to its pid alone or its group), the bench stops the server it started.
+const shutdown = ownShutdown();
 
 async function main(): Promise<void> {
   const arch = args.arch;
@@ -179,6 +183,7 @@ async function startServer(uri: string): Promise<Server> {
     [...(process.env.KENNEL_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), ...cli, 'serve', '--model', uri, '--host', '127.0.0.1', '--port', '0', '--workers', args.workers, '--max-batch-size', args['max-batch-size'], '--max-wait-ms', args['max-wait-ms']],
     { cwd: repo, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, KENNEL_LOG_LEVEL: process.env.KENNEL_LOG_LEVEL ?? 'info' } },
   );
+  shutdown.adopt('kennel serve', child);
   // Port 0 lets the kernel choose; read the chosen port from /proc rather than from the logs.
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('server did not start listening within 60 s')), 60_000);

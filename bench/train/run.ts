@@ -14,6 +14,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { loadavg, cpus, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { ownShutdown } from '../../local-cluster/shutdown.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const data = process.env.KENNEL_BENCH_DATA ?? path.resolve(repo, '../shared/datasets/cats-dogs');
@@ -33,6 +34,9 @@ interface MetricsFile {
   split: { train: number; validation: number; test: number };
 }
 
+// Interrupted by any signal (to its pid alone or its group), the bench stops the training it started.
+const shutdown = ownShutdown();
+
 async function main(): Promise<void> {
   if (!existsSync(data)) {
     console.error(`bench:train: dataset ${data} is absent (set KENNEL_BENCH_DATA)`);
@@ -50,7 +54,9 @@ async function main(): Promise<void> {
   console.log(`$ ${cli.slice(3).join(' ')}`);
   const started = performance.now();
   const code = await new Promise<number>((resolve) => {
-    const child = spawn(cmd as string, args, { cwd: repo, env: { ...process.env, KENNEL_TERMINATION_LOG: term }, stdio: ['ignore', 'pipe', 'inherit'] });
+    // A group of its own: /usr/bin/time runs the training as its child.
+    const child = spawn(cmd as string, args, { cwd: repo, env: { ...process.env, KENNEL_TERMINATION_LOG: term }, stdio: ['ignore', 'pipe', 'inherit'], detached: true });
+    shutdown.adopt('kennel train', child, { group: true });
     let buf = '';
     child.stdout.on('data', (chunk: Buffer) => {
       buf += chunk.toString();

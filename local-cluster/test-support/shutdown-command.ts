@@ -5,10 +5,12 @@
  *   shutdown-command.ts <dir> [--hang] [--no-owner]
  *
  * Starts `sleep` (stops on SIGTERM) and a shell that ignores SIGTERM (its stop ends in SIGKILL
- * after 1 s), both as managed processes, and prints `ready <pid> <pid>`. Each stop prints
+ * after 1 s), both as managed processes, and (with an owner) a plain child with a pipe, adopted;
+ * prints `ready <pid>...`. Each stop prints
  * `stopped <name>`. `--hang` adds a stop that never finishes (the owner's 2 s deadline ends it);
  * `--no-owner` takes no owner (as a test process: the exit hooks alone act on a signal).
  */
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { startProcess } from '../managed-process.js';
 import { ownShutdown } from '../shutdown.js';
@@ -28,7 +30,10 @@ shutdown?.add('stubborn', async () => {
   await stubborn.stop(1_000);
   say('stopped stubborn');
 });
+// Only with an owner: nothing else would stop a plain child.
+const plain = shutdown ? spawn('sleep', ['300'], { stdio: ['ignore', 'pipe', 'inherit'] }) : undefined;
+if (plain) shutdown?.adopt('plain', plain);
 if (flags.includes('--hang')) shutdown?.add('hanging', () => new Promise(() => undefined));
 
-say(`ready ${sleeper.pid} ${stubborn.pid}`);
+say(`ready ${[sleeper.pid, stubborn.pid, plain?.pid].filter(Boolean).join(' ')}`);
 setInterval(() => undefined, 60_000);
