@@ -91,7 +91,9 @@ export async function createPodNetwork(opts: { prefer?: PodNetworkMode } = {}): 
   if (opts.prefer === 'loopback') return loopbackNetwork('loopback mode requested');
   let subnet = -1;
   let bridge = '';
-  // From the bridge's creation on: a process that dies while the bridge is set up leaves none.
+  // From the bridge's creation on, a process that dies while the bridge is set up leaves none: an
+  // exit hook for an exit or a signal, the orphan reaper for a SIGKILL (a bridge left unconfigured
+  // has no address, so later test beds do not even see its subnet as taken).
   let unregisterBridge = (): void => undefined;
   try {
     const used = await usedSubnets();
@@ -102,7 +104,12 @@ export async function createPodNetwork(opts: { prefer?: PodNetworkMode } = {}): 
         subnet = n;
         bridge = `knbr${n}`;
         const name = bridge;
-        unregisterBridge = onExitCleanup(() => ipSync(['link', 'del', name]));
+        const unhook = onExitCleanup(() => ipSync(['link', 'del', name]));
+        const unreap = reapCommandOnDeath(`${name}:created`, `ip link del ${name}`);
+        unregisterBridge = () => {
+          unhook();
+          unreap();
+        };
       } catch {
         // Taken by a concurrent test bed: try the next one.
       }
@@ -128,11 +135,12 @@ export async function createPodNetwork(opts: { prefer?: PodNetworkMode } = {}): 
     ipSync(['link', 'del', bridge]);
   };
   const unregister = onExitCleanup(destroySync);
-  unregisterBridge();
   const unreap = reapCommandOnDeath(
     bridge,
     `for n in $(ip netns list | awk '{print $1}' | grep '^${prefix}'); do ip netns del "$n"; done; ip link del ${bridge}`,
   );
+  // The clean-up above now covers the bridge too.
+  unregisterBridge();
 
   return {
     mode: 'netns',
