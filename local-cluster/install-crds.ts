@@ -5,6 +5,7 @@ import { ApiextensionsV1Api, type KubeConfig, type V1CustomResourceDefinition } 
 // Not re-exported from the package root; the package has no `exports` map, so the path is stable within 1.x.
 import { ObjectSerializer } from '@kubernetes/client-node/dist/gen/models/ObjectSerializer.js';
 import { parseAllDocuments } from 'yaml';
+import { statusCode } from './api-errors.js';
 import { waitFor } from './net-utils.js';
 
 /** The third-party CRDs the local cluster adds (`local-cluster/crds/`: GKE's PodMonitoring). */
@@ -31,10 +32,6 @@ export function readCrds(dirs: readonly string[]): V1CustomResourceDefinition[] 
     }
   }
   return crds;
-}
-
-function statusCode(err: unknown): number | undefined {
-  return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'number' ? err.code : undefined;
 }
 
 /**

@@ -1,18 +1,15 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
+import { runCommand, type CommandRun } from '../test/harness/command-run.js';
 import { ProcessTree } from '../test/harness/process-tree.js';
 
 const command = fileURLToPath(new URL('./test-support/shutdown-command.ts', import.meta.url));
 
-interface Run {
-  child: ChildProcess;
-  tree: ProcessTree;
-  output(): string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+interface Run extends CommandRun {
+  readonly tree: ProcessTree;
 }
 
 /**
@@ -35,17 +32,13 @@ describe('local cluster: one owner for a command’s shutdown', function () {
 
   /** Starts the command and resolves once its children are up. */
   const start = async (...flags: string[]): Promise<Run> => {
-    const child = spawn(process.execPath, ['--import', 'tsx', command, dir, ...flags], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-    const tree = new ProcessTree([child.pid ?? -1]);
-    const run = { child, tree, output: () => out, exited };
+    const started = runCommand(command, [dir, ...flags]);
+    const tree = new ProcessTree([started.pid]);
+    const run = { ...started, tree };
     runs.push(run);
     const deadline = Date.now() + 20_000;
-    while (!/^ready( \d+)+$/m.test(out)) {
-      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`the command did not get ready:\n${out}`);
+    while (!/^ready( \d+)+$/m.test(run.output())) {
+      if (Date.now() > deadline || run.child.exitCode !== null) throw new Error(`the command did not get ready:\n${run.output()}`);
       await new Promise((r) => setTimeout(r, 50));
     }
     tree.sample();

@@ -2,7 +2,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
 import { renderKubeconfig } from '../kubeconfig.js';
-import { statusCode } from './api-errors.js';
+import { statusCode } from '../api-errors.js';
 import type { EnvSources } from './container-env.js';
 
 export interface PodCredentials {

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
 import type { AgentLog } from './agent-log.js';
-import { statusCode } from './api-errors.js';
+import { statusCode } from '../api-errors.js';
 import type { PodCredentials } from './credentials.js';
 import type { PodNetwork } from './pod-network.js';
 import { PodRunner } from './pod-runner.js';

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CoreV1Api, V1Pod, V1PodStatus } from '@kubernetes/client-node';
 import type { AgentLog } from './agent-log.js';
-import { statusCode } from './api-errors.js';
+import { statusCode } from '../api-errors.js';
 import type { PodRunner } from './pod-runner.js';
 
 /**

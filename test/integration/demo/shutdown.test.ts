@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { parse } from 'yaml';
+import { runCommand } from '../../harness/command-run.js';
 import { ProcessTree } from '../../harness/process-tree.js';
 
 const repo = fileURLToPath(new URL('../../../', import.meta.url));
@@ -37,23 +37,19 @@ describe('npm run demo: interrupted by signals to its pid alone', function () {
   it('on SIGINT and then SIGTERM stops every process it started and removes its state and pod network', async () => {
     if (!existsSync(cliPath)) throw new Error(`${cliPath} is missing: run \`npm run build\` before the integration tests`);
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'KENNEL_TESTBED_KEEP'));
-    const child = spawn(process.execPath, ['--import', 'tsx', demo, '--per-class', '40', '--epochs', '30'], { cwd: repo, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-    const t = new ProcessTree([child.pid ?? -1]);
+    const { child, pid, output, exited } = runCommand(demo, ['--per-class', '40', '--epochs', '30'], { cwd: repo, env });
+    const t = new ProcessTree([pid]);
     tree = t;
     t.startSampling(250);
 
     // Everything up: the training pod runs (the operator made its Job, the node agent runs it).
     const deadline = Date.now() + 480_000;
-    while (!/TrainingRun\/demo-1: Running/.test(out) || !t.recorded().some((p) => / train\b/.test(p.cmdline))) {
-      if (child.exitCode !== null) throw new Error(`the demo ended before its TrainingRun ran:\n${out}`);
-      if (Date.now() > deadline) throw new Error(`the demo's TrainingRun did not run in time:\n${out}`);
+    while (!/TrainingRun\/demo-1: Running/.test(output()) || !t.recorded().some((p) => / train\b/.test(p.cmdline))) {
+      if (child.exitCode !== null) throw new Error(`the demo ended before its TrainingRun ran:\n${output()}`);
+      if (Date.now() > deadline) throw new Error(`the demo's TrainingRun did not run in time:\n${output()}`);
       await new Promise((r) => setTimeout(r, 250));
     }
-    const dir = /state and logs in (\S+)/.exec(out)?.[1] ?? '';
+    const dir = /state and logs in (\S+)/.exec(output())?.[1] ?? '';
     expect(existsSync(dir), `state directory ${dir}`).to.equal(true);
     const server = (parse(readFileSync(`${dir}/kubeconfig`, 'utf8')) as { clusters: { cluster: { server: string } }[] }).clusters[0]?.cluster.server ?? '';
     const subnet = /^https:\/\/10\.244\.(\d+)\.1:/.exec(server)?.[1];
@@ -72,11 +68,11 @@ describe('npm run demo: interrupted by signals to its pid alone', function () {
     t.stopSampling();
 
     const survivors = await t.survivorsAfter(15_000);
-    expect(survivors.map((p) => `${p.pid} ${p.cmdline}`), out).to.deep.equal([]);
-    expect(exit, out).to.deep.equal({ code: 130, signal: null });
-    expect(out).to.contain('tearing down (SIGINT)');
-    expect(out).to.match(/SIGTERM: already stopping \(after SIGINT\)/);
-    expect(out).to.match(/done\.\n/);
+    expect(survivors.map((p) => `${p.pid} ${p.cmdline}`), output()).to.deep.equal([]);
+    expect(exit, output()).to.deep.equal({ code: 130, signal: null });
+    expect(output()).to.contain('tearing down (SIGINT)');
+    expect(output()).to.match(/SIGTERM: already stopping \(after SIGINT\)/);
+    expect(output()).to.match(/done\.\n/);
     expect(existsSync(dir), `state directory ${dir} removed`).to.equal(false);
     // The bridge is gone (a concurrent test bed may have made a new one of that name since).
     if (bridge) expect(ifindex(bridge) === undefined || ifindex(bridge) !== bridgeIndex, `bridge ${bridge} removed`).to.equal(true);

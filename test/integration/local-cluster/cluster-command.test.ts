@@ -1,19 +1,13 @@
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
+import { runCommand, type CommandRun } from '../../harness/command-run.js';
 import { ProcessTree } from '../../harness/process-tree.js';
 
 const cluster = fileURLToPath(new URL('../../../scripts/testbed/cluster.ts', import.meta.url));
-
-interface Command {
-  pid: number;
-  output(): string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
 
 /**
  * `npm run cluster:up` / `cluster:down` as a person runs them: `up` owns the daemon it starts
@@ -36,13 +30,7 @@ describe('local cluster: cluster:up and cluster:down', function () {
     await rm(dir, { recursive: true, force: true });
   });
 
-  const run = (action: 'up' | 'down'): Command => {
-    const child = spawn(process.execPath, ['--import', 'tsx', cluster, action], { env: { ...process.env, KENNEL_CLUSTER_DIR: dir }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-    return { pid: child.pid ?? -1, output: () => out, exited: new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal }))) };
-  };
+  const run = (action: 'up' | 'down'): CommandRun => runCommand(cluster, [action], { env: { ...process.env, KENNEL_CLUSTER_DIR: dir } });
   const daemonPid = (out: string): number => Number(/daemon pid (\d+)/.exec(out)?.[1] ?? -1);
 
   it('up, interrupted by SIGINT to its pid alone while the cluster starts, stops the daemon and all it started', async () => {

@@ -3,6 +3,7 @@ import { AppsV1Api, CoreV1Api, DiscoveryV1Api, type V1Container, type V1Endpoint
 import { expect } from 'chai';
 import { waitFor } from '../../../local-cluster/net-utils.js';
 import { createReadyNamespace } from '../../harness/namespace.js';
+import { fakeWebDeployment, fakeWebService } from './fixtures/web.js';
 import { startTestbed, type Testbed } from '../../../local-cluster/testbed.js';
 
 const fakeCli = fileURLToPath(new URL('./fixtures/fake-cli.mjs', import.meta.url));
@@ -141,35 +142,16 @@ describe('test bed: node agent', function () {
     const apps = tb.kubeConfig.makeApiClient(AppsV1Api);
     await apps.createNamespacedDeployment({
       namespace: ns,
-      body: {
-        metadata: { name: 'web' },
-        spec: {
-          replicas: 2,
-          selector: { matchLabels: { app: 'web' } },
-          template: {
-            metadata: { labels: { app: 'web' } },
-            spec: {
-              terminationGracePeriodSeconds: 5,
-              containers: [
-                {
-                  name: 'main',
-                  image: worker,
-                  args: ['serve', '8080'],
-                  env: [{ name: 'READY_AFTER_MS', value: '500' }],
-                  ports: [{ name: 'http', containerPort: 8080 }],
-                  readinessProbe: { httpGet: { path: '/readyz', port: 8080 }, periodSeconds: 1 },
-                  livenessProbe: { httpGet: { path: '/healthz', port: 8080 }, periodSeconds: 2 },
-                },
-              ],
-            },
-          },
+      body: fakeWebDeployment('web', {
+        replicas: 2,
+        terminationGracePeriodSeconds: 5,
+        container: {
+          env: [{ name: 'READY_AFTER_MS', value: '500' }],
+          livenessProbe: { httpGet: { path: '/healthz', port: 8080 }, periodSeconds: 2 },
         },
-      },
+      }),
     });
-    await core.createNamespacedService({
-      namespace: ns,
-      body: { metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 'http' }] } },
-    });
+    await core.createNamespacedService({ namespace: ns, body: fakeWebService('web') });
     await waitFor(
       async () => {
         const d = await apps.readNamespacedDeployment({ name: 'web', namespace: ns });

@@ -5,9 +5,9 @@ import { waitFor } from '../../../local-cluster/net-utils.js';
 import { startServiceProxy, type ServiceProxy } from '../../../local-cluster/service-proxy.js';
 import { startTestbed, type Testbed } from '../../../local-cluster/testbed.js';
 import { createReadyNamespace } from '../../harness/namespace.js';
+import { fakeWebDeployment, fakeWebService } from './fixtures/web.js';
 
 const fakeCli = fileURLToPath(new URL('./fixtures/fake-cli.mjs', import.meta.url));
-const worker = 'ghcr.io/kennel-dev/kennel-worker:0.1.0';
 
 /**
  * The demo's stand-in for kube-proxy against the real endpointslice controller: it follows a
@@ -32,35 +32,8 @@ describe('local cluster: service proxy', function () {
   it('spreads requests over every ready pod of the Service, follows a scale-down, and answers 503 NoEndpoints at zero', async () => {
     const apps = tb.kubeConfig.makeApiClient(AppsV1Api);
     const core = tb.kubeConfig.makeApiClient(CoreV1Api);
-    await apps.createNamespacedDeployment({
-      namespace: ns,
-      body: {
-        metadata: { name: 'web' },
-        spec: {
-          replicas: 2,
-          selector: { matchLabels: { app: 'web' } },
-          template: {
-            metadata: { labels: { app: 'web' } },
-            spec: {
-              terminationGracePeriodSeconds: 2,
-              containers: [
-                {
-                  name: 'main',
-                  image: worker,
-                  args: ['serve', '8080'],
-                  ports: [{ name: 'http', containerPort: 8080 }],
-                  readinessProbe: { httpGet: { path: '/readyz', port: 8080 }, periodSeconds: 1 },
-                },
-              ],
-            },
-          },
-        },
-      },
-    });
-    await core.createNamespacedService({
-      namespace: ns,
-      body: { metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 'http' }] } },
-    });
+    await apps.createNamespacedDeployment({ namespace: ns, body: fakeWebDeployment('web', { replicas: 2, terminationGracePeriodSeconds: 2 }) });
+    await core.createNamespacedService({ namespace: ns, body: fakeWebService('web') });
     proxy = await startServiceProxy({ kubeConfig: tb.kubeConfig, namespace: ns, service: 'web', port: 80 });
     const p = proxy;
     expect(p.url).to.match(/^http:\/\/127\.0\.0\.1:\d+$/);
