@@ -1,4 +1,4 @@
-import { InferenceServiceReasons as R, type InferenceService, type InferenceServiceStatus } from '../../shared/api/inference-service.js';
+import { InferenceServiceReasons as R, type InferenceService } from '../../shared/api/inference-service.js';
 import type { ModelVersion } from '../../shared/api/model-version.js';
 import type { ReconcilerDeps } from '../deps.js';
 import type { KubeObject } from '../kube/client.js';
@@ -11,7 +11,8 @@ import { forwardedEnv } from '../shared/worker-env.js';
 import { judgeAnalysis, type AnalysisResult } from './analysis.js';
 import { createCanaryAnalyzer } from './canary-analyzer.js';
 import { desiredServingObjects, monitoringEnabled, type ServingPlan } from './desired.js';
-import { analysisWindowMs, decideRollout, DEFAULT_PROGRESS_DEADLINE_SECONDS, type RolloutDecision, type TrackObservation } from './rollout.js';
+import { clockWait } from './clock-wait.js';
+import { analysisWindowMs, decideRollout, type RolloutDecision, type TrackObservation } from './rollout.js';
 import { computeInferenceServiceStatus, InferenceServiceWarningPhases, type PodMonitoringState } from './status.js';
 import { selectTarget } from './target.js';
 
@@ -45,7 +46,7 @@ export function inferenceServiceReconciler(deps: ReconcilerDeps): ObjectReconcil
     const pods = caches.pods
       .list(namespace)
       .filter((p) => p.metadata?.labels?.[Labels.inferenceService] === isvc.metadata.name && p.metadata.labels[Labels.modelVersion] === prevCanary.modelVersion);
-    const sample = await analyzer.measure(`${namespace}/${isvc.metadata.name}/${prevCanary.modelVersion}`, pods, analysisWindowMs(isvc.spec));
+    const sample = await analyzer.measure({ service: `${namespace}/${isvc.metadata.name}`, modelVersion: prevCanary.modelVersion }, pods, analysisWindowMs(isvc.spec));
     const baseline = byName.get(prevCanary.modelVersion)?.spec.metrics.meanConfidence;
     return { canary, analysis: judgeAnalysis(spec.analysis, sample, baseline !== undefined ? { meanConfidence: baseline } : {}) };
   }
@@ -98,7 +99,7 @@ export function inferenceServiceReconciler(deps: ReconcilerDeps): ObjectReconcil
       if (decision.action === 'Rollback') metrics.rolledBack((event.reason === R.ProgressDeadlineExceeded ? 'ProgressDeadlineExceeded' : 'AnalysisFailed') satisfies RollbackReason);
     }
     if (decision.action === 'Rollback' || decision.action === 'Finalize' || decision.action === 'Abort') {
-      analyzer.forget(`${namespace}/${isvc.metadata.name}/${isvc.status?.canary?.modelVersion ?? ''}`);
+      analyzer.forget(`${namespace}/${isvc.metadata.name}`);
     }
   }
 
@@ -150,21 +151,4 @@ export function inferenceServiceReconciler(deps: ReconcilerDeps): ObjectReconcil
       };
     },
   };
-}
-
-/**
- * When to look again without an event: a step's pause or deadline (the decision's), and the
- * progress deadline of a first version whose pods are not ready. A state change decided now
- * (Deploy, Advance, Promote ...) needs none: the status write comes back through the informer
- * and enqueues this key with the fresh object.
- */
-function clockWait(isvc: InferenceService, decision: RolloutDecision, status: InferenceServiceStatus, now: Date): number | undefined {
-  const { state } = decision;
-  let requeue = decision.requeueAfterMs;
-  if (status.phase === 'Progressing' && !state.canary && state.currentModelVersion) {
-    const since = [...state.history].reverse().find((h) => h.modelVersion === state.currentModelVersion && h.to === undefined)?.from;
-    const deadlineMs = (isvc.spec.rollout?.progressDeadlineSeconds ?? DEFAULT_PROGRESS_DEADLINE_SECONDS) * 1000;
-    if (since) requeue = Math.min(requeue ?? Infinity, Math.max(1_000, Date.parse(since) + deadlineMs - now.getTime() + 1_000));
-  }
-  return requeue !== undefined && Number.isFinite(requeue) ? Math.max(0, requeue) : undefined;
 }
