@@ -8,12 +8,12 @@ describe('local cluster: manifests patched from examples/', () => {
   });
 
   it('the patched TrainingRun is valid, points at the test dataset and trains briefly', () => {
-    const tr = trainingRunFromExample({ name: 'r', namespace: 'ns', datasetUri: 'gs://b/d', hyperparameters: { epochs: 2, imageSize: 32, earlyStoppingPatience: undefined }, evaluation: { minAccuracy: 0.5 } });
+    const tr = trainingRunFromExample({ name: 'r', namespace: 'ns', datasetUri: 'gs://bucket/d', hyperparameters: { epochs: 2, imageSize: 32, earlyStoppingPatience: undefined }, evaluation: { minAccuracy: 0.5 } });
     const parsed = parseTrainingRun(tr);
     expect(parsed.ok, JSON.stringify(parsed)).to.equal(true);
     expect(tr.spec?.hyperparameters).to.include({ epochs: 2, imageSize: 32 });
     expect(tr.spec?.hyperparameters).to.not.have.property('earlyStoppingPatience');
-    expect(tr.spec?.dataset).to.deep.equal({ uri: 'gs://b/d', classes: ['cat', 'dog'] });
+    expect(tr.spec?.dataset).to.deep.equal({ uri: 'gs://bucket/d', classes: ['cat', 'dog'] });
   });
 
   it('the patched InferenceService is valid, with short canary pauses and a 5s scrape interval', () => {

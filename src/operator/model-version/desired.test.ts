@@ -8,7 +8,7 @@ describe('model-version from a successful run', () => {
   const metrics = exampleModelVersion().spec.metrics;
   const outcome: WorkerSuccess = {
     outcome: 'Succeeded',
-    artifactUri: 'gs://b/kennel/default/cats-dogs/runs/r1-abc',
+    artifactUri: 'gs://bucket/kennel/default/cats-dogs/runs/r1-abc',
     format: 'tfjs-layers',
     sha256: 'b'.repeat(64),
     classes: ['cat', 'dog'],

@@ -55,6 +55,16 @@ export function Quantity(description: string): TUnion<[ReturnType<typeof Type.In
 }
 export type Quantity = number | string;
 
+/**
+ * A GCS bucket name (the worker's test, src/shared/storage/uri.ts, which must agree: a URI
+ * admission lets through and the worker refuses fails only once the Job runs).
+ */
+export const GCS_BUCKET_PATTERN = '[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]';
+/** The worker's own words for a gs:// URI without a valid bucket (InvalidStorageUriError). */
+export const GS_URI_EXPECTATION = 'expected gs://<bucket>/<prefix> with a valid bucket name';
+const GS_URI_PATTERN = `^gs://${GCS_BUCKET_PATTERN}(/.*)?$`;
+const GS_URI = new RegExp(GS_URI_PATTERN);
+
 /** A storage prefix the worker and server can read: `gs://bucket/prefix` or `file:///path`. */
 export function StorageUri(field: string, description: string): ReturnType<typeof Type.String> {
   return Type.String({
@@ -66,13 +76,19 @@ export function StorageUri(field: string, description: string): ReturnType<typeo
         rule: "self.startsWith('gs://') || self.startsWith('file://')",
         message: `${field} must start with gs:// or file:// (for example gs://my-bucket/datasets/cats-dogs)`,
       },
+      {
+        rule: `!self.startsWith('gs://') || self.matches('${GS_URI_PATTERN}')`,
+        message: `${field}: ${GS_URI_EXPECTATION}`,
+      },
     ],
   } satisfies KubeSchemaOptions);
 }
 
-/** True when `uri` is one the worker can read (the same test as the CEL rule of {@link StorageUri}). */
-export function isStorageUri(uri: string): boolean {
-  return uri.startsWith('gs://') || uri.startsWith('file://');
+/** Why `uri` is not one the worker can read (the same tests as the CEL rules of {@link StorageUri}); empty when it is. */
+export function storageUriErrors(field: string, uri: string): string[] {
+  if (!uri.startsWith('gs://') && !uri.startsWith('file://')) return [`${field} must start with gs:// or file://`];
+  if (uri.startsWith('gs://') && !GS_URI.test(uri)) return [`${field}: ${GS_URI_EXPECTATION}`];
+  return [];
 }
 
 /** A duration such as `30s`, `2m`, `1h30m` (Prometheus style, no fractions). */

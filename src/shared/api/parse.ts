@@ -1,6 +1,6 @@
 import { FormatRegistry, type Static, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
-import { isStorageUri } from './common.js';
+import { storageUriErrors } from './common.js';
 import { InferenceService } from './inference-service.js';
 import { ModelVersion } from './model-version.js';
 import { TrainingRun } from './training-run.js';
@@ -69,8 +69,8 @@ function parseWith<T extends TSchema>(schema: T, rules: (v: Static<T>) => string
 export function trainingRunRuleErrors(run: TrainingRun): string[] {
   const errors: string[] = [];
   const { spec } = run;
-  if (!isStorageUri(spec.dataset.uri)) errors.push('/spec/dataset/uri: dataset.uri must start with gs:// or file://');
-  if (spec.outputUri !== undefined && !isStorageUri(spec.outputUri)) errors.push('/spec/outputUri: outputUri must start with gs:// or file://');
+  errors.push(...storageUriErrors('dataset.uri', spec.dataset.uri).map((e) => `/spec/dataset/uri: ${e}`));
+  if (spec.outputUri !== undefined) errors.push(...storageUriErrors('outputUri', spec.outputUri).map((e) => `/spec/outputUri: ${e}`));
   if (spec.split) {
     const sum = spec.split.train + spec.split.validation + spec.split.test;
     if (!(sum > 0.999 && sum < 1.001)) errors.push(`/spec/split: split fractions must sum to 1 (train + validation + test), got ${sum}`);
@@ -79,7 +79,7 @@ export function trainingRunRuleErrors(run: TrainingRun): string[] {
 }
 
 export function modelVersionRuleErrors(mv: ModelVersion): string[] {
-  return isStorageUri(mv.spec.artifact.uri) ? [] : ['/spec/artifact/uri: artifact.uri must start with gs:// or file://'];
+  return storageUriErrors('artifact.uri', mv.spec.artifact.uri).map((e) => `/spec/artifact/uri: ${e}`);
 }
 
 export function inferenceServiceRuleErrors(isvc: InferenceService): string[] {

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { GCS_BUCKET_PATTERN, GS_URI_EXPECTATION } from '../api/common.js';
 
 /** A parsed storage location: a local path, or a GCS bucket and object key (or key prefix). */
 export type StorageLocation =
@@ -16,7 +17,7 @@ export class InvalidStorageUriError extends Error {
   }
 }
 
-const BUCKET_NAME = /^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$/;
+const BUCKET_NAME = new RegExp(`^${GCS_BUCKET_PATTERN}$`);
 
 /**
  * Parses `file:///abs/path`, a plain path (relative paths resolve against the working directory)
@@ -29,7 +30,7 @@ export function parseStorageUri(uri: string): StorageLocation {
     const slash = rest.indexOf('/');
     const bucket = slash === -1 ? rest : rest.slice(0, slash);
     const key = slash === -1 ? '' : rest.slice(slash + 1);
-    if (!BUCKET_NAME.test(bucket)) throw new InvalidStorageUriError(uri, 'expected gs://<bucket>/<prefix> with a valid bucket name');
+    if (!BUCKET_NAME.test(bucket)) throw new InvalidStorageUriError(uri, GS_URI_EXPECTATION);
     return { scheme: 'gs', bucket, key };
   }
   if (uri.startsWith('file:')) {

@@ -168,7 +168,9 @@ describe('CRDs in a real kube-apiserver', function () {
     it(`reject ${c.title} with its message`, async () => {
       const err = await rejection(create(c.kind, c.make()));
       expect(err.code).to.equal(422);
-      expect(err.body).to.contain(c.message);
+      // The Status message as a person reads it (the raw body escapes < and > as \u003c, \u003e).
+      const message = (JSON.parse(err.body ?? '{}') as { message?: string }).message ?? '';
+      expect(message, err.body).to.contain(c.message);
     });
   }
 
@@ -206,12 +208,12 @@ describe('CRDs in a real kube-apiserver', function () {
     );
     const outcome = {
       outcome: 'Succeeded' as const,
-      artifactUri: 'gs://b/r',
+      artifactUri: 'gs://bucket/r',
       format: 'tfjs-layers' as const,
       sha256: 'c'.repeat(64),
       classes: ['cat', 'dog'],
       inputShape: [96, 96, 3],
-      datasetUri: 'gs://d',
+      datasetUri: 'gs://data/d',
       datasetDigest: 'sha256:d',
       skippedFiles: 0,
       metrics: exampleModelVersion().spec.metrics,
