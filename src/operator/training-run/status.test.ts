@@ -65,6 +65,15 @@ describe('training-run status', () => {
     expect(s.startTime).to.equal('2026-02-01T09:00:00Z');
   });
 
+  it('shows metrics with 4 decimals, as kubectl get prints them (VAL-ACCURACY)', () => {
+    const r = run();
+    const s = computeTrainingRunStatus(
+      r,
+      obs({ job: running, pods: [runningPod], progress: { event: 'epoch', epoch: 2, epochs: 10, loss: 0.123456789, accuracy: 2 / 3, valLoss: 0.5, valAccuracy: 30 / 31, imagesPerSecond: 41.26 } }),
+    );
+    expect(s.progress).to.deep.include({ loss: 0.1235, accuracy: 0.6667, valAccuracy: 0.9677, valLoss: 0.5, imagesPerSecond: 41.3 });
+  });
+
   it('waits for the ModelVersion before Succeeded, then reports accuracy and the version', () => {
     const job = jobWith('Complete');
     const registering = computeTrainingRunStatus(run(), obs({ job, outcome: success }));

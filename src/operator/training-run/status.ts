@@ -134,14 +134,24 @@ function waitingDetail(pods: readonly PodWire[]): string {
   return '';
 }
 
+/**
+ * A metric as status shows it: 4 decimals. `kubectl get` prints a number column with every
+ * digit it has (VAL-ACCURACY 0.967741935483871), and status is for people; the exact figures
+ * stay in the artifact's metrics.json and the ModelVersion.
+ */
+export function displayMetric(x: number, decimals = 4): number {
+  const f = 10 ** decimals;
+  return Math.round(x * f) / f;
+}
+
 function progressOf(p: EpochProgress | undefined, previous: TrainingRunStatus['progress']): TrainingRunStatus['progress'] {
   if (!p) return previous;
   const out: NonNullable<TrainingRunStatus['progress']> = { epoch: p.epoch, epochs: p.epochs, summary: `${p.epoch}/${p.epochs}` };
-  out.loss = p.loss;
-  out.accuracy = p.accuracy;
-  if (p.valLoss !== undefined) out.valLoss = p.valLoss;
-  if (p.valAccuracy !== undefined) out.valAccuracy = p.valAccuracy;
-  if (p.imagesPerSecond !== undefined) out.imagesPerSecond = p.imagesPerSecond;
+  out.loss = displayMetric(p.loss);
+  out.accuracy = displayMetric(p.accuracy);
+  if (p.valLoss !== undefined) out.valLoss = displayMetric(p.valLoss);
+  if (p.valAccuracy !== undefined) out.valAccuracy = displayMetric(p.valAccuracy);
+  if (p.imagesPerSecond !== undefined) out.imagesPerSecond = displayMetric(p.imagesPerSecond, 1);
   return out;
 }
 
@@ -162,7 +172,7 @@ export function computeTrainingRunStatus(run: TrainingRun, obs: TrainingObservat
   const startTime = obs.job?.status?.startTime ?? (previous?.jobName === obs.jobName ? previous.startTime : undefined);
   if (startTime) status.startTime = startTime;
   if (v.phase === 'Succeeded' && obs.outcome?.outcome === 'Succeeded') {
-    status.accuracy = obs.outcome.metrics.accuracy;
+    status.accuracy = displayMetric(obs.outcome.metrics.accuracy);
     if (obs.modelVersion) status.modelVersion = obs.modelVersion;
   }
   if (v.phase === 'Failed') status.failure = { reason: v.reason, message: v.message };

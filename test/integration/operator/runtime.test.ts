@@ -6,6 +6,7 @@ import type { KubeClient, KubeObject } from '../../../src/operator/kube/client.j
 import { Resources, type ResourceRef } from '../../../src/operator/kube/resources.js';
 import { systemClock } from '../../../src/shared/clock.js';
 import { createInformer } from '../../../src/operator/runtime/informer.js';
+import { createEventRecorder } from '../../../src/operator/kube/events.js';
 import type { RunningOperator } from '../../../src/operator/main.js';
 import { createNamespace, list, spawnOperator, startBed, startInProcess, stopProcess, trainingRun, waitFor, type OperatorProcess } from './helpers.js';
 
@@ -92,6 +93,36 @@ describe('operator runtime', function () {
     } finally {
       await informer.stop();
     }
+  });
+
+  it('aggregates repeated Events as client-go does: one Event, its count and lastTimestamp bumped', async () => {
+    let now = Date.parse('2026-04-01T12:00:00Z');
+    const clock = { ...systemClock(), now: () => now };
+    const recorder = createEventRecorder({ kube, clock, logger: pino({ level: 'silent' }), instance: 'test' });
+    const configMaps: ResourceRef = { group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap', namespaced: true };
+    const cm = await kube.create<KubeObject>(configMaps, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'events-subject', namespace: NS } });
+    const subject = { ...cm, apiVersion: 'v1', kind: 'ConfigMap' };
+    const rollback = { type: 'Warning', reason: 'ProgressDeadlineExceeded', message: 'rolled back pets-v3' } as const;
+    for (let i = 0; i < 3; i++) {
+      await recorder.record(subject, rollback);
+      now += 30_000;
+    }
+    await recorder.record(subject, { type: 'Normal', reason: 'Promoted', message: 'pets-v4 promoted' });
+    type Ev = KubeObject & { reason?: string; count?: number; firstTimestamp?: string; lastTimestamp?: string; involvedObject?: { uid?: string } };
+    const events = (await list<Ev>(kube, Resources.event, NS)).filter((e) => e.involvedObject?.uid === cm.metadata?.uid);
+    expect(events.map((e) => [e.reason, e.count]).sort()).to.deep.equal([
+      ['ProgressDeadlineExceeded', 3],
+      ['Promoted', 1],
+    ]);
+    const repeated = events.find((e) => e.reason === 'ProgressDeadlineExceeded');
+    expect(repeated?.firstTimestamp).to.equal('2026-04-01T12:00:00Z');
+    expect(repeated?.lastTimestamp).to.equal('2026-04-01T12:01:00Z');
+
+    // An Event the API server dropped (its TTL) is written anew, not lost.
+    await kube.delete(Resources.event, NS, repeated?.metadata?.name ?? '');
+    await recorder.record(subject, rollback);
+    const again = (await list<Ev>(kube, Resources.event, NS)).filter((e) => e.involvedObject?.uid === cm.metadata?.uid && e.reason === 'ProgressDeadlineExceeded');
+    expect(again.map((e) => e.count)).to.deep.equal([1]);
   });
 
   describe('leader election with two replicas', () => {
