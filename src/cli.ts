@@ -7,6 +7,7 @@ import { addServeCommand } from './serve/cli-spec.js';
 import { addOperatorCommand } from './operator/cli-spec.js';
 import { addWorkerCommands } from './worker/cli-spec.js';
 import { addEvaluateUrlOptions } from './worker/evaluate-url/cli-spec.js';
+import { addPredictBatchCommand } from './worker/predict-batch/cli-spec.js';
 
 /**
  * The `kennel` command. Each subcommand lives in its own module and is loaded lazily, so that
@@ -21,6 +22,7 @@ export function buildCli(): Command {
   addOperatorCommand(program);
   addWorkerCommands(program);
   addEvaluateUrlOptions(program);
+  addPredictBatchCommand(program);
   return program;
 }
 

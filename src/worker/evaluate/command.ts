@@ -3,8 +3,7 @@ import { isStorageError, storageFor } from '../../shared/storage/index.js';
 import { ARTIFACT_FILES, loadArtifactMetadata } from '../../ml/artifact.js';
 import { selectBackend } from '../../ml/backend/select.js';
 import { loadDataset } from '../dataset/load-dataset.js';
-import type { LabeledImages } from '../../ml/fit/types.js';
-import { packImages, splitDataset } from '../dataset/split-dataset.js';
+import { packImages, splitDataset, type SplitData } from '../dataset/split-dataset.js';
 import { SPLITS } from '../dataset/split.js';
 import { parseInteger, parseSplit } from '../train/options.js';
 import { failureFrom } from '../train/outcome.js';
@@ -12,6 +11,8 @@ import { TerminalError } from '../../shared/errors.js';
 import { BACKEND_PREFERENCES, type BackendPreference } from '../../ml/backend/select.js';
 import { evaluateArtifact } from './evaluate-model.js';
 import { formatMetricsTable } from './format-table.js';
+import { serializePart } from '../predict-batch/commit-log.js';
+import { resultLine } from '../predict-batch/result-line.js';
 
 export interface RawEvaluateOptions {
   model?: string;
@@ -20,6 +21,7 @@ export interface RawEvaluateOptions {
   fractions?: string;
   splitSeed?: string;
   json?: boolean;
+  predictions?: string;
   batchSize?: string;
   backend?: string;
   concurrency?: string;
@@ -31,7 +33,9 @@ export interface RawEvaluateOptions {
  * macro precision/recall/F1, ROC-AUC, per-class figures, the confusion matrix and the
  * confidence histogram: as tables, or as one MetricsSummary JSON object with --json.
  * `--split test` evaluates only the test split, using the fractions and seed recorded in the
- * artifact (or --fractions/--split-seed). Returns the exit code: 1 with a reason on stderr on failure.
+ * artifact (or --fractions/--split-seed). `--predictions <uri>` also writes one JSON line per
+ * image, as `kennel predict-batch` does (path, label, confidence, probabilities). Returns the
+ * exit code: 1 with a reason on stderr on failure.
  */
 export async function run(raw: RawEvaluateOptions, overrides: { stdout?: NodeJS.WritableStream; stderr?: NodeJS.WritableStream; env?: NodeJS.ProcessEnv } = {}): Promise<number> {
   const stdout = overrides.stdout ?? process.stdout;
@@ -62,7 +66,7 @@ export async function run(raw: RawEvaluateOptions, overrides: { stdout?: NodeJS.
       concurrency: parseInteger('concurrency', raw.concurrency, 8, 1, 256),
       logger,
     });
-    let data: LabeledImages;
+    let data: SplitData;
     if (which === 'all') {
       data = packImages(dataset);
     } else {
@@ -74,7 +78,8 @@ export async function run(raw: RawEvaluateOptions, overrides: { stdout?: NodeJS.
       const seed = parseInteger('split-seed', raw.splitSeed ?? (typeof hp.splitSeed === 'number' ? String(hp.splitSeed) : undefined), 0, 0, 2 ** 31 - 1);
       data = splitDataset(dataset, fractions, seed)[which as (typeof SPLITS)[number]];
     }
-    const { metrics } = await evaluateArtifact({ modelUri: raw.model, storage: modelStorage, data, ...(raw.batchSize ? { batchSize: parseInteger('batch-size', raw.batchSize, 64, 1, 4096) } : {}) });
+    const { metrics, probabilities } = await evaluateArtifact({ modelUri: raw.model, storage: modelStorage, data, ...(raw.batchSize ? { batchSize: parseInteger('batch-size', raw.batchSize, 64, 1, 4096) } : {}) });
+    if (raw.predictions) await writePredictions(raw.predictions, data.names, probabilities, metadata.classes, env);
     if (raw.json) {
       stdout.write(`${JSON.stringify({ ...metrics, classes: metadata.classes, skippedFiles: dataset.skipped.length })}\n`);
     } else {
@@ -90,3 +95,9 @@ export async function run(raw: RawEvaluateOptions, overrides: { stdout?: NodeJS.
   }
 }
 
+
+/** Per-image predictions as JSON Lines, in the format of `kennel predict-batch` (paths relative to --data). */
+async function writePredictions(uri: string, names: readonly string[], probabilities: Float32Array, classes: readonly string[], env: NodeJS.ProcessEnv): Promise<void> {
+  const lines = names.map((name, i) => resultLine(name, probabilities, i, classes));
+  await storageFor(uri, { env }).write(uri, serializePart(lines), { contentType: 'application/x-ndjson' });
+}

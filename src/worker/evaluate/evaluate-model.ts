@@ -10,8 +10,10 @@ import { computeMetrics } from './metrics.js';
 /**
  * Softmax outputs of `model` for every image of `data`, row-major [count × classes], computed in
  * batches so that only one batch of float input is in memory. Disposes every tensor it makes.
+ * The one model execution of `kennel evaluate`, the end of `kennel train` and `kennel
+ * predict-batch`, so all three give an image the same label.
  */
-export async function predictProbabilities(model: tf.LayersModel, data: LabeledImages, batchSize = 64): Promise<Float32Array> {
+export async function predictProbabilities(model: tf.LayersModel, data: Pick<LabeledImages, 'pixels' | 'count' | 'imageSize'>, batchSize = 64): Promise<Float32Array> {
   const frame = data.imageSize * data.imageSize * 3;
   let out: Float32Array | undefined;
   let classes = 0;
@@ -33,21 +35,22 @@ export async function predictProbabilities(model: tf.LayersModel, data: LabeledI
 /**
  * The evaluation both `kennel evaluate` and the end of `kennel train` run: reload the artifact
  * at `modelUri` from storage (verifying its sha256; never an in-memory model), predict `data`
- * (decoded with the artifact's own preprocessing, labels in its class order) and summarise.
+ * (decoded with the artifact's own preprocessing, labels in its class order) and summarise;
+ * the softmax outputs come back too (row-major [count × classes]), for per-image predictions.
  */
 export async function evaluateArtifact(options: {
   modelUri: string;
   storage: Storage;
   data: LabeledImages;
   batchSize?: number;
-}): Promise<{ metrics: MetricsSummary; metadata: ModelMetadata }> {
+}): Promise<{ metrics: MetricsSummary; metadata: ModelMetadata; probabilities: Float32Array }> {
   const { model, metadata } = await loadArtifact(options.modelUri, options.storage);
   try {
     if (options.data.imageSize !== metadata.preprocessing.size) {
       throw new RangeError(`images are ${options.data.imageSize}px but the model expects ${metadata.preprocessing.size}px`);
     }
     const probs = await predictProbabilities(model, options.data, options.batchSize);
-    return { metrics: computeMetrics(options.data.labels, probs, metadata.classes), metadata };
+    return { metrics: computeMetrics(options.data.labels, probs, metadata.classes), metadata, probabilities: probs };
   } finally {
     model.dispose();
   }

@@ -5,7 +5,7 @@ export const CONFIDENCE_BINS = 10;
 /**
  * Index of the largest of `probs[offset .. offset+n)`; ties go to the lower index, as argmax does.
  */
-function argmax(probs: ArrayLike<number>, offset: number, n: number): number {
+export function argmax(probs: ArrayLike<number>, offset: number, n: number): number {
   let best = 0;
   for (let c = 1; c < n; c++) if ((probs[offset + c] as number) > (probs[offset + best] as number)) best = c;
   return best;
