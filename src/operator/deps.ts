@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { OperatorConfig } from './config.js';
+import type { BatchPrediction } from '../shared/api/batch-prediction.js';
 import type { InferenceService } from '../shared/api/inference-service.js';
 import type { ModelVersion } from '../shared/api/model-version.js';
 import type { TrainingRun } from '../shared/api/training-run.js';
@@ -20,6 +21,7 @@ export interface Caches {
   trainingRuns: KindCache<TrainingRun>;
   modelVersions: KindCache<ModelVersion>;
   inferenceServices: KindCache<InferenceService>;
+  batchPredictions: KindCache<BatchPrediction>;
   jobs: Informer<JobWire>;
   pods: Informer<PodWire>;
   deployments: Informer<DeploymentWire>;

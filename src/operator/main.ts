@@ -1,7 +1,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
-import { parseInferenceService, parseModelVersion, parseTrainingRun } from '../shared/api/parse.js';
+import { parseBatchPrediction, parseInferenceService, parseModelVersion, parseTrainingRun } from '../shared/api/parse.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import type { OperatorConfig } from './config.js';
 import type { Caches, ReconcilerDeps } from './deps.js';
@@ -18,6 +18,7 @@ import { createLeaderElector } from './runtime/leader-election.js';
 import { createManager, type Manager } from './runtime/manager.js';
 import { asReconciler, type ObjectReconciler } from './runtime/object-reconciler.js';
 import { Labels, MANAGED_BY } from './shared/labels.js';
+import { batchPredictionReconciler } from './batch-prediction/reconciler.js';
 import { inferenceServiceReconciler } from './inference-service/reconciler.js';
 import { modelVersionReconciler } from './model-version/reconciler.js';
 import { trainingRunReconciler } from './training-run/reconciler.js';
@@ -53,6 +54,7 @@ interface Controllers {
   trainingRuns: Controller;
   modelVersions: Controller;
   inferenceServices: Controller;
+  batchPredictions: Controller;
 }
 
 /**
@@ -102,6 +104,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     trainingRuns: controller('trainingrun', trainingRunReconciler(deps)),
     modelVersions: controller('modelversion', modelVersionReconciler(deps)),
     inferenceServices: controller('inferenceservice', inferenceServiceReconciler(deps)),
+    batchPredictions: controller('batchprediction', batchPredictionReconciler(deps)),
   };
   enqueueOnChange(caches, controllers);
 
@@ -147,6 +150,7 @@ const CACHED: readonly ResourceRef[] = [
   Resources.trainingRun,
   Resources.modelVersion,
   Resources.inferenceService,
+  Resources.batchPrediction,
   Resources.job,
   Resources.pod,
   Resources.deployment,
@@ -169,6 +173,7 @@ function createCaches(options: OperatorOptions, kube: KubeClient, clock: Clock, 
     trainingRuns: createKindCache(informer(Resources.trainingRun), parseTrainingRun),
     modelVersions: createKindCache(informer(Resources.modelVersion), parseModelVersion),
     inferenceServices: createKindCache(informer(Resources.inferenceService), parseInferenceService),
+    batchPredictions: createKindCache(informer(Resources.batchPrediction), parseBatchPrediction),
     // Never every Job or Pod of a cluster: only those the operator made.
     jobs: informer(Resources.job, MANAGED_SELECTOR),
     pods: informer(Resources.pod, MANAGED_SELECTOR),
@@ -190,9 +195,20 @@ function enqueueOnChange(caches: Caches, controllers: Controllers): void {
   caches.pods.onChange((o) => {
     const run = o.metadata?.labels?.[Labels.trainingRun];
     if (run) controllers.trainingRuns.enqueue(ns(o), run);
+    const batch = o.metadata?.labels?.[Labels.batchPrediction];
+    if (batch) controllers.batchPredictions.enqueue(ns(o), batch);
   });
+  caches.batchPredictions.onChange((o) => controllers.batchPredictions.enqueue(ns(o), name(o)));
+  caches.jobs.onChange(toOwner(controllers.batchPredictions, 'BatchPrediction'));
+  /** Batches waiting for a model: a ModelVersion appearing, or a service starting to serve, may resolve theirs. */
+  const batchesNaming = (namespace: string, field: 'modelVersion' | 'inferenceService', objectName: string) => {
+    for (const bp of caches.batchPredictions.valid(namespace)) {
+      if (bp.spec.model[field] === objectName && !bp.status?.modelVersion) controllers.batchPredictions.enqueue(namespace, bp.metadata.name);
+    }
+  };
   caches.modelVersions.onChange((o) => {
     controllers.modelVersions.enqueue(ns(o), name(o));
+    batchesNaming(ns(o), 'modelVersion', name(o));
     // Services following this model, or pinning this version, may have something new to serve.
     const parsed = caches.modelVersions.parse(o);
     const model = parsed.ok ? parsed.value.spec.model : undefined;
@@ -203,6 +219,7 @@ function enqueueOnChange(caches: Caches, controllers: Controllers): void {
   caches.deployments.onChange(toOwner(controllers.inferenceServices, 'InferenceService'));
   caches.inferenceServices.onChange((o) => {
     controllers.inferenceServices.enqueue(ns(o), name(o));
+    batchesNaming(ns(o), 'inferenceService', name(o));
     // A version's phase (Serving, Retired) follows the services that serve it: enqueue the ones
     // this service names now and the ones that still list it.
     const names = new Set<string>();

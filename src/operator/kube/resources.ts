@@ -33,6 +33,7 @@ export const Resources = Object.freeze({
   trainingRun: ref('kennel.dev', 'v1alpha1', 'trainingruns', 'TrainingRun'),
   modelVersion: ref('kennel.dev', 'v1alpha1', 'modelversions', 'ModelVersion'),
   inferenceService: ref('kennel.dev', 'v1alpha1', 'inferenceservices', 'InferenceService'),
+  batchPrediction: ref('kennel.dev', 'v1alpha1', 'batchpredictions', 'BatchPrediction'),
   job: ref('batch', 'v1', 'jobs', 'Job'),
   pod: ref('', 'v1', 'pods', 'Pod'),
   service: ref('', 'v1', 'services', 'Service'),

@@ -90,6 +90,16 @@ export interface Summary {
   stalled?: { reason: string; message: string };
 }
 
+/**
+ * The summary of a worker Job's verdict: Ready=True when it `succeeded`; otherwise Ready=False
+ * with Stalled (a terminal reason: nothing changes without a new spec) or Reconciling.
+ */
+export function verdictSummary(v: { reason: string; message: string; terminal: boolean }, succeeded: boolean): Summary {
+  const why = { reason: v.reason, message: v.message };
+  if (succeeded) return { ready: { status: 'True', ...why } };
+  return v.terminal ? { ready: { status: 'False', ...why }, stalled: why } : { ready: { status: 'False', ...why }, reconciling: why };
+}
+
 export function summaryConditions(summary: Summary): ConditionInput[] {
   const out: ConditionInput[] = [{ type: ConditionTypes.Ready, ...summary.ready }];
   if (summary.reconciling) out.push({ type: ConditionTypes.Reconciling, status: 'True', ...summary.reconciling });

@@ -17,6 +17,7 @@ export const Labels = {
   trainingRun: 'kennel.dev/training-run',
   trainingRunUid: 'kennel.dev/training-run-uid',
   inferenceService: 'kennel.dev/inference-service',
+  batchPrediction: 'kennel.dev/batch-prediction',
   track: 'kennel.dev/track',
   specHash: 'kennel.dev/spec-hash',
 } as const;
@@ -24,12 +25,14 @@ export const Labels = {
 export const Annotations = {
   artifactUri: 'kennel.dev/artifact-uri',
   artifactSha256: 'kennel.dev/artifact-sha256',
+  outputUri: 'kennel.dev/output-uri',
+  modelVersion: 'kennel.dev/model-version',
 } as const;
 
 export const MANAGED_BY = 'kennel-operator';
 
 /** Labels every child carries. */
-export function commonLabels(component: 'training' | 'serving', instance: string): Record<string, string> {
+export function commonLabels(component: 'training' | 'serving' | 'batch-prediction', instance: string): Record<string, string> {
   return {
     [Labels.name]: 'kennel',
     [Labels.instance]: instance,

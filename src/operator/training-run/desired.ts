@@ -1,6 +1,6 @@
 import type { V1Container, V1EnvVar, V1ResourceRequirements } from '@kubernetes/client-node';
 import type { TrainingRun } from '../../shared/api/training-run.js';
-import { commonLabels, Labels, ownerReference } from '../shared/labels.js';
+import { Annotations, commonLabels, Labels, ownerReference } from '../shared/labels.js';
 import { jobName, specHash } from '../shared/names.js';
 import { toResourceRequirements } from '../shared/resources.js';
 import type { JobWire } from '../shared/wire.js';
@@ -102,7 +102,7 @@ export function desiredJob(run: TrainingRun, options: TrainingJobOptions): JobWi
       name,
       namespace: run.metadata.namespace,
       labels,
-      annotations: { 'kennel.dev/output-uri': outputUri },
+      annotations: { [Annotations.outputUri]: outputUri },
       ownerReferences: [ownerReference(run)],
     },
     spec: {

@@ -5,12 +5,14 @@ import { Resources } from '../kube/resources.js';
 import type { ObjectContext, ObjectReconciler } from '../runtime/object-reconciler.js';
 import { desiredModelVersion } from '../model-version/desired.js';
 import { Labels } from '../shared/labels.js';
-import type { JobWire, PodWire } from '../shared/wire.js';
+import type { PodWire } from '../shared/wire.js';
 import { forwardedEnv } from '../shared/worker-env.js';
 import { desiredJob, TRAIN_CONTAINER, trainingJobName, trainingOutputUri } from './desired.js';
 import { registerModelVersion } from './register-model-version.js';
 import { computeTrainingRunStatus, TrainingRunWarningPhases } from './status.js';
-import { newestFirst, outcomeFromPods, latestEpochProgress } from './worker-output.js';
+import { outcomeFromPods, latestEpochProgress } from './worker-output.js';
+import { isPodOfJob, jobComplete, jobFinished } from '../shared/job-state.js';
+import { newestFirst } from '../shared/pod-state.js';
 
 /** How often progress is read from the pod log while a run trains (a clock wait, so requeueAfter). */
 export const PROGRESS_POLL_MS = 10_000;
@@ -126,18 +128,6 @@ export function trainingRunReconciler(deps: ReconcilerDeps): ObjectReconciler<Tr
       return { status, ...requeueWhile(finished, status) };
     },
   };
-}
-
-function isPodOfJob(pod: PodWire, jobName: string): boolean {
-  return pod.metadata?.labels?.['batch.kubernetes.io/job-name'] === jobName || pod.metadata?.labels?.['job-name'] === jobName;
-}
-
-function jobFinished(job: JobWire): boolean {
-  return job.status?.conditions?.some((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True') ?? false;
-}
-
-function jobComplete(job: JobWire): boolean {
-  return job.status?.conditions?.some((c) => c.type === 'Complete' && c.status === 'True') ?? false;
 }
 
 /** Clock waits of an unfinished run: progress polls while it runs, a safety-net recheck while it waits for its pod. */

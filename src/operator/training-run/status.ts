@@ -5,10 +5,10 @@ import {
   type TrainingRunStatus,
 } from '../../shared/api/training-run.js';
 import type { EpochProgress, WorkerOutcome } from '../../shared/api/worker-report.js';
-import { mergeConditions, summaryConditions, type Summary } from '../shared/conditions.js';
-import { conditionOf, rfc3339, type ContainerStateWire, type JobWire, type PodWire } from '../shared/wire.js';
+import { mergeConditions, summaryConditions, verdictSummary } from '../shared/conditions.js';
+import { containerStates, oomKilled, stuckPod as stuckPodOf, waitingDetail as waitingDetailOf } from '../shared/pod-state.js';
+import { conditionOf, rfc3339, type JobWire, type PodWire } from '../shared/wire.js';
 import { TRAIN_CONTAINER } from './desired.js';
-import { newestFirst } from './worker-output.js';
 
 /**
  * TrainingRun status from what the operator observes: the Job, its Pods, the worker's outcome
@@ -45,36 +45,12 @@ interface Verdict {
   terminal: boolean;
 }
 
-const IMAGE_PULL_REASONS = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull']);
-
-function trainStates(pod: PodWire): ContainerStateWire[] {
-  const s = pod.status?.containerStatuses?.find((c) => c.name === TRAIN_CONTAINER);
-  return s ? [s.state ?? {}, s.lastState ?? {}] : [];
-}
-
-function oomKilled(pods: readonly PodWire[]): boolean {
-  return pods.some((p) => trainStates(p).some((s) => s.terminated?.reason === 'OOMKilled' || s.terminated?.exitCode === 137));
-}
-
-/** Why a pod is stuck before running, if it is. */
-function stuckPod(pods: readonly PodWire[]): { reason: string; message: string } | undefined {
-  for (const pod of newestFirst(pods)) {
-    const waiting = trainStates(pod)[0]?.waiting;
-    if (waiting?.reason && IMAGE_PULL_REASONS.has(waiting.reason)) {
-      return { reason: R.ImagePullFailed, message: `cannot pull the worker image (${waiting.reason}): ${waiting.message ?? ''}`.trim() };
-    }
-    const scheduled = conditionOf(pod.status?.conditions, 'PodScheduled');
-    if (scheduled?.status === 'False' && scheduled.reason === 'Unschedulable') {
-      return { reason: R.Unschedulable, message: `training pod cannot be scheduled: ${scheduled.message ?? 'no node fits'}` };
-    }
-  }
-  return undefined;
-}
+const stuckPod = (pods: readonly PodWire[]) => stuckPodOf(pods, TRAIN_CONTAINER, 'training pod');
 
 function failureVerdict(obs: TrainingObservation, jobReason: string | undefined, jobMessage: string | undefined): Verdict {
   const fail = (reason: string, message: string): Verdict => ({ phase: 'Failed', reason, message, terminal: true });
   if (obs.outcome?.outcome === 'Failed') return fail(obs.outcome.reason, obs.outcome.message);
-  if (oomKilled(obs.pods)) {
+  if (oomKilled(obs.pods, TRAIN_CONTAINER)) {
     return fail(R.OOMKilled, 'the training container ran out of memory (OOMKilled): raise spec.resources.limits.memory or lower batchSize/imageSize');
   }
   const stuck = stuckPod(obs.pods);
@@ -116,22 +92,13 @@ function verdict(obs: TrainingObservation): Verdict {
   }
   const stuck = stuckPod(obs.pods);
   if (stuck) return { phase: 'Pending', ...stuck, terminal: false };
-  const running = obs.pods.some((p) => p.status?.phase === 'Running' && trainStates(p)[0]?.running);
+  const running = obs.pods.some((p) => p.status?.phase === 'Running' && containerStates(p, TRAIN_CONTAINER)[0]?.running);
   if (running) {
     const p = obs.progress;
     const message = p ? `epoch ${p.epoch}/${p.epochs}${p.valAccuracy !== undefined ? `, validation accuracy ${p.valAccuracy.toFixed(3)}` : ''}` : 'training started';
     return { phase: 'Running', reason: R.Training, message, terminal: false };
   }
-  return { phase: 'Pending', reason: R.PodPending, message: `waiting for the training pod of Job ${obs.jobName}${waitingDetail(obs.pods)}`, terminal: false };
-}
-
-/** ": <reason>: <message>" of the newest pod's waiting train container (e.g. CreateContainerError), or "". */
-function waitingDetail(pods: readonly PodWire[]): string {
-  for (const pod of newestFirst(pods)) {
-    const waiting = trainStates(pod)[0]?.waiting;
-    if (waiting?.reason) return `: ${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''}`;
-  }
-  return '';
+  return { phase: 'Pending', reason: R.PodPending, message: `waiting for the training pod of Job ${obs.jobName}${waitingDetailOf(obs.pods, TRAIN_CONTAINER)}`, terminal: false };
 }
 
 /**
@@ -178,12 +145,7 @@ export function computeTrainingRunStatus(run: TrainingRun, obs: TrainingObservat
   if (v.phase === 'Failed') status.failure = { reason: v.reason, message: v.message };
   if (v.phase === 'Succeeded' || v.phase === 'Failed') status.completionTime = obs.job?.status?.completionTime ?? rfc3339(obs.now);
 
-  const summary: Summary =
-    v.phase === 'Succeeded'
-      ? { ready: { status: 'True', reason: v.reason, message: v.message } }
-      : v.terminal
-        ? { ready: { status: 'False', reason: v.reason, message: v.message }, stalled: { reason: v.reason, message: v.message } }
-        : { ready: { status: 'False', reason: v.reason, message: v.message }, reconciling: { reason: v.reason, message: v.message } };
+  const summary = verdictSummary(v, v.phase === 'Succeeded');
   status.conditions = mergeConditions(previous?.conditions, summaryConditions(summary), { now: obs.now, generation });
   return status;
 }

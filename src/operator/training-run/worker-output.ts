@@ -1,5 +1,6 @@
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { EpochProgress, WorkerOutcome } from '../../shared/api/worker-report.js';
+import { newestFirst } from '../shared/pod-state.js';
 import type { PodWire } from '../shared/wire.js';
 import { TRAIN_CONTAINER } from './desired.js';
 
@@ -41,15 +42,6 @@ export function latestEpochProgress(logText: string | undefined): EpochProgress 
     }
   }
   return undefined;
-}
-
-function startedAt(pod: PodWire): string {
-  return pod.status?.startTime ?? pod.metadata?.creationTimestamp ?? '';
-}
-
-/** The Job's pods, newest first. */
-export function newestFirst(pods: readonly PodWire[]): PodWire[] {
-  return [...pods].sort((a, b) => (startedAt(a) < startedAt(b) ? 1 : startedAt(a) > startedAt(b) ? -1 : 0));
 }
 
 /** The outcome the newest terminated training container reported, if any. */

@@ -171,7 +171,6 @@ export const BatchPredictionStatus = Type.Object(
           perClass: Type.Optional(
             Type.Record(Type.String(), count('Images given this label.'), { description: 'Images per predicted label (absent for models with very many classes: see summary.json).' }),
           ),
-          imagesPerSecond: Type.Optional(Type.Number({ description: 'Images per second of the slowest shard\'s pod, counting only images it classified itself.' })),
           summaryUri: Type.String({ description: 'The summary.json the last shard wrote.' }),
         },
         { description: 'What the batch found (phase Succeeded).' },

@@ -1,4 +1,12 @@
 import type { TSchema } from '@sinclair/typebox';
+import {
+  BATCH_PREDICTION_KIND,
+  BATCH_PREDICTION_PLURAL,
+  BatchPredictionPhases,
+  BatchPredictionReasons,
+  BatchPredictionSpec,
+  BatchPredictionStatus,
+} from './batch-prediction.js';
 import { API_VERSION, GROUP, VERSION, type CelRule } from './common.js';
 import {
   INFERENCE_SERVICE_KIND,
@@ -12,7 +20,7 @@ import { MODEL_VERSION_KIND, MODEL_VERSION_PLURAL, ModelVersionPhases, ModelVers
 import { TRAINING_RUN_KIND, TRAINING_RUN_PLURAL, TrainingRunPhases, TrainingRunReasons, TrainingRunSpec, TrainingRunStatus } from './training-run.js';
 
 /**
- * Turns the TypeBox schemas of the three kinds into apiextensions.k8s.io/v1
+ * Turns the TypeBox schemas of Kennel's kinds into apiextensions.k8s.io/v1
  * CustomResourceDefinitions. Pure: `scripts/gen-crds.ts` writes the result to crds/ and a test
  * fails when crds/ drifts from it.
  *
@@ -95,7 +103,7 @@ export interface CustomResourceDefinition {
 const age: PrinterColumn = { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp', description: 'Time since creation.' };
 
 /**
- * The three kinds. Short names avoid KServe (`isvc`, `inferenceservice`) and Knative (`ksvc`,
+ * Kennel's kinds. Short names avoid KServe (`isvc`, `inferenceservice`) and Knative (`ksvc`,
  * `rev`, `route`, `config`) so both can live in one cluster.
  */
 export const KINDS: readonly KindDefinition[] = [
@@ -165,6 +173,27 @@ export const KINDS: readonly KindDefinition[] = [
       { name: 'Ready', type: 'integer', jsonPath: '.status.readyReplicas', description: 'Ready serving pods.' },
       { name: 'Phase', type: 'string', jsonPath: '.status.phase', description: 'Pending, Progressing, Ready or Degraded.' },
       { name: 'URL', type: 'string', jsonPath: '.status.url', description: 'In-cluster URL.', priority: 1 },
+      age,
+    ],
+  },
+  {
+    kind: BATCH_PREDICTION_KIND,
+    plural: BATCH_PREDICTION_PLURAL,
+    singular: 'batchprediction',
+    shortNames: ['kbp'],
+    description: 'BatchPrediction classifies every image under a storage prefix with a ModelVersion, as an Indexed Job of parallel pods, into JSON Lines and a summary.',
+    spec: BatchPredictionSpec,
+    status: BatchPredictionStatus,
+    phases: BatchPredictionPhases,
+    reasons: Object.values(BatchPredictionReasons),
+    printerColumns: [
+      { name: 'Model-Version', type: 'string', jsonPath: '.status.modelVersion', description: 'ModelVersion classifying.' },
+      { name: 'Phase', type: 'string', jsonPath: '.status.phase', description: 'Pending, Running, Succeeded or Failed.' },
+      { name: 'Progress', type: 'string', jsonPath: '.status.progress.summary', description: 'Images done of all.' },
+      { name: 'Failed', type: 'integer', jsonPath: '.status.progress.failed', description: 'Unreadable images.' },
+      { name: 'Shards', type: 'integer', jsonPath: '.status.shards', description: 'Pods (one shard each).' },
+      { name: 'Output', type: 'string', jsonPath: '.status.outputUri', description: 'Where the results are.', priority: 1 },
+      { name: 'Reason', type: 'string', jsonPath: '.status.failure.reason', description: 'Why the batch failed.', priority: 1 },
       age,
     ],
   },

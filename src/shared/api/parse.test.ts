@@ -1,11 +1,18 @@
 import { expect } from 'chai';
-import { exampleInferenceService, exampleModelVersion, exampleTrainingRun, INVALID_CASES } from '../../../test/fixtures/api-examples.js';
-import { describeErrors, parseInferenceService, parseModelVersion, parseTrainingRun, type ParseResult } from './parse.js';
+import { exampleBatchPrediction, exampleInferenceService, exampleModelVersion, exampleTrainingRun, INVALID_CASES } from '../../../test/fixtures/api-examples.js';
+import { describeErrors, parseBatchPrediction, parseInferenceService, parseModelVersion, parseTrainingRun, type ParseResult } from './parse.js';
+
+const PARSERS: Record<string, (value: unknown) => ParseResult<unknown>> = {
+  TrainingRun: parseTrainingRun,
+  ModelVersion: parseModelVersion,
+  InferenceService: parseInferenceService,
+  BatchPrediction: parseBatchPrediction,
+};
 
 function parseAny(kind: string, value: unknown): ParseResult<unknown> {
-  if (kind === 'TrainingRun') return parseTrainingRun(value);
-  if (kind === 'ModelVersion') return parseModelVersion(value);
-  return parseInferenceService(value);
+  const parse = PARSERS[kind];
+  if (!parse) throw new Error(`no parser for ${kind}`);
+  return parse(value);
 }
 
 describe('api parse', () => {
@@ -19,6 +26,16 @@ describe('api parse', () => {
     expect(Object.isFrozen(run.value.spec.dataset)).to.equal(true);
     expect(parseModelVersion(exampleModelVersion()).ok).to.equal(true);
     expect(parseInferenceService(exampleInferenceService()).ok).to.equal(true);
+    expect(parseBatchPrediction(exampleBatchPrediction()).ok).to.equal(true);
+  });
+
+  it('tells an output beside the input from one inside it', () => {
+    const beside = exampleBatchPrediction();
+    beside.spec.input.uri = 'gs://b/photos';
+    beside.spec.outputUri = 'gs://b/photos-labels';
+    expect(parseBatchPrediction(beside).ok).to.equal(true);
+    beside.spec.outputUri = 'gs://b/photos';
+    expect(parseBatchPrediction(beside).ok).to.equal(false);
   });
 
   it('accepts a minimal TrainingRun and a status with conditions', () => {

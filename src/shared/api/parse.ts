@@ -1,6 +1,7 @@
 import { FormatRegistry, type Static, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { storageUriErrors } from './common.js';
+import { BatchPrediction } from './batch-prediction.js';
 import { InferenceService } from './inference-service.js';
 import { ModelVersion } from './model-version.js';
 import { TrainingRun } from './training-run.js';
@@ -107,6 +108,23 @@ export function inferenceServiceRuleErrors(isvc: InferenceService): string[] {
   return errors;
 }
 
+export function batchPredictionRuleErrors(bp: BatchPrediction): string[] {
+  const errors: string[] = [];
+  const { spec } = bp;
+  errors.push(...storageUriErrors('input.uri', spec.input.uri).map((e) => `/spec/input/uri: ${e}`));
+  if (spec.outputUri !== undefined) {
+    errors.push(...storageUriErrors('outputUri', spec.outputUri).map((e) => `/spec/outputUri: ${e}`));
+    const input = spec.input.uri.endsWith('/') ? spec.input.uri : `${spec.input.uri}/`;
+    if (`${spec.outputUri}/`.startsWith(input)) {
+      errors.push('/spec: outputUri must not be inside input.uri: the results would be read as images by the next batch over that prefix');
+    }
+  }
+  if ((spec.model.modelVersion === undefined) === (spec.model.inferenceService === undefined)) {
+    errors.push('/spec/model: set exactly one of model.modelVersion (a registered version) and model.inferenceService (the version that service serves)');
+  }
+  return errors;
+}
+
 /** A TrainingRun as read from the API server, checked and frozen. */
 export function parseTrainingRun(value: unknown): ParseResult<TrainingRun> {
   return parseWith(TrainingRun, trainingRunRuleErrors, value);
@@ -120,6 +138,11 @@ export function parseModelVersion(value: unknown): ParseResult<ModelVersion> {
 /** An InferenceService as read from the API server, checked and frozen. */
 export function parseInferenceService(value: unknown): ParseResult<InferenceService> {
   return parseWith(InferenceService, inferenceServiceRuleErrors, value);
+}
+
+/** A BatchPrediction as read from the API server, checked and frozen. */
+export function parseBatchPrediction(value: unknown): ParseResult<BatchPrediction> {
+  return parseWith(BatchPrediction, batchPredictionRuleErrors, value);
 }
 
 /** One-line summary of a failed parse, for a condition message. */

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GROUP, VERSION } from '../../../src/shared/api/common.js';
 import { buildCrds } from '../../../src/shared/api/crd.js';
-import { exampleInferenceService, exampleModelVersion, exampleTrainingRun, INVALID_CASES } from '../../fixtures/api-examples.js';
+import { exampleBatchPrediction, exampleInferenceService, exampleModelVersion, exampleTrainingRun, INVALID_CASES } from '../../fixtures/api-examples.js';
+import { desiredBatchJob } from '../../../src/operator/batch-prediction/desired.js';
 import { startEtcd, type Etcd } from '../../../local-cluster/etcd.js';
 import { installCrds, readCrds, thirdPartyCrdDir } from '../../../local-cluster/install-crds.js';
 import { startKubeApiserver, type KubeApiserver } from '../../../local-cluster/kube-apiserver.js';
@@ -28,7 +29,7 @@ import { createPki, type Pki } from '../../../local-cluster/pki.js';
  */
 
 const crdDir = fileURLToPath(new URL('../../../crds/', import.meta.url));
-const plural = { TrainingRun: 'trainingruns', ModelVersion: 'modelversions', InferenceService: 'inferenceservices' } as const;
+const plural = { TrainingRun: 'trainingruns', ModelVersion: 'modelversions', InferenceService: 'inferenceservices', BatchPrediction: 'batchpredictions' } as const;
 
 async function rejection(p: Promise<unknown>): Promise<{ code?: number; body?: string }> {
   try {
@@ -126,6 +127,12 @@ describe('CRDs in a real kube-apiserver', function () {
     await waitFor(() => create('TrainingRun', exampleTrainingRun('good-run')).then(() => true), { timeoutMs: 30_000, what: 'the TrainingRun CRD to serve' });
     await create('ModelVersion', exampleModelVersion('cats-dogs-v1', 1));
     await create('InferenceService', exampleInferenceService('web'));
+    await create('BatchPrediction', exampleBatchPrediction('relabel'));
+    const named = exampleBatchPrediction('by-version');
+    named.spec.model = { modelVersion: 'cats-dogs-v1' };
+    named.spec.input.uri = 'gs://b/photos';
+    named.spec.outputUri = 'gs://b/photos-labels';
+    await create('BatchPrediction', named);
     // a fraction written as the integer 0 is still a number to the CEL rule
     const ints = exampleTrainingRun('int-fractions');
     ints.spec.split = { train: 0.8, validation: 0, test: 0.2 };
@@ -162,6 +169,17 @@ describe('CRDs in a real kube-apiserver', function () {
     expect(mvs.columnDefinitions.map((c) => c.name)).to.include.members(['Accuracy', 'Phase']);
     const isvcs = await getTable(server, pki, `/apis/${GROUP}/${VERSION}/namespaces/${ns}/inferenceservices`);
     expect(isvcs.columnDefinitions.map((c) => c.name)).to.include.members(['Serving', 'Canary', 'Weight', 'Ready', 'Phase', 'Age']);
+    await custom.patchNamespacedCustomObjectStatus({
+      group: GROUP,
+      version: VERSION,
+      namespace: ns,
+      plural: 'batchpredictions',
+      name: 'relabel',
+      body: [{ op: 'add', path: '/status', value: { phase: 'Running', modelVersion: 'cats-dogs-v1', shards: 3, progress: { done: 120, total: 300, failed: 2, shardsDone: 1, summary: '120/300', shards: [] } } }],
+    });
+    const batches = await getTable(server, pki, `/apis/${GROUP}/${VERSION}/namespaces/${ns}/batchpredictions`);
+    expect(batches.columnDefinitions.map((c) => c.name)).to.deep.equal(['Name', 'Model-Version', 'Phase', 'Progress', 'Failed', 'Shards', 'Output', 'Reason', 'Age']);
+    expect(batches.rows.find((r) => r.cells[0] === 'relabel')?.cells.slice(1, 6)).to.deep.equal(['cats-dogs-v1', 'Running', '120/300', 2, 3]);
   });
 
   for (const c of INVALID_CASES) {
@@ -220,7 +238,9 @@ describe('CRDs in a real kube-apiserver', function () {
       codeVersion: '0.1.0',
       backend: 'wasm',
     };
+    const batch = { ...exampleBatchPrediction('dry-batch'), metadata: { name: 'dry-batch', namespace: ns, uid: '0b9a0f8e-0000-4000-8000-000000000003', generation: 1 } };
     const rendered: unknown[] = [
+      desiredBatchJob(batch, mvs[0] as (typeof mvs)[number], { workerImage: 'ghcr.io/kennel-dev/kennel-worker:0.1.0', artifactRoot: 'gs://bucket/kennel', serviceAccountName: 'default' }),
       desiredJob(run, { workerImage: 'ghcr.io/kennel-dev/kennel-worker:0.1.0', artifactRoot: 'gs://bucket/kennel', serviceAccountName: 'default' }),
       desiredModelVersion({ run, outcome, version: 3, workerImage: 'ghcr.io/kennel-dev/kennel-worker:0.1.0' }),
       ...serving.deployments,
