@@ -3,7 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { expect } from 'chai';
 import { parse, parseAllDocuments } from 'yaml';
-import { describeErrors, parseInferenceService, parseModelVersion, parseTrainingRun, type ParseResult } from '../../src/shared/api/parse.js';
+import { describeErrors, parseBatchPrediction, parseInferenceService, parseModelVersion, parseTrainingRun, type ParseResult } from '../../src/shared/api/parse.js';
 import { helmTemplate } from './helm.js';
 import { runArgoLua } from './lua.js';
 import { repoRoot } from './paths.js';
@@ -39,6 +39,7 @@ const parsers: Record<string, (v: unknown) => ParseResult<unknown>> = {
   TrainingRun: parseTrainingRun,
   ModelVersion: parseModelVersion,
   InferenceService: parseInferenceService,
+  BatchPrediction: parseBatchPrediction,
 };
 
 function ofKind(docs: Doc[], kind: string): Doc[] {
@@ -164,6 +165,19 @@ describe('examples/', function () {
       const rejected = { metadata: { name: 'm' }, status: { phase: 'Rejected', conditions: ready('False', 'accuracy 0.61 < 0.75') } };
       expect(health('ModelVersion', rejected)).to.deep.equal({ status: 'Degraded', message: 'accuracy 0.61 < 0.75' });
       expect(health('ModelVersion', { metadata: { name: 'm' }, status: { phase: 'Evaluated' } })).to.include({ status: 'Progressing' });
+    });
+
+    it('BatchPrediction: images done while it runs, Healthy with its counts when it succeeded, Degraded when it failed', function () {
+      const meta = { name: 'b', generation: 1 };
+      expect(health('BatchPrediction', { metadata: meta })).to.include({ status: 'Progressing' });
+      const running = { metadata: meta, status: { observedGeneration: 1, phase: 'Running', shards: 3, progress: { summary: '120/300', shardsDone: 1 } } };
+      expect(health('BatchPrediction', running)).to.deep.equal({ status: 'Progressing', message: 'Classifying: 120/300 images, 1 of 3 shards done' });
+      const done = { metadata: meta, status: { observedGeneration: 1, phase: 'Succeeded', results: { images: 302, predicted: 300, failed: 2, summaryUri: 'gs://b/out/summary.json' }, conditions: ready('True', 'ok') } };
+      expect(health('BatchPrediction', done)).to.deep.equal({ status: 'Healthy', message: 'Classified 300 of 302 images (2 unreadable): gs://b/out/summary.json' });
+      const failed = { metadata: meta, status: { observedGeneration: 1, phase: 'Failed', conditions: ready('False', 'shard 1: no model artifact') } };
+      expect(health('BatchPrediction', failed)).to.deep.equal({ status: 'Degraded', message: 'shard 1: no model artifact' });
+      const stale = { metadata: { name: 'b', generation: 2 }, status: { observedGeneration: 1, phase: 'Succeeded' } };
+      expect(health('BatchPrediction', stale)).to.include({ status: 'Progressing' });
     });
 
     it('InferenceService: Healthy when Ready, Progressing during a canary, Degraded after a failed rollout', function () {
