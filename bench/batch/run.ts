@@ -25,12 +25,12 @@ import { createKubeClient, type KubeObject } from '../../src/operator/kube/clien
 import { Resources } from '../../src/operator/kube/resources.js';
 import { startOperator } from '../../src/operator/main.js';
 import type { PodWire } from '../../src/operator/shared/wire.js';
-import { choosePhotos, linkPhotos, PHOTOS_DIR, photosPresent, uploadPhotos } from '../../test/e2e/support/dataset.js';
-import { startTestbed } from '../../test/harness/index.js';
+import { choosePhotos, startTestbed, uploadPhotos } from '../../local-cluster/index.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = path.join(repo, 'dist/cli.js');
 const NS = 'bench';
+const PHOTOS = process.env.KENNEL_BENCH_DATA ?? path.resolve(repo, '../shared/datasets/cats-dogs');
 
 const { values: flags } = parseArgs({
   options: {
@@ -55,7 +55,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
 
 async function main(): Promise<void> {
-  if (!photosPresent()) throw new Error(`bench:batch: ${PHOTOS_DIR} is absent`);
+  if (!existsSync(path.join(PHOTOS, 'cat'))) throw new Error(`bench:batch: ${PHOTOS} is absent (set KENNEL_BENCH_DATA)`);
   if (!existsSync(CLI)) throw new Error(`bench:batch: ${CLI} is absent: run npm run build first`);
   const images = Number(flags.images);
   const parallelism = Number(flags.parallelism);
@@ -64,14 +64,14 @@ async function main(): Promise<void> {
   const bed = await startTestbed();
   const kube = createKubeClient(bed.kubeConfig);
   try {
-    const photos = await choosePhotos(['cat', 'dog'], { train: perClass, heldOut: 0 });
-    const small = await choosePhotos(['cat', 'dog'], { train: 50, heldOut: 0 });
-    await linkPhotos(path.join(work, 'train'), small.train);
+    const photos = await choosePhotos(['cat', 'dog'], { train: perClass, heldOut: 0 }, PHOTOS);
+    const small = await choosePhotos(['cat', 'dog'], { train: 50, heldOut: 0 }, PHOTOS);
+    await uploadPhotos(bed.gcsEndpoint, 'bench', 'train', small.train);
     const term = path.join(work, 'termination-log');
-    const trainArgs = ['train', '--data', path.join(work, 'train'), '--out', path.join(work, 'model'), '--epochs', '1'];
+    const trainArgs = ['train', '--data', 'gs://bench/train', '--out', path.join(work, 'model'), '--epochs', '1'];
     if (flags['image-size']) trainArgs.push('--image-size', flags['image-size']);
     if (flags.architecture) trainArgs.push('--architecture', flags.architecture);
-    if ((await kennel(trainArgs, { KENNEL_TERMINATION_LOG: term })) !== 0) throw new Error('training the bench model failed');
+    if ((await kennel(trainArgs, { KENNEL_TERMINATION_LOG: term, KENNEL_GCS_ENDPOINT: bed.gcsEndpoint })) !== 0) throw new Error('training the bench model failed');
     const model = JSON.parse(await readFile(term, 'utf8')) as WorkerOutcome;
     if (model.outcome !== 'Succeeded') throw new Error(model.message);
     const uploaded = await uploadPhotos(bed.gcsEndpoint, 'bench', 'photos', photos.train);

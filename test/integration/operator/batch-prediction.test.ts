@@ -13,8 +13,8 @@ import { Resources } from '../../../src/operator/kube/resources.js';
 import type { RunningOperator } from '../../../src/operator/main.js';
 import type { PodWire } from '../../../src/operator/shared/wire.js';
 import { parsePart } from '../../../src/worker/predict-batch/commit-log.js';
-import { choosePhotos, linkPhotos, PHOTOS_DIR, photosPresent, uploadPhotos } from '../../e2e/support/dataset.js';
-import { startTestbed, type Testbed } from '../../harness/index.js';
+import { linkPhotos, PHOTOS_DIR, photosPresent } from '../../e2e/support/dataset.js';
+import { choosePhotos, startTestbed, uploadPhotos, type Testbed } from '../../../local-cluster/index.js';
 import { createKubeClient } from '../../../src/operator/kube/client.js';
 import { createNamespace, list, repoRoot, startInProcess, waitFor, waitForStatus, type Phased } from './helpers.js';
 
@@ -68,7 +68,7 @@ describe('operator: BatchPrediction of real photos (test bed, real kennel predic
       this.skip();
     }
     dir = await mkdtemp(path.join(tmpdir(), 'kennel-batch-it-'));
-    const photos = await choosePhotos(['cat', 'dog'], { train: PER_CLASS, heldOut: 0 });
+    const photos = await choosePhotos(['cat', 'dog'], { train: PER_CLASS, heldOut: 0 }, PHOTOS_DIR);
     await linkPhotos(path.join(dir, 'photos'), photos.train);
     // A small model, trained here: the labels need not be right, only the same as evaluate's.
     const term = path.join(dir, 'termination-log');
