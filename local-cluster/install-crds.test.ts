@@ -1,10 +1,13 @@
 import { expect } from 'chai';
+import { buildCrds } from '../src/shared/api/crd.js';
 import { defaultCrdDirs, readCrds, thirdPartyCrdDir } from './install-crds.js';
 
 describe('local cluster: the CRDs it installs', () => {
-  it('reads Kennel’s three CRDs and GKE’s PodMonitoring by default', () => {
+  it('reads every one of Kennel’s CRDs and GKE’s PodMonitoring by default', () => {
     const names = readCrds(defaultCrdDirs).map((c) => c.metadata?.name).sort();
-    expect(names).to.deep.equal(['inferenceservices.kennel.dev', 'modelversions.kennel.dev', 'podmonitorings.monitoring.googleapis.com', 'trainingruns.kennel.dev']);
+    const kennel = [...buildCrds().values()].map((c) => c.metadata.name);
+    expect(kennel).to.include.members(['inferenceservices.kennel.dev', 'modelversions.kennel.dev', 'trainingruns.kennel.dev', 'batchpredictions.kennel.dev']);
+    expect(names).to.deep.equal([...kennel, 'podmonitorings.monitoring.googleapis.com'].sort());
     expect(readCrds([thirdPartyCrdDir]).map((c) => c.metadata?.name)).to.deep.equal(['podmonitorings.monitoring.googleapis.com']);
   });
 
