@@ -31,10 +31,10 @@ describe('api parse', () => {
 
   it('tells an output beside the input from one inside it', () => {
     const beside = exampleBatchPrediction();
-    beside.spec.input.uri = 'gs://b/photos';
-    beside.spec.outputUri = 'gs://b/photos-labels';
+    beside.spec.input.uri = 'gs://bucket/photos';
+    beside.spec.outputUri = 'gs://bucket/photos-labels';
     expect(parseBatchPrediction(beside).ok).to.equal(true);
-    beside.spec.outputUri = 'gs://b/photos';
+    beside.spec.outputUri = 'gs://bucket/photos';
     expect(parseBatchPrediction(beside).ok).to.equal(false);
   });
 

@@ -130,8 +130,8 @@ describe('CRDs in a real kube-apiserver', function () {
     await create('BatchPrediction', exampleBatchPrediction('relabel'));
     const named = exampleBatchPrediction('by-version');
     named.spec.model = { modelVersion: 'cats-dogs-v1' };
-    named.spec.input.uri = 'gs://b/photos';
-    named.spec.outputUri = 'gs://b/photos-labels';
+    named.spec.input.uri = 'gs://bucket/photos';
+    named.spec.outputUri = 'gs://bucket/photos-labels';
     await create('BatchPrediction', named);
     // a fraction written as the integer 0 is still a number to the CEL rule
     const ints = exampleTrainingRun('int-fractions');
