@@ -1,4 +1,4 @@
-import type { KernelModule } from './kernel-module.js';
+import { activationCode, type ConvActivation, type KernelModule } from './kernel-module.js';
 
 /**
  * Geometry of a 2-D convolution, NHWC activations and HWIO filters, dilation 1 (the fields of
@@ -173,16 +173,17 @@ export function conv2dBackpropInput(mod: KernelModule, dy: Float32Array, filter:
   return out;
 }
 
-/** What a forward convolution adds after the product: a per-channel bias and/or ReLU. */
+/** What a forward convolution adds after the product: a per-channel bias and/or an activation. */
 export interface ConvEpilogue {
   /** outChannels floats added to every output pixel. */
   readonly bias?: Float32Array;
-  readonly relu?: boolean;
+  /** Default 'linear'. */
+  readonly activation?: ConvActivation;
 }
 
 /**
  * y = act(conv(x, filter) + bias): x [batch, inH, inW, inC], filter [fH, fW, inC, outC] →
- * [batch, outH, outW, outC]. The bias and ReLU are applied inside the GEMM as each output tile
+ * [batch, outH, outW, outC]. The bias and activation are applied inside the GEMM as each output tile
  * is stored, so the output is written once.
  */
 export function conv2dForward(
@@ -206,7 +207,7 @@ export function conv2dForward(
   const rowOff = pixelOffsets(mod, g.batchSize, g.outHeight, g.outWidth, g.strideHeight, g.strideWidth, hp, wp, g.inChannels, 4);
   const colOff = tapOffsets(mod, g.filterHeight, g.filterWidth, g.inChannels, wp, 1);
   const c = mod.alloc(mp * np * 4);
-  mod.gemmGatherBiasAct(xp, rowOff, colOff, bPtr, c, mp, k, np, R_BLOCK, biasPtr, epilogue.relu ?? false);
+  mod.gemmGatherBiasAct(xp, rowOff, colOff, bPtr, c, mp, k, np, R_BLOCK, biasPtr, epilogue.activation ?? 'linear');
   readColumns(mod, c, pixels, g.outChannels, np, out);
   return out;
 }
@@ -294,9 +295,9 @@ export function conv2dForwardWinograd(
     const count4 = roundUp(count, 4);
     k.winogradInput(xp, vPtr, hp, wp, ci, tilesY, tilesX, t0, count, count4);
     for (let xi = 0; xi < 16; xi++) {
-      mod.gemmGatherBiasAct(vPtr + xi * count4 * ci * 4, rowOff, colOff, uPtr + xi * ci * np * 4, mPtr + xi * count4 * np * 4, count4, ci, np, R_BLOCK, 0, false);
+      mod.gemmGatherBiasAct(vPtr + xi * count4 * ci * 4, rowOff, colOff, uPtr + xi * ci * np * 4, mPtr + xi * count4 * np * 4, count4, ci, np, R_BLOCK, 0, 'linear');
     }
-    k.winogradOutput(mPtr, yPtr, biasPtr, epilogue.relu ? 1 : 0, g.outHeight, g.outWidth, np, tilesY, tilesX, t0, count, count4);
+    k.winogradOutput(mPtr, yPtr, biasPtr, activationCode(epilogue.activation ?? 'linear'), g.outHeight, g.outWidth, np, tilesY, tilesX, t0, count, count4);
   }
   readColumns(mod, yPtr, g.batchSize * g.outHeight * g.outWidth, g.outChannels, np, out);
   return out;

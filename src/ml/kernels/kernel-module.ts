@@ -1,5 +1,14 @@
 import { loadKernelBinary } from './kernel-binary.js';
 
+/** Activations the GEMM and Winograd epilogues apply as they store the output. */
+export const CONV_ACTIVATIONS = ['linear', 'relu', 'relu6'] as const;
+export type ConvActivation = (typeof CONV_ACTIVATIONS)[number];
+
+/** The epilogue code the WebAssembly kernels take: 0 linear, 1 ReLU, 2 ReLU6. */
+export function activationCode(activation: ConvActivation): number {
+  return CONV_ACTIVATIONS.indexOf(activation);
+}
+
 /** The raw exports of the AssemblyScript module (see assembly/index.ts). */
 interface KernelExports {
   memory: WebAssembly.Memory;
@@ -11,6 +20,8 @@ interface KernelExports {
   bnBackwardSums(dy: number, x: number, p: number, c: number, mean: number, sumDy: number, sumDyXc: number): void;
   channelAffine2(u: number, v: number, out: number, p: number, c: number, a: number, b: number, d: number): void;
   poolReluBackward(x: number, y: number, dy: number, dx: number, n: number, h: number, w: number, c: number): void;
+  depthwiseFilterGrad(xp: number, dy: number, dw: number, batch: number, oh: number, ow: number, sy: number, sx: number, hp: number, wp: number, fh: number, fw: number, c: number): void;
+  depthwiseInputGrad(dy: number, w: number, dxp: number, batch: number, oh: number, ow: number, sy: number, sx: number, hp: number, wp: number, fh: number, fw: number, c: number): void;
 }
 
 /**
@@ -78,7 +89,7 @@ export class KernelModule {
   }
 
   /** C = act(A·B + bias), written without reading C; `bias` 0 means none (see assembly/index.ts). */
-  gemmGatherBiasAct(src: number, rowOff: number, colOff: number, b: number, c: number, m: number, r: number, np: number, rBlock: number, bias: number, relu: boolean): void {
-    this.exports.gemmGatherBiasAct(src, rowOff, colOff, b, c, m, r, np, rBlock, bias, relu ? 1 : 0);
+  gemmGatherBiasAct(src: number, rowOff: number, colOff: number, b: number, c: number, m: number, r: number, np: number, rBlock: number, bias: number, activation: ConvActivation): void {
+    this.exports.gemmGatherBiasAct(src, rowOff, colOff, b, c, m, r, np, rBlock, bias, activationCode(activation));
   }
 }

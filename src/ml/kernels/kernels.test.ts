@@ -93,6 +93,13 @@ describe('Kennel WebAssembly kernels (against the reference CPU backend)', funct
       expectClose(await on('wasm', run), await on('cpu', run), 'y');
     });
 
+    it(`FusedConv2D with bias and ReLU6 ${label}`, async () => {
+      const bias = randomArray(c.outC, rng(c.outC + 1)).map((v) => v * 4);
+      const run = (): Float32Array =>
+        tf.tidy(() => tf.fused.conv2d({ x: tf.mul(tf.tensor(x, xShape), 3) as tf.Tensor4D, filter: tf.tensor(filter, fShape) as tf.Tensor4D, strides: c.stride, pad: c.pad, bias: tf.tensor1d(bias), activation: 'relu6' }).dataSync() as Float32Array);
+      expectClose(await on('wasm', run), await on('cpu', run), 'y');
+    });
+
     it(`Conv2DBackpropFilter ${label}`, async () => {
       const run = (): Float32Array =>
         tf.tidy(() => {
@@ -180,6 +187,63 @@ describe('Kennel WebAssembly kernels (against the reference CPU backend)', funct
   }
 });
 
+describe('Kennel depthwise convolution gradients (against the reference CPU backend)', function () {
+  this.timeout(120000);
+  before(async function () {
+    const chosen = await selectBackend({ preference: 'wasm' });
+    if (chosen.name !== 'wasm') throw new Error('the wasm backend must initialise for these tests');
+  });
+  after(async () => {
+    await tf.setBackend('wasm');
+  });
+
+  // MobileNet's shapes (3×3, stride 1 and 2, SAME) plus VALID, 5×5, odd sizes and channel counts
+  // that are not a multiple of 4 (padded inside the kernel).
+  const shapes: Array<{ batch: number; h: number; w: number; c: number; f: number; stride: 1 | 2; pad: 'same' | 'valid' }> = [
+    { batch: 2, h: 14, w: 14, c: 96, f: 3, stride: 1, pad: 'same' },
+    { batch: 3, h: 14, w: 14, c: 64, f: 3, stride: 2, pad: 'same' },
+    { batch: 2, h: 7, w: 9, c: 24, f: 3, stride: 2, pad: 'same' },
+    { batch: 1, h: 8, w: 11, c: 13, f: 3, stride: 1, pad: 'valid' },
+    { batch: 2, h: 9, w: 8, c: 6, f: 5, stride: 2, pad: 'valid' },
+    { batch: 1, h: 5, w: 6, c: 1, f: 3, stride: 1, pad: 'same' },
+  ];
+  for (const c of shapes) {
+    const label = `b${c.batch} ${c.h}x${c.w}x${c.c} f${c.f} s${c.stride} ${c.pad}`;
+    const xShape: [number, number, number, number] = [c.batch, c.h, c.w, c.c];
+    const fShape: [number, number, number, number] = [c.f, c.f, c.c, 1];
+    const info = tf.backend_util.computeConv2DInfo(xShape, fShape, c.stride, 1, c.pad, undefined, true);
+    const dyShape = [c.batch, info.outHeight, info.outWidth, c.c];
+    const r = rng(c.h * 100 + c.c);
+    const x = randomArray(xShape.reduce((a, b) => a * b), r);
+    const filter = randomArray(fShape.reduce((a, b) => a * b), r);
+    const dy = randomArray(dyShape.reduce((a, b) => a * b), r);
+
+    it(`DepthwiseConv2dNativeBackpropFilter ${label}`, async () => {
+      const run = (): Float32Array =>
+        tf.tidy(() => (tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x: tf.tensor(x, xShape), dy: tf.tensor(dy, dyShape) }, { strides: c.stride, pad: c.pad, dilations: 1, filterShape: fShape }) as tf.Tensor).dataSync() as Float32Array);
+      expectClose(await on('wasm', run), await on('cpu', run), 'dW');
+    });
+
+    it(`DepthwiseConv2dNativeBackpropInput ${label}`, async () => {
+      const run = (): Float32Array =>
+        tf.tidy(() => (tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy: tf.tensor(dy, dyShape), filter: tf.tensor(filter, fShape) }, { strides: c.stride, pad: c.pad, dilations: 1, inputShape: xShape }) as tf.Tensor).dataSync() as Float32Array);
+      expectClose(await on('wasm', run), await on('cpu', run), 'dx');
+    });
+
+    it(`gradients of relu6(depthwiseConv2d + bias) through tf.grads ${label}`, async () => {
+      const bias = randomArray(c.c, rng(c.c)).map((v) => v * 3);
+      const run = (): Float32Array[] =>
+        tf.tidy(() => {
+          const f = (xi: tf.Tensor, wi: tf.Tensor, bi: tf.Tensor): tf.Tensor => tf.sum(tf.mul(tf.relu6(tf.add(tf.depthwiseConv2d(tf.mul(xi, 4) as tf.Tensor4D, wi as tf.Tensor4D, c.stride, c.pad), bi)), tf.tensor(dy, dyShape)));
+          return tf.grads(f)([tf.tensor(x, xShape), tf.tensor(filter, fShape), tf.tensor1d(bias)]).map((g) => g.dataSync() as Float32Array);
+        });
+      const expected = await on('cpu', run);
+      const actual = await on('wasm', run);
+      ['dx', 'dW', 'dbias'].forEach((name, i) => expectClose(actual[i] as Float32Array, expected[i] as Float32Array, name));
+    });
+  }
+});
+
 describe('Winograd F(2×2, 3×3) forward convolution', () => {
   it('matches the direct GEMM convolution, with bias and ReLU, across chunks and partial tiles', async () => {
     const mod = await KernelModule.create();
@@ -189,10 +253,24 @@ describe('Winograd F(2×2, 3×3) forward convolution', () => {
     const x = randomArray(g.batchSize * g.inHeight * g.inWidth * g.inChannels, r);
     const filter = randomArray(9 * g.inChannels * g.outChannels, r);
     const bias = randomArray(g.outChannels, r);
-    const direct = conv2dForward(mod, x, filter, g, undefined, { bias, relu: true });
-    const wino = conv2dForwardWinograd(mod, x, winogradFilter(filter, g.inChannels, g.outChannels), g, undefined, { bias, relu: true });
+    const direct = conv2dForward(mod, x, filter, g, undefined, { bias, activation: 'relu' });
+    const wino = conv2dForwardWinograd(mod, x, winogradFilter(filter, g.inChannels, g.outChannels), g, undefined, { bias, activation: 'relu' });
     expect(direct.some((v) => v === 0) && direct.some((v) => v > 0), 'ReLU clips some outputs and keeps others').to.equal(true);
     expectClose(wino, direct, 'y');
+  });
+
+  it('applies ReLU6 in both epilogues: the linear result clamped to [0, 6]', async () => {
+    const mod = await KernelModule.create();
+    const r = rng(12);
+    const g: ConvGeometry = { batchSize: 2, inHeight: 9, inWidth: 11, inChannels: 16, outHeight: 9, outWidth: 11, outChannels: 12, filterHeight: 3, filterWidth: 3, strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1 };
+    const x = randomArray(g.batchSize * g.inHeight * g.inWidth * g.inChannels, r).map((v) => v * 4);
+    const filter = randomArray(9 * g.inChannels * g.outChannels, r);
+    const bias = randomArray(g.outChannels, r);
+    const linear = conv2dForward(mod, x, filter, g, undefined, { bias });
+    const expected = linear.map((v) => Math.min(6, Math.max(0, v)));
+    expect(linear.some((v) => v > 6) && linear.some((v) => v < 0), 'the inputs reach both clamps').to.equal(true);
+    expectClose(conv2dForward(mod, x, filter, g, undefined, { bias, activation: 'relu6' }), expected, 'direct');
+    expectClose(conv2dForwardWinograd(mod, x, winogradFilter(filter, g.inChannels, g.outChannels), g, undefined, { bias, activation: 'relu6' }), expected, 'winograd');
   });
 
   it('is not used where it does not apply (stride 2, 5×5, inC not a multiple of 4)', () => {

@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { conv2dBackpropFilter, conv2dBackpropInput, conv2dForward, conv2dForwardWinograd, winogradApplies, winogradFilter, type ConvEpilogue, type ConvGeometry } from './conv.js';
-import { KernelModule } from './kernel-module.js';
+import { depthwiseBackpropFilter, depthwiseBackpropInput } from './depthwise.js';
+import { CONV_ACTIVATIONS, KernelModule, type ConvActivation } from './kernel-module.js';
 
 /** The kernels Kennel adds to (or replaces in) the WebAssembly backend. */
-export const KENNEL_WASM_KERNELS = ['Conv2D', 'FusedConv2D', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'Identity'] as const;
+export const KENNEL_WASM_KERNELS = ['Conv2D', 'FusedConv2D', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput', 'Identity'] as const;
 
 type ConvAttrs = {
   dilations?: [number, number] | number;
@@ -50,7 +51,7 @@ export function registerWasmKernels(): Promise<void> {
       const { x, filter, bias, preluActivationWeights } = args.inputs as { x: tf.TensorInfo; filter: tf.TensorInfo; bias?: tf.TensorInfo; preluActivationWeights?: tf.TensorInfo };
       const a = args.attrs as unknown as ConvAttrs & { activation?: string };
       const activation = a.activation ?? 'linear';
-      const simple = (activation === 'linear' || activation === 'relu') && !preluActivationWeights && (!bias || bias.shape.length <= 1);
+      const simple = (CONV_ACTIVATIONS as readonly string[]).includes(activation) && !preluActivationWeights && (!bias || bias.shape.length <= 1);
       if ((!covered(a) || !simple) && stockFused) return stockFused(args);
       const info = convInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number], a);
       const result = wasm.makeOutput(info.outShape, 'float32');
@@ -60,7 +61,7 @@ export function registerWasmKernels(): Promise<void> {
       const channelBias = b && b.length === 1 ? new Float32Array(c).fill(b[0] as number) : b;
       forward(mod, wasm, x, filter, geometry(info), result, {
         ...(channelBias ? { bias: channelBias } : {}),
-        relu: activation === 'relu',
+        activation: activation as ConvActivation,
       });
       return result;
     });
@@ -90,6 +91,24 @@ export function registerWasmKernels(): Promise<void> {
       const info = convInfo(a.inputShape, filter.shape as [number, number, number, number], a);
       const out = wasm.makeOutput(a.inputShape, 'float32');
       conv2dBackpropInput(mod, floats(wasm, dy), floats(wasm, filter), geometry(info), floats(wasm, out));
+      return out;
+    });
+    install('DepthwiseConv2dNativeBackpropFilter', ({ inputs, backend, attrs }) => {
+      const wasm = backend as BackendWasm;
+      const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+      const a = attrs as unknown as ConvAttrs & { filterShape: [number, number, number, number] };
+      const info = depthwiseInfo(x.shape as [number, number, number, number], a.filterShape, a);
+      const out = wasm.makeOutput(a.filterShape, 'float32');
+      depthwiseBackpropFilter(mod, floats(wasm, x), floats(wasm, dy), geometry(info), floats(wasm, out));
+      return out;
+    });
+    install('DepthwiseConv2dNativeBackpropInput', ({ inputs, backend, attrs }) => {
+      const wasm = backend as BackendWasm;
+      const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
+      const a = attrs as unknown as ConvAttrs & { inputShape: [number, number, number, number] };
+      const info = depthwiseInfo(a.inputShape, filter.shape as [number, number, number, number], a);
+      const out = wasm.makeOutput(a.inputShape, 'float32');
+      depthwiseBackpropInput(mod, floats(wasm, dy), floats(wasm, filter), geometry(info), floats(wasm, out));
       return out;
     });
   });
@@ -130,14 +149,23 @@ function covered(a: ConvAttrs): boolean {
 }
 
 function install(kernelName: (typeof KENNEL_WASM_KERNELS)[number], kernelFunc: tf.KernelFunc): void {
-  if (tf.getKernel(kernelName, 'wasm')) tf.unregisterKernel(kernelName, 'wasm');
+  const stock = tf.getKernel(kernelName, 'wasm');
+  if (stock) tf.unregisterKernel(kernelName, 'wasm');
   Object.assign(kernelFunc, { kennel: true });
-  tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc });
+  // Keep the stock kernel's setup (it binds the backend's C function the fallback calls).
+  tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc, ...(stock?.setupFunc ? { setupFunc: stock.setupFunc } : {}) });
 }
 
 function convInfo(inShape: [number, number, number, number], filterShape: [number, number, number, number], a: ConvAttrs): tf.backend_util.Conv2DInfo {
   if (a.dataFormat === 'NCHW') throw new Error('Kennel wasm kernels support NHWC only');
   return tf.backend_util.computeConv2DInfo(inShape, filterShape, a.strides, 1, a.pad, a.dimRoundingMode, false, 'channelsLast');
+}
+
+/** Depthwise geometry (channel multiplier 1: inChannels == outChannels). */
+function depthwiseInfo(inShape: [number, number, number, number], filterShape: [number, number, number, number], a: ConvAttrs): tf.backend_util.Conv2DInfo {
+  if (a.dataFormat === 'NCHW') throw new Error('Kennel wasm kernels support NHWC only');
+  if (filterShape[3] !== 1) throw new Error(`Kennel depthwise gradients support channel multiplier 1 only, got ${filterShape[3]}`);
+  return tf.backend_util.computeConv2DInfo(inShape, filterShape, a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode, true, 'channelsLast');
 }
 
 function geometry(c: tf.backend_util.Conv2DInfo): ConvGeometry {

@@ -23,7 +23,7 @@ export function gemmGather(src: usize, rowOff: usize, colOff: usize, b: usize, c
 /**
  * The inference form of {@link gemmGather}: C[M, Np] = act(A·B + bias) written once, with no
  * zeroed accumulator to read. The first r-block starts from `bias` (Np floats; 0 for none), later
- * blocks accumulate onto C, and the last one applies ReLU when `relu` is 1. Saves the zero fill,
+ * blocks accumulate onto C, and the last one applies ReLU when `relu` is 1 and ReLU6 when it is 2. Saves the zero fill,
  * the read of C in the first block and a separate bias/activation pass over the output, which
  * dominate when r is small (a first convolution over RGB has r = 27).
  */
@@ -98,6 +98,17 @@ export function gemmGatherBiasAct(src: usize, rowOff: usize, colOff: usize, b: u
           a21 = f32x4.max(a21, zeroV);
           a30 = f32x4.max(a30, zeroV);
           a31 = f32x4.max(a31, zeroV);
+          if (relu == 2) {
+            const six = f32x4.splat(6);
+            a00 = f32x4.min(a00, six);
+            a01 = f32x4.min(a01, six);
+            a10 = f32x4.min(a10, six);
+            a11 = f32x4.min(a11, six);
+            a20 = f32x4.min(a20, six);
+            a21 = f32x4.min(a21, six);
+            a30 = f32x4.min(a30, six);
+            a31 = f32x4.min(a31, six);
+          }
         }
         v128.store(cp, a00);
         v128.store(cp, a01, 16);
@@ -330,6 +341,13 @@ export function winogradOutput(m: usize, out: usize, bias: usize, relu: i32, oh:
         y01 = f32x4.max(y01, zeroV);
         y10 = f32x4.max(y10, zeroV);
         y11 = f32x4.max(y11, zeroV);
+        if (relu == 2) {
+          const six = f32x4.splat(6);
+          y00 = f32x4.min(y00, six);
+          y01 = f32x4.min(y01, six);
+          y10 = f32x4.min(y10, six);
+          y11 = f32x4.min(y11, six);
+        }
       }
       const d = dst + k;
       v128.store(d, y00);
@@ -337,6 +355,56 @@ export function winogradOutput(m: usize, out: usize, bias: usize, relu: i32, oh:
       if (hasY1) {
         v128.store(d + rowB, y10);
         if (hasX1) v128.store(d + rowB + cb, y11);
+      }
+    }
+  }
+}
+
+// ---- depthwise convolution gradients (channel multiplier 1): SIMD over channels, c % 4 == 0 ----
+// xp / dxp are padded [batch, hp, wp, c] images whose (0, 0) is the top-left of the first window;
+// dy is [batch, oh, ow, c]; the filter is [fh, fw, c].
+
+/** dw[ky, kx, :] = Σ_{b, oy, ox} xp[b, oy·sy + ky, ox·sx + kx, :] · dy[b, oy, ox, :]. */
+export function depthwiseFilterGrad(xp: usize, dy: usize, dw: usize, batch: i32, oh: i32, ow: i32, sy: i32, sx: i32, hp: i32, wp: i32, fh: i32, fw: i32, c: i32): void {
+  const cb = <usize>c << 2;
+  memory.fill(dw, 0, <usize>(fh * fw) * cb);
+  for (let b = 0; b < batch; b++) {
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        const d = dy + <usize>((b * oh + oy) * ow + ox) * cb;
+        const base = xp + <usize>((b * hp + oy * sy) * wp + ox * sx) * cb;
+        for (let ky = 0; ky < fh; ky++) {
+          for (let kx = 0; kx < fw; kx++) {
+            const xs = base + <usize>(ky * wp + kx) * cb;
+            const ws = dw + <usize>(ky * fw + kx) * cb;
+            for (let k: usize = 0; k < cb; k += 16) {
+              v128.store(ws + k, f32x4.add(v128.load(ws + k), f32x4.mul(v128.load(xs + k), v128.load(d + k))));
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/** dxp[b, oy·sy + ky, ox·sx + kx, :] += dy[b, oy, ox, :] · w[ky, kx, :] (dxp zeroed first). */
+export function depthwiseInputGrad(dy: usize, w: usize, dxp: usize, batch: i32, oh: i32, ow: i32, sy: i32, sx: i32, hp: i32, wp: i32, fh: i32, fw: i32, c: i32): void {
+  const cb = <usize>c << 2;
+  memory.fill(dxp, 0, <usize>(batch * hp * wp) * cb);
+  for (let b = 0; b < batch; b++) {
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        const d = dy + <usize>((b * oh + oy) * ow + ox) * cb;
+        const base = dxp + <usize>((b * hp + oy * sy) * wp + ox * sx) * cb;
+        for (let ky = 0; ky < fh; ky++) {
+          for (let kx = 0; kx < fw; kx++) {
+            const xs = base + <usize>(ky * wp + kx) * cb;
+            const ws = w + <usize>(ky * fw + kx) * cb;
+            for (let k: usize = 0; k < cb; k += 16) {
+              v128.store(xs + k, f32x4.add(v128.load(xs + k), f32x4.mul(v128.load(d + k), v128.load(ws + k))));
+            }
+          }
+        }
       }
     }
   }
