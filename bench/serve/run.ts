@@ -18,7 +18,9 @@ import { ownShutdown } from '../../local-cluster/shutdown.js';
 import autocannon from 'autocannon';
 import * as tf from '@tensorflow/tfjs';
 import { saveArtifact } from '../../src/ml/artifact.js';
-import { createModel, isArchitecture } from '../../src/ml/model-factory.js';
+import { isArchitecture, isPretrainedArchitecture, type Architecture } from '../../src/ml/architectures.js';
+import { createModel } from '../../src/ml/model-factory.js';
+import { createPretrainedModel } from '../../src/ml/transfer/create-pretrained.js';
 import { createFileStorage } from '../../src/shared/storage/index.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
@@ -146,9 +148,9 @@ function request(bodies: Buffer[]) {
   };
 }
 
-async function saveModel(dir: string, arch: 'simple-cnn' | 'compact-cnn', size: number): Promise<string> {
+async function saveModel(dir: string, arch: Architecture, size: number): Promise<string> {
   await tf.setBackend('cpu');
-  const model = createModel({ architecture: arch, imageSize: size, numClasses: 2 });
+  const model = isPretrainedArchitecture(arch) ? createPretrainedModel({ architecture: arch, imageSize: size, numClasses: 2 }) : createModel({ architecture: arch, imageSize: size, numClasses: 2 });
   const uri = `${pathToFileURL(dir).href}/bench/${arch}-${size}`;
   await saveArtifact(
     uri,

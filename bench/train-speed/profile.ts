@@ -10,7 +10,7 @@
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend, type BackendPreference } from '../../src/ml/backend/select.js';
-import { isArchitecture } from '../../src/ml/model-factory.js';
+import { isScratchArchitecture } from '../../src/ml/model-factory.js';
 import { Replica } from '../../src/ml/fit/replica.js';
 
 const { values } = parseArgs({
@@ -22,7 +22,7 @@ const { values } = parseArgs({
   },
 });
 const architecture = values.architecture;
-if (!isArchitecture(architecture)) throw new Error(`unknown architecture ${architecture}`);
+if (!isScratchArchitecture(architecture)) throw new Error(`not a from-scratch architecture: ${architecture}`);
 const size = Number(values.size);
 const batch = Number(values.batch);
 const chosen = await selectBackend({ preference: values.backend as BackendPreference });

@@ -5,7 +5,7 @@
  *
  *   npx tsx bench/train-speed/recipe.ts [--size 96] [--architecture compact-cnn] [--epochs 24]
  *       [--lr 0.002] [--batch 32] [--patience 6] [--crop true] [--brightness 0.1] [--workers 2]
- * Defaults are DEFAULT_HYPERPARAMETERS. Used to choose them (see README.md).
+ * Defaults are compact-cnn's defaultHyperparameters. Used to choose them (see README.md).
  */
 import { existsSync } from 'node:fs';
 import os from 'node:os';
@@ -13,14 +13,15 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { fit } from '../../src/ml/fit/fit.js';
-import { DEFAULT_HYPERPARAMETERS, isArchitecture } from '../../src/ml/model-factory.js';
+import { defaultHyperparameters } from '../../src/ml/architectures.js';
+import { isScratchArchitecture } from '../../src/ml/model-factory.js';
 import { imagesToTensor } from '../../src/ml/preprocess.js';
 import { createFileStorage } from '../../src/shared/storage/file-storage.js';
 import { loadDataset } from '../../src/worker/dataset/load-dataset.js';
 import { splitDataset } from '../../src/worker/dataset/split-dataset.js';
 import { DEFAULT_SPLIT } from '../../src/worker/dataset/split.js';
 
-const d = DEFAULT_HYPERPARAMETERS;
+const d = { architecture: 'compact-cnn' as const, ...defaultHyperparameters('compact-cnn') };
 const { values } = parseArgs({
   options: {
     size: { type: 'string', default: String(d.imageSize) },
@@ -40,7 +41,7 @@ if (!existsSync(dataDir)) {
   process.exit(0);
 }
 const architecture = values.architecture;
-if (!isArchitecture(architecture)) throw new Error(`unknown architecture ${architecture}`);
+if (!isScratchArchitecture(architecture)) throw new Error(`not a from-scratch architecture: ${architecture}`);
 const size = Number(values.size);
 const t0 = performance.now();
 const cpu0 = process.cpuUsage();

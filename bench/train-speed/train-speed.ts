@@ -12,7 +12,7 @@
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { fit } from '../../src/ml/fit/fit.js';
-import { isArchitecture } from '../../src/ml/model-factory.js';
+import { isScratchArchitecture } from '../../src/ml/model-factory.js';
 import type { BackendPreference } from '../../src/ml/backend/select.js';
 
 const TARGET_128 = 33;
@@ -27,7 +27,7 @@ const { values } = parseArgs({
   },
 });
 const architecture = values.architecture;
-if (!isArchitecture(architecture)) throw new Error(`unknown architecture ${architecture}`);
+if (!isScratchArchitecture(architecture)) throw new Error(`not a from-scratch architecture: ${architecture}`);
 const batch = Number(values.batch);
 const steps = Math.max(2, Number(values.steps));
 const workers = Number(values.workers);

@@ -29,6 +29,23 @@ export const ModelMetadata = Type.Object({
   dataset: Type.Object({ uri: Type.String(), digest: Type.String() }),
   hyperparameters: Type.Record(Type.String(), Type.Union([Type.Number(), Type.String(), Type.Boolean(), Type.Null()])),
   architecture: Type.String({ minLength: 1 }),
+  /** Pretrained architectures: where the backbone's weights came from and where it was cut. */
+  pretrained: Type.Optional(
+    Type.Object({
+      package: Type.String({ minLength: 1 }),
+      version: Type.String({ minLength: 1 }),
+      license: Type.String({ minLength: 1 }),
+      /** The model inside the package. */
+      model: Type.String({ minLength: 1 }),
+      /** The layer whose pooled output feeds the head. */
+      cut: Type.String({ minLength: 1 }),
+      /** The layer up to which the backbone stayed frozen; the blocks after it were fine-tuned. */
+      boundary: Type.String({ minLength: 1 }),
+      trainableBlocks: Type.Array(Type.String()),
+    }),
+  ),
+  /** Temperature scaling folded into the output layer: probabilities are softmax(logits / temperature). */
+  calibration: Type.Optional(Type.Object({ temperature: Type.Number({ exclusiveMinimum: 0 }), fittedOn: Type.Literal('validation') })),
   backend: Type.String(),
   codeVersion: Type.String(),
   createdAt: Type.String(),

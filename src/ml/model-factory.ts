@@ -1,57 +1,48 @@
 import * as tf from '@tensorflow/tfjs';
+import type { Architecture } from './architectures.js';
 
 /**
- * The architectures `createModel` can build.
+ * The architectures `createModel` builds from scratch (the pretrained ones are built by
+ * src/ml/transfer from their backbone's weights):
  * - `simple-cnn`: the baseline of the usual cats-vs-dogs pipelines — four blocks of
  *   conv3×3 (32, 64, 128, 256 filters) + batch norm + ReLU + 2×2 max-pool, global average
  *   pooling, dense 128 + ReLU, dropout 0.5, softmax. Kept for comparison.
- * - `compact-cnn`: the default; the same block structure with half the width (16, 32, 64, 128)
- *   plus a fifth block of 256, about a quarter of SimpleCNN's compute per image, chosen for
- *   accuracy per unit of training time on two CPU cores (see bench/train-speed/README.md).
+ * - `compact-cnn`: the same block structure with half the width (16, 32, 64, 128) plus a fifth
+ *   block of 256, about a quarter of SimpleCNN's compute per image, chosen for accuracy per unit
+ *   of training time on two CPU cores (see bench/train-speed/README.md).
  */
-export const ARCHITECTURES = ['simple-cnn', 'compact-cnn'] as const;
-export type Architecture = (typeof ARCHITECTURES)[number];
+export const SCRATCH_ARCHITECTURES = ['simple-cnn', 'compact-cnn'] as const satisfies readonly Architecture[];
+export type ScratchArchitecture = (typeof SCRATCH_ARCHITECTURES)[number];
 
 export interface ModelSpec {
   architecture: Architecture;
   /** Input is [size, size, 3], RGB scaled to [0, 1]. */
   imageSize: number;
   numClasses: number;
-  /** Dropout rate before the classifier; default 0.5. */
+  /** Dropout rate before the classifier; default 0.5 (from scratch), 0.2 (pretrained head). */
   dropout?: number;
   /** Seed for weight initialisation and dropout. */
   seed?: number;
 }
 
-/** The default training recipe of `kennel train`; measured in bench/train-speed/README.md. */
-export const DEFAULT_HYPERPARAMETERS = Object.freeze({
-  architecture: 'compact-cnn' as Architecture,
-  imageSize: 112,
-  epochs: 16,
-  batchSize: 32,
-  /** Peak rate; `fit` decays it along a cosine to 0 over the epochs. */
-  learningRate: 0.003,
-  augmentation: Object.freeze({ horizontalFlip: true, randomCrop: true, brightness: 0.1 }),
-  earlyStopping: Object.freeze({ patience: 6 }),
-});
+export function isScratchArchitecture(value: string): value is ScratchArchitecture {
+  return (SCRATCH_ARCHITECTURES as readonly string[]).includes(value);
+}
 
-const BLOCK_FILTERS: Record<Architecture, readonly number[]> = {
+const BLOCK_FILTERS: Record<ScratchArchitecture, readonly number[]> = {
   'simple-cnn': [32, 64, 128, 256],
   'compact-cnn': [16, 32, 64, 128, 256],
 };
-const DENSE_UNITS: Record<Architecture, number> = { 'simple-cnn': 128, 'compact-cnn': 128 };
+const DENSE_UNITS: Record<ScratchArchitecture, number> = { 'simple-cnn': 128, 'compact-cnn': 128 };
 
-export function isArchitecture(value: string): value is Architecture {
-  return (ARCHITECTURES as readonly string[]).includes(value);
-}
 
 /**
  * Builds an uncompiled model: input [N, imageSize, imageSize, 3] float32 in [0, 1], output
  * [N, numClasses] softmax probabilities. Pure: no I/O, deterministic weights for a given seed.
  */
 export function createModel(spec: ModelSpec): tf.LayersModel {
-  if (!isArchitecture(spec.architecture)) {
-    throw new RangeError(`unknown architecture "${String(spec.architecture)}"; expected one of ${ARCHITECTURES.join(', ')}`);
+  if (!isScratchArchitecture(spec.architecture)) {
+    throw new RangeError(`createModel builds ${SCRATCH_ARCHITECTURES.join(', ')} from scratch, not "${String(spec.architecture)}" (pretrained architectures are built by src/ml/transfer)`);
   }
   const filters = BLOCK_FILTERS[spec.architecture];
   const minSize = 2 ** filters.length;

@@ -1,9 +1,14 @@
 import { MicroBatcher } from './batcher.js';
 import type { Predictor } from './predictor.js';
 
-/** One image's answer: the most probable class, its probability and every class's probability. */
+/**
+ * One image's answer: the most probable class (`top`), its probability, every class's
+ * probability, and `label`: `top`, or null when the model is unsure (confidence below the
+ * server's minimum).
+ */
 export interface Prediction {
-  readonly label: string;
+  readonly label: string | null;
+  readonly top: string;
   readonly confidence: number;
   readonly probabilities: Readonly<Record<string, number>>;
 }
@@ -22,6 +27,8 @@ export interface ClassifierOptions {
   readonly maxQueue: number;
   /** Batches run at once; match the predictor's worker count. */
   readonly concurrency?: number;
+  /** Top-class probability below which `label` is null (default 0: never). */
+  readonly minConfidence?: number;
   readonly onBatch?: (size: number) => void;
 }
 
@@ -33,6 +40,7 @@ export interface ClassifierOptions {
 export class Classifier {
   readonly classes: readonly string[];
   readonly #decode: DecodeFn;
+  readonly #minConfidence: number;
   readonly #batcher: MicroBatcher<Uint8Array, Float32Array>;
 
   constructor(options: ClassifierOptions) {
@@ -42,6 +50,7 @@ export class Classifier {
     }
     this.classes = classes;
     this.#decode = options.decode;
+    this.#minConfidence = options.minConfidence ?? 0;
     const rowBytes = predictor.size * predictor.size * 3;
     const c = predictor.numClasses;
     this.#batcher = new MicroBatcher<Uint8Array, Float32Array>({
@@ -76,7 +85,9 @@ export class Classifier {
     for (let i = 1; i < row.length; i++) if ((row[i] as number) > (row[best] as number)) best = i;
     const probabilities: Record<string, number> = {};
     this.classes.forEach((name, i) => (probabilities[name] = round(row[i] as number)));
-    return { label: this.classes[best] as string, confidence: round(row[best] as number), probabilities };
+    const top = this.classes[best] as string;
+    const confidence = round(row[best] as number);
+    return { label: confidence < this.#minConfidence ? null : top, top, confidence, probabilities };
   }
 }
 

@@ -26,6 +26,7 @@ export function addServeCommand(program: Command): void {
     .option('--load-timeout-seconds <s>', 'a model not ready after this long has failed to load (default 300)')
     .option('--failed-exit-seconds <s>', 'after a failed load, exit 1 after this long (default 60)')
     .option('--shutdown-timeout-seconds <s>', 'on SIGTERM, time for in-flight requests (default 25)')
+    .option('--min-confidence <p>', 'below this top-class probability answer label null, with the probabilities (0..1; env KENNEL_MIN_CONFIDENCE; default 0: always a label)')
     .option('--feedback-capacity <n>', 'recent predictions remembered for /feedback (default 100000)')
     .option('--feedback-ttl-seconds <s>', 'how long a prediction accepts feedback (default 86400)')
     .action(async (opts: Record<string, string | undefined>) => (await import('./command.js')).run(opts));

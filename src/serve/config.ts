@@ -30,6 +30,11 @@ export const ServeConfig = Type.Object({
   failedExitSeconds: Type.Number({ minimum: 0, default: 60 }),
   /** On SIGTERM, in-flight requests get this long to finish. */
   shutdownTimeoutSeconds: Type.Number({ minimum: 0, default: 25 }),
+  /**
+   * Below this top-class probability the answer is unsure: `label` is null (the probabilities are
+   * still given) and the prediction is counted as unsure. 0 (default): always a label.
+   */
+  minConfidence: Type.Number({ minimum: 0, maximum: 1, default: 0 }),
   feedbackCapacity: Int(1, 10_000_000, 100_000),
   feedbackTtlSeconds: Type.Number({ exclusiveMinimum: 0, default: 86_400 }),
 });
@@ -45,6 +50,7 @@ const ENV: Partial<Record<keyof ServeConfig, string>> = {
   modelVersion: 'KENNEL_MODEL_VERSION',
   workers: 'KENNEL_SERVE_WORKERS',
   backend: 'KENNEL_BACKEND',
+  minConfidence: 'KENNEL_MIN_CONFIDENCE',
 };
 
 /**

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { compileInference } from '../ml/inference-forward.js';
 import { imagesToTensor } from '../ml/preprocess.js';
 import type { Predictor, PredictorStats } from './predictor.js';
 
@@ -16,19 +17,19 @@ export interface InProcessPredictorOptions {
  */
 export function createInProcessPredictor(options: InProcessPredictorOptions): Predictor {
   const { model, size, numClasses } = options;
+  // Each layer as one fused op: a convolution with its bias and ReLU/ReLU6 in one pass
+  // (TF.js layers runs ReLU6 as two more passes over the activations).
+  const run = compileInference(model);
   let closed = false;
   return {
     size,
     numClasses,
     async predict(pixels: Uint8Array, n: number): Promise<Float32Array> {
       if (closed) throw new Error('predictor is closed');
-      const y = tf.tidy(() => {
-        // `apply`, not `predict`: predict slices its input into batches, a full copy of the
-        // batch on the wasm backend (~0.7 ms an image at 128 px) for nothing.
-        const out = model.apply(imagesToTensor(pixels, n, size), { training: false });
-        if (Array.isArray(out)) throw new Error('model has several outputs; a classifier has one');
-        return out as tf.Tensor;
-      });
+      if (model.outputs.length !== 1) throw new Error('model has several outputs; a classifier has one');
+      // Not `model.predict`: it slices its input into batches, a full copy of the batch on the
+      // wasm backend (~0.7 ms an image at 128 px) for nothing.
+      const y = tf.tidy(() => run(imagesToTensor(pixels, n, size)));
       try {
         if (y.shape.length !== 2 || y.shape[0] !== n || y.shape[1] !== numClasses) {
           throw new Error(`model output shape [${y.shape.join(', ')}] is not [${n}, ${numClasses}]`);

@@ -49,6 +49,7 @@ export class ServeMetrics {
   readonly #latency: Histogram<'model' | 'version' | 'route'>;
   readonly #predictions: Counter<'model' | 'version' | 'class'>;
   readonly #confidence: Histogram<'model' | 'version'>;
+  readonly #unsure: Counter<'model' | 'version'>;
   readonly #errors: Counter<'model' | 'version' | 'reason'>;
   readonly #modelLoaded: Gauge<'model' | 'version'>;
   readonly #feedback: Counter<'model' | 'version' | 'class' | 'outcome'>;
@@ -64,6 +65,7 @@ export class ServeMetrics {
     this.#latency = new Histogram({ name: 'kennel_serve_request_duration_seconds', help: 'Time from request received to response sent, by route.', labelNames: ['model', 'version', 'route'], buckets: LATENCY_BUCKETS, registers });
     this.#predictions = new Counter({ name: 'kennel_serve_predictions_total', help: 'Images classified, by predicted class.', labelNames: ['model', 'version', 'class'], registers });
     this.#confidence = new Histogram({ name: 'kennel_serve_prediction_confidence', help: 'Probability of the predicted class, one observation per image.', labelNames: ['model', 'version'], buckets: CONFIDENCE_BUCKETS, registers });
+    this.#unsure = new Counter({ name: 'kennel_serve_unsure_predictions_total', help: 'Images answered with label null: the top-class probability was below --min-confidence (also counted in predictions_total under their top class).', labelNames: ['model', 'version'], registers });
     this.#errors = new Counter({ name: 'kennel_serve_errors_total', help: 'Requests answered with an error, by reason.', labelNames: ['model', 'version', 'reason'], registers });
     this.#modelLoaded = new Gauge({ name: 'kennel_serve_model_loaded', help: '1 while this model version is loaded, warmed up and serving; 0 otherwise.', labelNames: ['model', 'version'], registers });
     this.#feedback = new Counter({ name: 'kennel_serve_feedback_total', help: 'Feedback on earlier predictions, by true class and whether the prediction was correct.', labelNames: ['model', 'version', 'class', 'outcome'], registers });
@@ -76,6 +78,7 @@ export class ServeMetrics {
     }
     for (const reason of ERROR_REASONS) this.#errors.inc({ ...this.#base, reason }, 0);
     this.#confidence.zero(this.#base);
+    this.#unsure.inc(this.#base, 0);
     this.#batchSize.zero(this.#base);
     this.#modelLoaded.set(this.#base, 0);
     this.#tensors.set(this.#base, 0);
@@ -107,10 +110,12 @@ export class ServeMetrics {
     this.#latency.observe({ ...this.#base, route }, seconds);
   }
 
-  observePrediction(label: string, confidence: number): void {
-    if (!this.#classes.has(label)) return;
-    this.#predictions.inc({ ...this.#base, class: label });
+  /** One classified image: its top class, that class's probability, and whether it was answered unsure (label null). */
+  observePrediction(top: string, confidence: number, unsure = false): void {
+    if (!this.#classes.has(top)) return;
+    this.#predictions.inc({ ...this.#base, class: top });
     this.#confidence.observe(this.#base, confidence);
+    if (unsure) this.#unsure.inc(this.#base);
   }
 
   observeError(reason: string): void {

@@ -29,6 +29,8 @@ export interface LoadModelOptions {
   readonly batching: BatchingOptions;
   /** Decompression-bomb guard: largest width × height accepted. */
   readonly maxPixels: number;
+  /** Top-class probability below which answers carry label null (0: never). */
+  readonly minConfidence?: number;
   readonly logger: Logger;
   /** Hook for the classes, called before the warm-up (metrics zero their per-class series). */
   readonly onClasses?: (classes: readonly string[]) => void;
@@ -77,6 +79,7 @@ export async function loadServedModel(options: LoadModelOptions): Promise<Loaded
       maxWaitMs: options.batching.maxWaitMs,
       maxQueue: options.batching.maxQueue,
       concurrency: Math.max(1, options.workers),
+      ...(options.minConfidence ? { minConfidence: options.minConfidence } : {}),
       ...(options.onBatch ? { onBatch: options.onBatch } : {}),
     });
     const warm = await sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 128, g: 128, b: 128 } } }).jpeg().toBuffer();

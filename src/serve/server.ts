@@ -87,6 +87,7 @@ export async function startServe(config: ServeConfig, options: StartServeOptions
     workers: config.workers,
     backend: config.backend,
     batching: { maxBatchSize: config.maxBatchSize, maxWaitMs: config.maxWaitMs, maxQueue: config.maxQueue },
+    minConfidence: config.minConfidence,
     maxPixels: config.maxPixels,
     logger,
     onClasses: (classes) => metrics.setClasses(classes),

@@ -2,8 +2,8 @@ import type { Command } from 'commander';
 
 /**
  * Declares `kennel train` and `kennel evaluate`. Imports nothing heavy: TensorFlow.js, sharp and
- * the storage clients load only when a subcommand runs. Defaults come from
- * DEFAULT_HYPERPARAMETERS (src/ml/model-factory.ts).
+ * the storage clients load only when a subcommand runs. Defaults come from the architecture's
+ * defaultHyperparameters (src/ml/architectures.ts).
  */
 export function addWorkerCommands(program: Command): void {
   program
@@ -11,14 +11,19 @@ export function addWorkerCommands(program: Command): void {
     .description('train an image classifier on a class-per-folder dataset, save it with metadata, metrics and a report, and evaluate it on the test split')
     .requiredOption('--data <uri>', 'dataset prefix with one folder per class (file://, gs:// or a path)')
     .requiredOption('--out <uri>', 'where to write the model artifact (file://, gs:// or a path)')
-    .option('--architecture <name>', 'model architecture: compact-cnn (default) or simple-cnn')
+    .option('--architecture <name>', 'model architecture: mobilenet-v2 (default: pretrained, fine-tuned), compact-cnn or simple-cnn (from scratch)')
     .option('--image-size <n>', 'input side in pixels')
     .option('--resize <mode>', 'cover (centre crop, default) or fill (stretch)')
     .option('--epochs <n>', 'maximum number of epochs')
     .option('--batch-size <n>', 'images per training step')
     .option('--learning-rate <x>', 'Adam learning rate')
     .option('--seed <n>', 'seed for weights, shuffling and augmentation (default 42)')
-    .option('--no-augmentation', 'turn off augmentation (horizontal flips and the rest)')
+    .option('--no-augmentation', 'turn off augmentation (all of flips, random crops and brightness)')
+    .option('--flip', 'mirror training images left-right at random (default on)')
+    .option('--no-flip', 'do not mirror training images')
+    .option('--random-crop', 'shift training images at random, a random crop (default on)')
+    .option('--no-random-crop', 'do not shift training images')
+    .option('--brightness <b>', 'largest random brightness change, 0..1 (default 0.1 from scratch; pretrained: not applied, features are cached)')
     .option('--patience <n>', 'early stopping: epochs without a better validation loss before stopping; 0 = off')
     .option('--split <fractions>', 'train,validation,test fractions by content hash (default 0.8,0.1,0.1)')
     .option('--split-seed <n>', 'reshuffles the content-hash split (default 0)')

@@ -1,28 +1,29 @@
 /**
- * Worker-thread entry of data-parallel training: hosts one Replica, started from the HostInit the
- * WorkerReplicaHost gives it, and answers its calls (ReplicaCalls).
+ * Worker-thread entry of data-parallel training: builds one replica from the ReplicaSpec it is
+ * started with (whatever kind the spec's module implements) and answers its calls (ReplicaCalls).
  */
 import { transferring } from '../../shared/thread-rpc/protocol.js';
 import { serveThread } from '../../shared/thread-rpc/serve-thread.js';
-import { ReplicaState, type HostInit, type ReplicaCalls } from './replica-host.js';
+import { createReplicaState, type ReplicaCalls, type ReplicaInfo, type ReplicaSpec } from './replica-host.js';
 
-serveThread(async (init: HostInit) => {
-  const state = await ReplicaState.create(init);
+serveThread(async (spec: ReplicaSpec) => {
+  const state = await createReplicaState(spec);
   const handlers: ReplicaCalls = {
     step: (req) => {
       const result = state.step(req);
       return transferring(result, [result.grads.buffer as ArrayBuffer]);
     },
     apply: ({ grads, learningRate }) => {
-      state.replica.apply(grads, learningRate);
+      state.apply(grads, learningRate);
       return null;
     },
     evaluate: ({ start, end }) => state.evaluate(start, end),
-    getWeights: () => state.replica.getWeights(),
+    getWeights: () => state.getWeights(),
     setWeights: (weights) => {
-      state.replica.setWeights(weights);
+      state.setWeights(weights);
       return null;
     },
   };
-  return { info: state.replica.backend, handlers };
+  const info: ReplicaInfo = { backend: state.backend, trainable: state.trainable };
+  return { info, handlers };
 });

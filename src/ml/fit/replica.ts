@@ -2,27 +2,13 @@ import * as tf from '@tensorflow/tfjs';
 import { selectBackend, type BackendPreference } from '../backend/select.js';
 import { createModel, type ModelSpec } from '../model-factory.js';
 import { imagesToTensor } from '../preprocess.js';
+import type { EvalResult, StepResult } from './replica-host.js';
 import { applyMovingStats, trainForward, type MovingStatsUpdate } from './train-forward.js';
 
 export interface ReplicaInit {
   spec: ModelSpec;
   learningRate: number;
   backend: BackendPreference;
-}
-
-export interface StepResult {
-  /** Mean loss over the sub-batch. */
-  loss: number;
-  correct: number;
-  count: number;
-  /** Gradients of the mean loss, all trainable weights concatenated in model order. */
-  grads: Float32Array;
-}
-
-export interface EvalResult {
-  lossSum: number;
-  correct: number;
-  count: number;
 }
 
 /**

@@ -11,6 +11,8 @@ export interface LabeledImages {
   labels: Int32Array;
   count: number;
   imageSize: number;
+  /** sha256 of each image's file (hex), when known: the key of the pretrained recipe's feature cache. */
+  keys?: readonly string[];
 }
 
 export interface Augmentation {
@@ -33,6 +35,8 @@ export interface EpochLog {
   imagesPerSecond: number;
   /** Wall time of the epoch, validation included. */
   seconds: number;
+  /** Pretrained recipe only: training the head on frozen features, or fine-tuning the top blocks with it. */
+  phase?: 'head' | 'fine-tune';
 }
 
 export interface BatchInfo {
@@ -66,4 +70,8 @@ export interface FitOptions {
   backend?: BackendPreference;
   onEpoch?(log: EpochLog): void;
   onBatch?(info: BatchInfo): void;
+  /** A stage change worth telling a person ("computing features", "fine-tuning"). */
+  onStage?(message: string): void;
+  /** Progress of a long stage that is not an epoch (the pretrained recipe's feature extraction). */
+  onProgress?(done: number, total: number): void;
 }

@@ -1,14 +1,8 @@
 import type * as tf from '@tensorflow/tfjs';
+import type { PretrainedArchitecture } from '../architectures.js';
 import { foldKerasGraph, type FoldedGraph, type KerasTopology } from '../backbone/fold.js';
 import { loadNsfwjsLayersModel, type WeightsProvenance } from '../backbone/nsfwjs.js';
 
-/** The pretrained backbones `kennel train` can start from. */
-export const PRETRAINED_ARCHITECTURES = ['mobilenet-v2'] as const;
-export type PretrainedArchitecture = (typeof PRETRAINED_ARCHITECTURES)[number];
-
-export function isPretrainedArchitecture(value: string): value is PretrainedArchitecture {
-  return (PRETRAINED_ARCHITECTURES as readonly string[]).includes(value);
-}
 
 /**
  * Where a backbone's weights come from and where it is cut. `cut` ends the network (its pooled

@@ -1,56 +1,31 @@
+import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
+import { trainDataParallel } from '../fit/data-parallel.js';
+import { replicaModule, startReplicas } from '../fit/replica-host.js';
+import { extractInParallel } from './extract-parallel.js';
+import type { FeatureReplicaInit } from './feature-replica.js';
 import { applyFoldedGraph } from '../backbone/build.js';
 import type { FoldedGraph } from '../backbone/fold.js';
-import type { WeightsProvenance } from '../backbone/nsfwjs.js';
-import type { Augmentation, EpochLog, LabeledImages } from '../fit/types.js';
-import { loadBackbone, type PretrainedArchitecture } from './backbone.js';
-import { fitTemperature } from './calibration.js';
-import { extractFeatures, flipImages, memoryFeatureCache, type FeatureCache, type FeatureMaps } from './features.js';
+import type { FitResult } from '../fit/fit.js';
+import type { FitOptions } from '../fit/types.js';
+import type { EpochLog } from '../fit/types.js';
+import { isPretrainedArchitecture } from '../architectures.js';
+import { loadBackbone } from './backbone.js';
+import { fitTemperature } from '../calibration.js';
+import { memoryFeatureCache, type FeatureCache, type FeatureMaps } from './features.js';
 import { GraphNet, splitAt } from './graph-net.js';
-import { Head, headNet, poolMaps, shiftMap, topHeadNet, viewSource } from './nets.js';
-import { trainLoop } from './train-loop.js';
+import { Head, headNet, poolMaps, topHeadNet, viewSource } from './nets.js';
+import { evaluateLogits, trainLoop } from './train-loop.js';
 
-/** Images with the content hash of each (the feature cache's key). */
-export interface KeyedImages extends LabeledImages {
-  readonly keys?: readonly string[];
-}
-
-export interface TransferFitOptions {
-  readonly architecture: PretrainedArchitecture;
-  readonly imageSize: number;
-  readonly numClasses: number;
-  readonly train: KeyedImages;
-  readonly validation: KeyedImages;
-  /** Fine-tuning epochs (after the head has been trained on frozen features). */
-  readonly epochs: number;
-  readonly batchSize: number;
-  /** Peak learning rate of fine-tuning (the head phase uses its own, higher rate). */
-  readonly learningRate: number;
-  readonly augmentation: Augmentation;
-  readonly earlyStopping?: { readonly patience: number };
-  readonly seed: number;
+/** Tuning of the pretrained recipe that `kennel train` does not expose (defaults measured in docs/pretrained.md). */
+export interface TransferTuning {
   /** Epochs of the head phase (early stopping applies); default 40. */
   readonly headEpochs?: number;
   readonly headLearningRate?: number;
+  /** Dropout before the head; default 0.2. */
   readonly dropout?: number;
+  /** Where backbone features are kept (default: in memory, for this run). */
   readonly cache?: FeatureCache;
-  onStage?(message: string): void;
-  onEpoch?(log: EpochLog & { phase: 'head' | 'fine-tune' }): void;
-  onBatch?(info: { epoch: number; batch: number; batches: number; loss: number; accuracy: number }): void;
-  onFeatures?(done: number, total: number): void;
-}
-
-export interface TransferFitResult {
-  /** The whole classifier as one layers model: [N, S, S, 3] in [0, 1] → calibrated probabilities. */
-  readonly model: tf.LayersModel;
-  readonly history: Array<EpochLog & { phase: 'head' | 'fine-tune' }>;
-  /** 1-based index into `history` of the weights the model holds. */
-  readonly bestEpoch: number;
-  readonly stoppedEarly: boolean;
-  readonly temperature: number;
-  readonly provenance: WeightsProvenance;
-  readonly backbone: { readonly cut: string; readonly boundary: string; readonly trainableBlocks: readonly string[] };
-  readonly seconds: { readonly features: number; readonly head: number; readonly fineTune: number };
 }
 
 /**
@@ -64,40 +39,34 @@ export interface TransferFitResult {
  *    with feature-space augmentation (mirror views, random shifts), keeping the best epoch;
  * 4. a temperature is fitted on the validation split and folded into the head.
  */
-export async function transferFit(o: TransferFitOptions): Promise<TransferFitResult> {
+export async function transferFit(fit: FitOptions, tuning: TransferTuning = {}): Promise<FitResult> {
+  const o = options(fit, tuning);
   const backbone = loadBackbone(o.architecture);
   const { bottom, top } = splitAt(backbone.graph.nodes, backbone.boundary);
   const cache = o.cache ?? memoryFeatureCache();
   const scope = `${backbone.provenance.package}@${backbone.provenance.version}/${backbone.spec.model}/${backbone.boundary}/${o.imageSize}`;
-  const bottomNet = new GraphNet(bottom, backbone.graph.input, backbone.boundary, { namePrefix: 'bottom' });
-  const views = o.augmentation.horizontalFlip ? 2 : 1;
-  const total = o.train.count * views + o.validation.count;
-  let done = 0;
+  const views: Array<'photo' | 'mirror'> = o.augmentation.horizontalFlip ? ['photo', 'mirror'] : ['photo'];
+  const threads = o.workers ?? Math.min(2, os.availableParallelism());
   const t0 = performance.now();
+  const total = o.train.count * views.length + o.validation.count;
   o.onStage?.(`computing ${backbone.spec.architecture} features up to ${backbone.boundary} for ${total} images`);
-  const extract = (images: KeyedImages, view: 'photo' | 'mirror'): FeatureMaps => {
-    const base = done;
-    const maps = extractFeatures({
-      net: bottomNet,
-      pixels: view === 'mirror' ? flipImages(images.pixels, images.count, images.imageSize) : images.pixels,
-      count: images.count,
-      size: images.imageSize,
-      cache,
-      cacheScope: `${scope}/${view}`,
-      ...(images.keys ? { keys: images.keys } : {}),
-      onProgress: (n) => o.onFeatures?.(base + n, total),
-    });
-    done += images.count;
-    return maps;
-  };
-  let trainViews: FeatureMaps[];
-  let valMaps: FeatureMaps;
-  try {
-    trainViews = [extract(o.train, 'photo'), ...(views === 2 ? [extract(o.train, 'mirror')] : [])];
-    valMaps = extract(o.validation, 'photo');
-  } finally {
-    bottomNet.dispose();
-  }
+  const maps = await extractInParallel({
+    nodes: bottom,
+    input: backbone.graph.input,
+    output: backbone.boundary,
+    size: o.imageSize,
+    sets: [
+      { name: 'train', pixels: o.train.pixels, count: o.train.count, views, ...(o.train.keys ? { keys: o.train.keys } : {}) },
+      { name: 'validation', pixels: o.validation.pixels, count: o.validation.count, views: ['photo'], ...(o.validation.keys ? { keys: o.validation.keys } : {}) },
+    ],
+    threads: Math.max(1, threads),
+    backend: o.backend ?? 'auto',
+    cache,
+    cacheScope: scope,
+    ...(o.onFeatures ? { onProgress: o.onFeatures } : {}),
+  });
+  const trainViews = views.map((v) => maps.get(`train/${v}`) as FeatureMaps);
+  const valMaps = maps.get('validation/photo') as FeatureMaps;
   const featureSeconds = (performance.now() - t0) / 1000;
   const shape = (trainViews[0] as FeatureMaps).shape;
 
@@ -110,7 +79,7 @@ export async function transferFit(o: TransferFitOptions): Promise<TransferFitRes
     o.onStage?.('training the classifier head on frozen features');
     const pooled = (maps: FeatureMaps): Float32Array =>
       poolMaps(topOutputs(topNet, maps));
-    const trainPooled = trainViews.map(pooled);
+    const trainPooled = [pooled(trainViews[0] as FeatureMaps)];
     const valPooled = pooled(valMaps);
     const headEpochs = o.headEpochs ?? 40;
     const headResult = trainLoop({
@@ -140,33 +109,51 @@ export async function transferFit(o: TransferFitOptions): Promise<TransferFitRes
     let best = { index: headResult.bestEpoch, logits: headResult.validationLogits, stoppedEarly: headResult.stoppedEarly, weights: headOnly };
     if (o.epochs > 0 && top.length > 0) {
       o.onStage?.(`fine-tuning ${countBlocks(top)} top blocks and the head`);
-      const [h, w, c] = shape;
-      const fine = trainLoop({
-        net: topHeadNet(topNet, head),
-        numClasses: o.numClasses,
-        train: viewSource({ views: trainViews.map((v) => v.data), count: o.train.count, rowShape: shape, labels: o.train.labels, ...(o.augmentation.randomCrop ? { transform: shiftMap(h, w, c, 1) } : {}) }),
-        validation: viewSource({ views: [valMaps.data], count: o.validation.count, rowShape: shape, labels: o.validation.labels }),
-        epochs: o.epochs,
-        batchSize: o.batchSize,
+      const init: FeatureReplicaInit = {
+        backend: o.backend ?? 'auto',
         learningRate: o.learningRate,
-        patience: o.earlyStopping?.patience ?? 0,
-        weightDecay: { rate: 1e-4, variables: [head.kernel] },
-        augment: true,
-        seed: o.seed + 1,
-        onEpoch: (log) => {
-          const tagged = { ...log, epoch: headLogs + log.epoch, epochs: headLogs + o.epochs, phase: 'fine-tune' as const };
-          history.push(tagged);
-          o.onEpoch?.(tagged);
-        },
-        ...(o.onBatch ? { onBatch: o.onBatch } : {}),
-      });
+        top: { nodes: top, input: backbone.boundary, output: backbone.graph.output },
+        head: { kernel: head.kernel.dataSync().slice() as Float32Array, bias: head.bias.dataSync().slice() as Float32Array, dropout: head.dropout, classes: o.numClasses },
+        shape: [...shape],
+        trainViews: trainViews.map((v) => v.data),
+        trainLabels: o.train.labels,
+        valMaps: valMaps.data,
+        valLabels: o.validation.labels,
+        shift: o.augmentation.randomCrop ? 1 : 0,
+      };
+      const hosts = await startReplicas({ module: replicaModule(import.meta.url, 'feature-replica'), init }, threads);
+      let fine: { bestEpoch: number; stoppedEarly: boolean; bestWeights: Float32Array[] };
+      try {
+        fine = await trainDataParallel({
+          hosts,
+          trainCount: o.train.count,
+          validationCount: o.validation.count,
+          epochs: o.epochs,
+          batchSize: o.batchSize,
+          learningRate: o.learningRate,
+          patience: o.earlyStopping?.patience ?? o.epochs + 1,
+          seed: o.seed + 1,
+          onEpoch: (log) => {
+            const tagged = { ...log, epoch: headLogs + log.epoch, epochs: headLogs + o.epochs, phase: 'fine-tune' as const };
+            history.push(tagged);
+            o.onEpoch?.(tagged);
+          },
+          ...(o.onBatch ? { onBatch: o.onBatch } : {}),
+        });
+      } finally {
+        await Promise.all(hosts.map((h) => h.close()));
+      }
+      // The best epoch's weights, back into this thread's top blocks and head (replica order: top variables, then head).
+      const vars = topHeadNet(topNet, head).variables();
+      vars.forEach((v, i) => v.assign(tf.tensor(fine.bestWeights[i] as Float32Array, v.shape, 'float32')));
+      const fineLogits = evaluateLogits(topHeadNet(topNet, head), viewSource({ views: [valMaps.data], count: o.validation.count, rowShape: shape, labels: o.validation.labels }), o.numClasses).logits;
       // Fine-tuning's best epoch replaces the head-only model only when its validation loss is lower.
       const headBest = history[headResult.bestEpoch - 1]?.valLoss ?? Infinity;
       const fineBest = history[headLogs + fine.bestEpoch - 1]?.valLoss ?? Infinity;
       if (fineBest <= headBest) {
         best = {
           index: headLogs + fine.bestEpoch,
-          logits: fine.validationLogits,
+          logits: fineLogits,
           stoppedEarly: fine.stoppedEarly,
           weights: { top: topNet.snapshot(), kernel: head.kernel.dataSync().slice() as Float32Array, bias: head.bias.dataSync().slice() as Float32Array },
         };
@@ -184,10 +171,13 @@ export async function transferFit(o: TransferFitOptions): Promise<TransferFitRes
       history,
       bestEpoch: best.index,
       stoppedEarly: best.stoppedEarly,
-      temperature,
-      provenance: backbone.provenance,
-      backbone: { cut: backbone.spec.cut, boundary: backbone.spec.boundary, trainableBlocks: blockNames(top) },
-      seconds: { features: featureSeconds, head: headSeconds, fineTune: fineSeconds },
+      backend: tf.getBackend(),
+      replicas: Math.max(1, threads),
+      pretrained: {
+        backbone: { ...backbone.provenance, cut: backbone.spec.cut, boundary: backbone.spec.boundary, trainableBlocks: blockNames(top) },
+        temperature,
+        seconds: { features: featureSeconds, head: headSeconds, fineTune: fineSeconds },
+      },
     };
   } finally {
     topNet.dispose();
@@ -212,8 +202,8 @@ function topOutputs(top: GraphNet, maps: FeatureMaps): FeatureMaps {
   return { count: maps.count, shape: shape ?? maps.shape, data: out ?? new Float32Array(0) };
 }
 
-/** The served model: one flat layers model, the fine-tuned top weights and the calibrated head. */
-function assemble(graph: FoldedGraph, nodes: FoldedGraph['nodes'], head: { kernel: Float32Array; bias: Float32Array }, temperature: number, imageSize: number, numClasses: number): tf.LayersModel {
+/** The served model: one flat layers model of the backbone's nodes (as given) and the head, its logits divided by `temperature`. */
+export function assemble(graph: FoldedGraph, nodes: FoldedGraph['nodes'], head: { kernel: Float32Array; bias: Float32Array }, temperature: number, imageSize: number, numClasses: number): tf.LayersModel {
   const input = tf.input({ shape: [imageSize, imageSize, 3], name: 'image' });
   const maps = applyFoldedGraph({ ...graph, nodes }, input);
   const pooled = tf.layers.globalAveragePooling2d({ name: 'pool' }).apply(maps) as tf.SymbolicTensor;
@@ -233,4 +223,33 @@ function blockNames(nodes: FoldedGraph['nodes']): string[] {
 
 function countBlocks(nodes: FoldedGraph['nodes']): number {
   return blockNames(nodes).length;
+}
+
+/** The recipe's inputs: `kennel train`'s FitOptions and the tuning it does not expose. */
+function options(fit: FitOptions, tuning: TransferTuning) {
+  const architecture = fit.spec.architecture;
+  if (!isPretrainedArchitecture(architecture)) throw new RangeError(`transferFit trains pretrained architectures, not ${architecture}`);
+  return {
+    architecture,
+    imageSize: fit.spec.imageSize,
+    numClasses: fit.spec.numClasses,
+    train: fit.train,
+    validation: fit.validation,
+    epochs: fit.epochs,
+    batchSize: fit.batchSize,
+    learningRate: fit.learningRate,
+    augmentation: fit.augmentation,
+    earlyStopping: fit.earlyStopping,
+    seed: fit.seed,
+    workers: fit.workers,
+    backend: fit.backend,
+    dropout: fit.spec.dropout ?? tuning.dropout,
+    headEpochs: tuning.headEpochs,
+    headLearningRate: tuning.headLearningRate,
+    cache: tuning.cache,
+    onStage: fit.onStage,
+    onFeatures: fit.onProgress,
+    onEpoch: fit.onEpoch,
+    onBatch: fit.onBatch,
+  };
 }

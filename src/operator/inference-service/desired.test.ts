@@ -47,6 +47,12 @@ describe('inference-service desired objects', () => {
     expect(c?.resources).to.deep.equal({ requests: { cpu: '500m', memory: '512Mi' } });
   });
 
+  it('passes minConfidence to the server as --min-confidence', () => {
+    const out = desiredServingObjects(isvc((s) => (s.spec.minConfidence = 0.7)), { stable: v1 }, options);
+    const args = out.deployments[0]?.spec?.template.spec?.containers[0]?.args ?? [];
+    expect(args.slice(-2)).to.deep.equal(['--min-confidence', '0.7']);
+  });
+
   it('renders a Service over all versions, a PodMonitoring and a PDB', () => {
     const out = desiredServingObjects(isvc(), { stable: v1 }, options);
     expect(out.service.spec?.selector).to.deep.equal({ 'kennel.dev/inference-service': 'web' });

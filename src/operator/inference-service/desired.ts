@@ -140,6 +140,7 @@ function deployment(
                 '--model-name', mv.spec.model,
                 '--model-version', String(mv.spec.version),
                 '--shutdown-timeout-seconds', String(SERVER_SHUTDOWN_TIMEOUT_SECONDS),
+                ...(isvc.spec.minConfidence !== undefined ? ['--min-confidence', String(isvc.spec.minConfidence)] : []),
               ],
               ports: [{ name: 'http', containerPort: SERVER_PORT, protocol: 'TCP' }],
               env: [

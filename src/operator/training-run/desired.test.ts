@@ -32,7 +32,12 @@ describe('training-run desired Job', () => {
       '--learning-rate', '0.002', '--image-size', '96', '--patience', '4', '--split', '0.7,0.15,0.15', '--split-seed', '42',
     ]);
     const noAug = run((x) => (x.spec.hyperparameters = { augmentation: { horizontalFlip: false, randomCrop: false, brightness: 0 } }));
-    expect(trainArgs(noAug, out)).to.include('--no-augmentation');
+    expect(trainArgs(noAug, out)).to.include.members(['--no-flip', '--no-random-crop', '--brightness', '0']);
+    const some = run((x) => (x.spec.hyperparameters = { augmentation: { horizontalFlip: true, brightness: 0.25 } }));
+    const args = trainArgs(some, out);
+    expect(args).to.include('--flip');
+    expect(args).to.not.include('--no-random-crop');
+    expect(args.slice(args.indexOf('--brightness'), args.indexOf('--brightness') + 2)).to.deep.equal(['--brightness', '0.25']);
     const minimal = run((x) => (x.spec = { model: 'm', dataset: { uri: 'file:///d' }, outputUri: 'file:///o' }));
     expect(trainArgs(minimal, trainingOutputUri(minimal, 'gs://x'))).to.deep.equal(['train', '--data', 'file:///d', '--out', 'file:///o']);
   });

@@ -47,8 +47,7 @@ export function trainingOutputUri(run: TrainingRun, artifactRoot: string): strin
 
 /**
  * `kennel train` arguments for a spec (src/worker/cli-spec.ts): only what the spec sets, so the
- * worker's defaults do the rest. The worker applies its augmentation recipe as a whole:
- * `--no-augmentation` when the spec turns every part of it off.
+ * worker's defaults (per architecture) do the rest; each augmentation setting is passed on.
  */
 export function trainArgs(run: TrainingRun, outputUri: string): string[] {
   const { spec } = run;
@@ -65,7 +64,9 @@ export function trainArgs(run: TrainingRun, outputUri: string): string[] {
   add('--image-size', hp?.imageSize);
   add('--patience', hp?.earlyStoppingPatience);
   const aug = hp?.augmentation;
-  if (aug && aug.horizontalFlip === false && aug.randomCrop !== true && !aug.brightness) args.push('--no-augmentation');
+  if (aug?.horizontalFlip !== undefined) args.push(aug.horizontalFlip ? '--flip' : '--no-flip');
+  if (aug?.randomCrop !== undefined) args.push(aug.randomCrop ? '--random-crop' : '--no-random-crop');
+  add('--brightness', aug?.brightness);
   if (spec.split) {
     add('--split', `${spec.split.train},${spec.split.validation},${spec.split.test}`);
     add('--split-seed', spec.split.seed);

@@ -32,8 +32,8 @@ export function requireModelName(deps: AppDeps, name: string | undefined): void 
 export function recordPredictions(deps: AppDeps, ctx: ServeContext, predictions: readonly Prediction[]): void {
   ctx.state.predictions = predictions;
   predictions.forEach((p, i) => {
-    deps.metrics.observePrediction(p.label, p.confidence);
-    deps.feedback.remember(predictions.length === 1 ? ctx.state.requestId : `${ctx.state.requestId}/${i}`, p.label);
+    deps.metrics.observePrediction(p.top, p.confidence, p.label === null);
+    deps.feedback.remember(predictions.length === 1 ? ctx.state.requestId : `${ctx.state.requestId}/${i}`, p.top);
   });
 }
 

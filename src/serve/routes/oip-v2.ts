@@ -9,7 +9,8 @@ import { recordPredictions, requireModel, requireModelName, type ServeContext } 
 /**
  * Open Inference Protocol (KServe v2) REST: health, server and model metadata, and
  * `POST /v2/models/{name}/infer` whose one input is a BYTES tensor of base64-encoded images
- * (shape [N] or [N, 1]). Outputs: `label` (BYTES [N]), `confidence` (FP32 [N]) and
+ * (shape [N] or [N, 1]). Outputs: `label` (BYTES [N]; "" when the model is unsure, see
+ * --min-confidence), `confidence` (FP32 [N]) and
  * `probabilities` (FP32 [N, classes], classes in the order of the model metadata).
  */
 export function addOipV2Routes(router: Router, deps: AppDeps): void {
@@ -75,7 +76,7 @@ export function addOipV2Routes(router: Router, deps: AppDeps): void {
       model_version: deps.identity.version,
       id: body.id ?? ctx.state.requestId,
       outputs: [
-        { name: 'label', datatype: 'BYTES', shape: [n], data: predictions.map((p) => p.label) },
+        { name: 'label', datatype: 'BYTES', shape: [n], data: predictions.map((p) => p.label ?? '') },
         { name: 'confidence', datatype: 'FP32', shape: [n], data: predictions.map((p) => p.confidence) },
         { name: 'probabilities', datatype: 'FP32', shape: [n, model.classes.length], data: predictions.flatMap((p) => model.classes.map((c) => p.probabilities[c] ?? 0)) },
       ],

@@ -79,7 +79,7 @@ export const PAGE_HTML = `<!doctype html>
 
   function show(result) {
     $('error').textContent = '';
-    $('label').textContent = result.label;
+    $('label').textContent = result.label === null ? 'not sure (' + result.confidence + ')' : result.label;
     $('confidence').textContent = 'confidence ' + pct(result.confidence);
     $('timing').textContent = 'answered in ' + result.timeMs + ' ms · request ' + result.requestId;
     var bars = $('bars'); bars.textContent = '';

@@ -150,6 +150,14 @@ export const InferenceServiceSpec = Type.Object(
         { description: 'Prometheus scraping through a monitoring.googleapis.com/v1 PodMonitoring.' },
       ),
     ),
+    minConfidence: Type.Optional(
+      Type.Number({
+        description:
+          'Below this top-class probability (0..1) the server answers label null, with the probabilities, and counts the answer in kennel_serve_unsure_predictions_total: a photo of something the model was not trained on should not become a confident class. Default 0: always a label. The probabilities are calibrated (temperature scaling) for pretrained models.',
+        minimum: 0,
+        maximum: 1,
+      }),
+    ),
     port: Type.Optional(
       Type.Integer({ description: 'Port of the Service (default 80); the pods listen on 8080.', minimum: 1, maximum: 65535 }),
     ),

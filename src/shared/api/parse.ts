@@ -4,7 +4,7 @@ import { storageUriErrors } from './common.js';
 import { BatchPrediction } from './batch-prediction.js';
 import { InferenceService } from './inference-service.js';
 import { ModelVersion } from './model-version.js';
-import { TrainingRun } from './training-run.js';
+import { DEFAULT_ARCHITECTURE, imageSizeProblem, TrainingRun } from './training-run.js';
 
 /**
  * Parse at the boundary: an object read from the API server (or a file) becomes a deeply frozen
@@ -72,6 +72,9 @@ export function trainingRunRuleErrors(run: TrainingRun): string[] {
   const { spec } = run;
   errors.push(...storageUriErrors('dataset.uri', spec.dataset.uri).map((e) => `/spec/dataset/uri: ${e}`));
   if (spec.outputUri !== undefined) errors.push(...storageUriErrors('outputUri', spec.outputUri).map((e) => `/spec/outputUri: ${e}`));
+  const size = spec.hyperparameters?.imageSize;
+  const sizeProblem = size === undefined ? undefined : imageSizeProblem(spec.architecture ?? DEFAULT_ARCHITECTURE, size);
+  if (sizeProblem) errors.push(`/spec/hyperparameters/imageSize: ${sizeProblem}`);
   if (spec.split) {
     const sum = spec.split.train + spec.split.validation + spec.split.test;
     if (!(sum > 0.999 && sum < 1.001)) errors.push(`/spec/split: split fractions must sum to 1 (train + validation + test), got ${sum}`);

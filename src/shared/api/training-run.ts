@@ -19,11 +19,29 @@ export const TRAINING_RUN_KIND = 'TrainingRun';
 export const TRAINING_RUN_PLURAL = 'trainingruns';
 
 /**
- * Architectures the worker's model factory builds (src/ml/model-factory.ts ARCHITECTURES; the
- * shared layer may not import ml, so the list is repeated here and checked by a test there).
+ * Architectures the worker trains (src/ml/architectures.ts ARCHITECTURES, the default first; the
+ * shared layer may not import ml, so the list and the image-size rules are repeated here and
+ * checked against the worker's by a test).
  */
-export const Architectures = ['simple-cnn', 'compact-cnn'] as const;
+export const Architectures = ['mobilenet-v2', 'compact-cnn', 'simple-cnn'] as const;
 export type Architecture = (typeof Architectures)[number];
+export const DEFAULT_ARCHITECTURE: Architecture = 'mobilenet-v2';
+
+/** The input sizes each architecture accepts: at least `min`, at most 512, a multiple of `multiple`. */
+export const IMAGE_SIZE_RULES: Readonly<Record<Architecture, { readonly min: number; readonly multiple: number }>> = Object.freeze({
+  'mobilenet-v2': { min: 32, multiple: 32 },
+  'compact-cnn': { min: 32, multiple: 1 },
+  'simple-cnn': { min: 16, multiple: 1 },
+});
+export const MAX_IMAGE_SIZE = 512;
+
+/** The message a person sees for an image size the architecture cannot take (admission and worker alike). */
+export function imageSizeProblem(architecture: Architecture, size: number): string | undefined {
+  const { min, multiple } = IMAGE_SIZE_RULES[architecture];
+  if (size < min || size > MAX_IMAGE_SIZE) return `hyperparameters.imageSize must be between ${min} and ${MAX_IMAGE_SIZE} for ${architecture}, got ${size}`;
+  if (size % multiple !== 0) return `hyperparameters.imageSize must be a multiple of ${multiple} for ${architecture} (the network halves the image five times), e.g. 160 or 224, got ${size}`;
+  return undefined;
+}
 
 export const GateMetrics = ['accuracy', 'f1'] as const;
 export type GateMetric = (typeof GateMetrics)[number];
@@ -115,7 +133,8 @@ export const TrainingRunSpec = Type.Object(
     ),
     architecture: Type.Optional(
       StringEnum(Architectures, {
-        description: 'Network architecture: compact-cnn (default, fast on CPU) or simple-cnn (the classic baseline).',
+        description:
+          'Network architecture: mobilenet-v2 (default: MobileNetV2 pretrained on millions of images, its top blocks fine-tuned on this dataset; image size a multiple of 32, default 160), or a network trained from scratch for comparison and for images unlike photos: compact-cnn (fast on CPU) or simple-cnn (the classic baseline), default size 112.',
       }),
     ),
     hyperparameters: Type.Optional(
@@ -127,20 +146,28 @@ export const TrainingRunSpec = Type.Object(
             Type.Number({ description: 'Adam learning rate.', exclusiveMinimum: 0, maximum: 10 }),
           ),
           imageSize: Type.Optional(
-            Type.Integer({ description: 'Images are resized to imageSize x imageSize pixels.', minimum: 16, maximum: 1024 }),
+            Type.Integer({
+              description: 'Images are resized to imageSize x imageSize pixels: 32 to 512 (a multiple of 32) for mobilenet-v2 (default 160), 32 to 512 for compact-cnn and 16 to 512 for simple-cnn (default 112).',
+              minimum: 16,
+              maximum: 512,
+            }),
           ),
           augmentation: Type.Optional(
             Type.Object(
               {
                 horizontalFlip: Type.Optional(Type.Boolean({ description: 'Randomly mirror training images left-right.' })),
-                randomCrop: Type.Optional(Type.Boolean({ description: 'Randomly crop and rescale training images.' })),
+                randomCrop: Type.Optional(Type.Boolean({ description: 'Randomly shift training images by up to 1/8 of their side (a random crop).' })),
                 brightness: Type.Optional(
-                  Type.Number({ description: 'Maximum random brightness change (0 = off), e.g. 0.1.', minimum: 0, maximum: 1 }),
+                  Type.Number({
+                    description: 'Maximum random brightness change (0 = off), e.g. 0.1. From scratch only: mobilenet-v2 augments its cached features (mirror images and shifts), not pixels.',
+                    minimum: 0,
+                    maximum: 1,
+                  }),
                 ),
               },
               {
                 description:
-                  'Random changes applied to training images only. The worker applies its augmentation recipe as a whole: off when horizontalFlip and randomCrop are false and brightness is 0, on (the default) otherwise.',
+                  'Random changes applied to training images only; each setting left out takes the architecture\'s default (flips and crops on; brightness 0.1 from scratch).',
               },
             ),
           ),
@@ -187,8 +214,30 @@ export const TrainingRunSpec = Type.Object(
       ),
     ),
   },
-  { description: 'What to train, on which data, and the gate the result must pass.' },
+  {
+    description: 'What to train, on which data, and the gate the result must pass.',
+    'x-kubernetes-validations': imageSizeValidations(),
+  } satisfies KubeSchemaOptions,
 );
+
+/** CEL rules for the image size of each architecture (the architecture defaults to DEFAULT_ARCHITECTURE). */
+function imageSizeValidations(): Array<{ rule: string; message: string }> {
+  return Architectures.flatMap((a) => {
+    const { min, multiple } = IMAGE_SIZE_RULES[a];
+    const checks = [...(min > 16 ? [`self.hyperparameters.imageSize >= ${min}`] : []), ...(multiple > 1 ? [`self.hyperparameters.imageSize % ${multiple} == 0`] : [])];
+    if (checks.length === 0) return [];
+    const message =
+      multiple > 1
+        ? `hyperparameters.imageSize must be a multiple of ${multiple} between ${min} and ${MAX_IMAGE_SIZE} for ${a} (the network halves the image five times), e.g. 160 or 224`
+        : `hyperparameters.imageSize must be between ${min} and ${MAX_IMAGE_SIZE} for ${a}`;
+    return [
+      {
+        rule: `!has(self.hyperparameters) || !has(self.hyperparameters.imageSize) || (has(self.architecture) ? self.architecture : '${DEFAULT_ARCHITECTURE}') != '${a}' || (${checks.join(' && ')})`,
+        message,
+      },
+    ];
+  });
+}
 export type TrainingRunSpec = Static<typeof TrainingRunSpec>;
 
 export const TrainingRunPhases = ['Pending', 'Running', 'Succeeded', 'Failed'] as const;

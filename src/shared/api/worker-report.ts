@@ -70,6 +70,13 @@ export const MetricsSummary = Type.Object(
       description: 'Histogram of the top-class confidence over 10 equal bins on [0,1]: the drift baseline.',
     }),
     meanConfidence: Type.Number({ description: 'Mean top-class confidence on the test split: the drift baseline.' }),
+    expectedCalibrationError: Type.Optional(
+      Type.Number({
+        description: 'Expected calibration error on the test split (15 equal confidence bins): how far confidence is from accuracy, 0 = calibrated.',
+        minimum: 0,
+        maximum: 1,
+      }),
+    ),
   },
   { description: 'Metrics measured on the held-out test split by reloading the saved artifact.' },
 );

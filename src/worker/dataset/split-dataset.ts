@@ -6,6 +6,8 @@ import { splitOf, type SplitFractions, type SplitName } from './split.js';
 export interface SplitData extends LabeledImages {
   /** Dataset-relative names, parallel to labels. */
   readonly names: readonly string[];
+  /** sha256 of each image's file, parallel to labels: the key of any per-image cache. */
+  readonly keys: readonly string[];
 }
 
 export type DatasetSplits = Record<SplitName, SplitData>;
@@ -34,12 +36,14 @@ export function packImages(dataset: Pick<LoadedDataset, 'images' | 'imageSize'>,
   const pixels = new Uint8Array(which.length * frame);
   const labels = new Int32Array(which.length);
   const names: string[] = [];
+  const keys: string[] = [];
   which.forEach((src, j) => {
     const img = dataset.images[src];
     if (!img) throw new RangeError(`image index ${src} out of range`);
     pixels.set(img.pixels, j * frame);
     labels[j] = img.classIndex;
     names.push(img.name);
+    keys.push(img.sha256);
   });
-  return { pixels, labels, count: which.length, imageSize: dataset.imageSize, names };
+  return { pixels, labels, count: which.length, imageSize: dataset.imageSize, names, keys };
 }

@@ -3,25 +3,26 @@ import type { MetricsSummary } from '../../shared/api/worker-report.js';
 import type { Storage } from '../../shared/storage/index.js';
 import { loadArtifact } from '../../ml/artifact.js';
 import type { ModelMetadata } from '../../ml/metadata.js';
+import { compileInference } from '../../ml/inference-forward.js';
 import { imagesToTensor } from '../../ml/preprocess.js';
 import type { LabeledImages } from '../../ml/fit/types.js';
 import { computeMetrics } from './metrics.js';
 
 /**
  * Softmax outputs of `model` for every image of `data`, row-major [count × classes], computed in
- * batches so that only one batch of float input is in memory. Disposes every tensor it makes.
- * The one model execution of `kennel evaluate`, the end of `kennel train` and `kennel
- * predict-batch`, so all three give an image the same label.
+ * batches so that only one batch of float input is in memory, each layer as one fused op
+ * (compileInference). Disposes every tensor it makes.
  */
 export async function predictProbabilities(model: tf.LayersModel, data: Pick<LabeledImages, 'pixels' | 'count' | 'imageSize'>, batchSize = 64): Promise<Float32Array> {
   const frame = data.imageSize * data.imageSize * 3;
+  const run = compileInference(model);
   let out: Float32Array | undefined;
   let classes = 0;
   for (let start = 0; start < data.count; start += batchSize) {
     const n = Math.min(batchSize, data.count - start);
     const probs = tf.tidy(() => {
       const x = imagesToTensor(data.pixels.subarray(start * frame, (start + n) * frame), n, data.imageSize);
-      return model.predict(x) as tf.Tensor2D;
+      return run(x) as tf.Tensor2D;
     });
     const values = (await probs.data()) as Float32Array;
     classes = probs.shape[1];
@@ -49,8 +50,8 @@ export async function evaluateArtifact(options: {
     if (options.data.imageSize !== metadata.preprocessing.size) {
       throw new RangeError(`images are ${options.data.imageSize}px but the model expects ${metadata.preprocessing.size}px`);
     }
-    const probs = await predictProbabilities(model, options.data, options.batchSize);
-    return { metrics: computeMetrics(options.data.labels, probs, metadata.classes), metadata, probabilities: probs };
+    const probabilities = await predictProbabilities(model, options.data, options.batchSize);
+    return { metrics: computeMetrics(options.data.labels, probabilities, metadata.classes), metadata, probabilities };
   } finally {
     model.dispose();
   }

@@ -1,3 +1,4 @@
+import { calibrationOf } from '../../ml/calibration.js';
 import type { ClassMetrics, MetricsSummary } from '../../shared/api/worker-report.js';
 
 export const CONFIDENCE_BINS = 10;
@@ -119,5 +120,6 @@ export function computeMetrics(labels: ArrayLike<number>, probs: ArrayLike<numbe
     confusionMatrix: confusion,
     confidenceHistogram: histogram(confidence),
     meanConfidence: n === 0 ? 0 : confidence.reduce((a, b) => a + b, 0) / n,
+    expectedCalibrationError: calibrationOf(confidence, Array.from(predicted, (p, i) => p === labels[i])).ece,
   };
 }

@@ -2,6 +2,7 @@ import type { MetricsSummary } from '../../shared/api/worker-report.js';
 import type { ModelMetadata } from '../../ml/metadata.js';
 import type { DuplicateFile, SkippedFile } from '../dataset/load-dataset.js';
 import type { EpochLog } from '../../ml/fit/types.js';
+import type { ReliabilityBin } from '../../ml/calibration.js';
 import { escapeXml as e } from './svg.js';
 
 export interface ReportInput {
@@ -16,6 +17,8 @@ export interface ReportInput {
   readonly skipped: readonly SkippedFile[];
   readonly duplicates: readonly DuplicateFile[];
   readonly ignored: readonly string[];
+  /** Calibration on the test split: its expected calibration error and reliability bins. */
+  readonly calibration?: { readonly ece: number; readonly bins: readonly ReliabilityBin[] };
 }
 
 const pct = (v: number | undefined): string => (v === undefined ? '—' : `${(v * 100).toFixed(1)}%`);
@@ -30,7 +33,7 @@ export function renderReportHtml(r: ReportInput): string {
   const epochs = r.history
     .map(
       (h) =>
-        `<tr${h.epoch === r.bestEpoch ? ' class="best"' : ''}><td>${h.epoch}</td><td>${fix(h.loss)}</td><td>${pct(h.accuracy)}</td><td>${fix(h.valLoss)}</td><td>${pct(h.valAccuracy)}</td><td>${fix(h.imagesPerSecond, 1)}</td></tr>`,
+        `<tr${h.epoch === r.bestEpoch ? ' class="best"' : ''}><td>${h.epoch}${h.phase ? ` (${h.phase})` : ''}</td><td>${fix(h.loss)}</td><td>${pct(h.accuracy)}</td><td>${fix(h.valLoss)}</td><td>${pct(h.valAccuracy)}</td><td>${fix(h.imagesPerSecond, 1)}</td></tr>`,
     )
     .join('\n');
   const skipped =
@@ -44,6 +47,21 @@ export function renderReportHtml(r: ReportInput): string {
   const hp = Object.entries(r.metadata.hyperparameters)
     .map(([k, v]) => `<tr><td>${e(k)}</td><td>${e(String(v))}</td></tr>`)
     .join('\n');
+  const pre = r.metadata.pretrained;
+  const backbone = pre
+    ? `<h3>Pretrained backbone</h3>
+<p>${e(pre.model)} from the npm package <code>${e(pre.package)}@${e(pre.version)}</code> (license ${e(pre.license)}), cut at <code>${e(pre.cut)}</code>; frozen up to <code>${e(pre.boundary)}</code>, fine-tuned: ${pre.trainableBlocks.map((b) => `<code>${e(b)}</code>`).join(', ')}.</p>`
+    : '';
+  const cal = r.calibration;
+  const temperature = r.metadata.calibration?.temperature;
+  const calibration = cal
+    ? `<h3>Calibration</h3>
+<p>Expected calibration error on the test split: <b>${pct(cal.ece)}</b> (15 confidence bins)${temperature !== undefined ? `; temperature ${fix(temperature, 3)} fitted on the validation split and folded into the output layer` : ''}.</p>
+<table><tr><th>confidence</th>${cal.bins.filter((b) => b.count > 0).map((b) => `<th>${b.from.toFixed(2)}–${b.to.toFixed(2)}</th>`).join('')}</tr>
+<tr><td>predictions</td>${cal.bins.filter((b) => b.count > 0).map((b) => `<td>${b.count}</td>`).join('')}</tr>
+<tr><td>mean confidence</td>${cal.bins.filter((b) => b.count > 0).map((b) => `<td>${pct(b.confidence)}</td>`).join('')}</tr>
+<tr><td>accuracy</td>${cal.bins.filter((b) => b.count > 0).map((b) => `<td>${pct(b.accuracy)}</td>`).join('')}</tr></table>`
+    : '';
   const hist = m.confidenceHistogram.map((c, i) => `<td title="${(i / 10).toFixed(1)}–${((i + 1) / 10).toFixed(1)}">${c}</td>`).join('');
   return `<!doctype html>
 <html lang="en">
@@ -71,12 +89,14 @@ ${perClass}
 <img src="confusion.png" alt="Confusion matrix">
 <h3>Confidence histogram (top-class probability, 10 bins on [0, 1])</h3>
 <table><tr>${hist}</tr></table>
+${calibration}
 <h2>Training</h2>
 <img src="curves.png" alt="Training curves">
 <p>${r.history.length} epochs in ${r.trainingSeconds.toFixed(1)} s; weights of epoch ${r.bestEpoch} kept${r.stoppedEarly ? ' (stopped early: validation loss stopped improving)' : ''}.</p>
 <table><tr><th>epoch</th><th>loss</th><th>accuracy</th><th>val loss</th><th>val accuracy</th><th>images/s</th></tr>
 ${epochs}
 </table>
+${backbone}
 <h3>Hyperparameters</h3>
 <table>${hp}</table>
 <h2>Dataset</h2>

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { TerminalError } from '../../shared/errors.js';
-import { DEFAULT_HYPERPARAMETERS } from '../../ml/model-factory.js';
+import { DEFAULT_ARCHITECTURE, defaultHyperparameters } from '../../ml/architectures.js';
 import { parseTrainOptions } from './options.js';
 
 function fails(raw: Parameters<typeof parseTrainOptions>[0], message: RegExp): void {
@@ -15,23 +15,31 @@ function fails(raw: Parameters<typeof parseTrainOptions>[0], message: RegExp): v
 }
 
 describe('parseTrainOptions', () => {
-  it('fills defaults from DEFAULT_HYPERPARAMETERS', () => {
+  it('fills defaults from the default architecture\'s hyperparameters (the pretrained mobilenet-v2)', () => {
     const c = parseTrainOptions({ data: 'gs://b/d', out: 'gs://b/m' });
+    const d = defaultHyperparameters(DEFAULT_ARCHITECTURE);
+    expect(DEFAULT_ARCHITECTURE).to.equal('mobilenet-v2');
     expect(c).to.include({
-      architecture: DEFAULT_HYPERPARAMETERS.architecture,
-      imageSize: DEFAULT_HYPERPARAMETERS.imageSize,
-      epochs: DEFAULT_HYPERPARAMETERS.epochs,
-      batchSize: DEFAULT_HYPERPARAMETERS.batchSize,
-      learningRate: DEFAULT_HYPERPARAMETERS.learningRate,
+      architecture: DEFAULT_ARCHITECTURE,
+      imageSize: d.imageSize,
+      epochs: d.epochs,
+      batchSize: d.batchSize,
+      learningRate: d.learningRate,
       resize: 'cover',
       backend: 'auto',
       seed: 42,
       splitSeed: 0,
     });
     expect(c.augmentation.horizontalFlip).to.equal(true);
-    expect(c.earlyStopping).to.deep.equal({ patience: DEFAULT_HYPERPARAMETERS.earlyStopping.patience });
+    expect(c.earlyStopping).to.deep.equal({ patience: d.earlyStopping.patience });
     expect(c.split).to.deep.equal({ train: 0.8, validation: 0.1, test: 0.1 });
     expect(Object.isFrozen(c)).to.equal(true);
+  });
+
+  it('takes each architecture\'s own defaults', () => {
+    const c = parseTrainOptions({ data: '/d', out: '/m', architecture: 'compact-cnn' });
+    expect(c).to.include({ architecture: 'compact-cnn', imageSize: 112, epochs: 16, learningRate: 0.003 });
+    expect(parseTrainOptions({ data: '/d', out: '/m', architecture: 'simple-cnn', imageSize: '16' }).imageSize).to.equal(16);
   });
 
   it('parses every flag', () => {
@@ -53,8 +61,10 @@ describe('parseTrainOptions', () => {
     fails({ data: '/d', out: '/m', epochs: '2.5' }, /--epochs must be an integer/);
     fails({ data: '/d', out: '/m', epochs: '0' }, /--epochs must be between 1/);
     fails({ data: '/d', out: '/m', learningRate: '-1' }, /--learning-rate/);
-    fails({ data: '/d', out: '/m', architecture: 'resnet' }, /--architecture must be one of simple-cnn, compact-cnn/);
+    fails({ data: '/d', out: '/m', architecture: 'resnet' }, /--architecture must be one of mobilenet-v2, compact-cnn, simple-cnn/);
     fails({ data: '/d', out: '/m', imageSize: '8' }, /--image-size must be between 32/);
+    fails({ data: '/d', out: '/m', imageSize: '150' }, /--image-size must be a multiple of 32 for mobilenet-v2 \(e\.g\. 160\), got 150/);
+    fails({ data: '/d', out: '/m', architecture: 'compact-cnn', imageSize: '16' }, /--image-size must be between 32/);
     fails({ data: '/d', out: '/m', split: '0.8,0.2' }, /three fractions/);
     fails({ data: '/d', out: '/m', classes: 'cat' }, /at least two/);
     fails({ data: '/d', out: '/m', backend: 'gpu' }, /--backend must be one of/);

@@ -1,5 +1,5 @@
 import { TerminalError } from '../../shared/errors.js';
-import { ARCHITECTURES, DEFAULT_HYPERPARAMETERS, isArchitecture, type Architecture } from '../../ml/model-factory.js';
+import { ARCHITECTURES, DEFAULT_ARCHITECTURE, defaultHyperparameters, imageSizeRule, isArchitecture, type Architecture } from '../../ml/architectures.js';
 import { BACKEND_PREFERENCES, type BackendPreference } from '../../ml/backend/select.js';
 import type { ResizeMode } from '../../ml/image.js';
 import { DEFAULT_SPLIT, validateSplit, type SplitFractions } from '../dataset/split.js';
@@ -38,6 +38,9 @@ export interface RawTrainOptions {
   learningRate?: string;
   seed?: string;
   augmentation?: boolean;
+  flip?: boolean;
+  randomCrop?: boolean;
+  brightness?: string;
   patience?: string;
   split?: string;
   splitSeed?: string;
@@ -84,18 +87,30 @@ export function parseClasses(raw: string | undefined): string[] | undefined {
   return classes;
 }
 
-/** Validates the CLI options against DEFAULT_HYPERPARAMETERS; throws TerminalError('InvalidArguments'). */
+function parseBrightness(raw: string): number {
+  const v = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(v) || v < 0 || v > 1) throw invalid(`--brightness must be a number in [0, 1], got ${JSON.stringify(raw)}`);
+  return v;
+}
+
+function parseImageSize(raw: string | undefined, fallback: number, architecture: Architecture, rule: { min: number; multiple: number }): number {
+  const size = parseInteger('image-size', raw, fallback, rule.min, 512);
+  if (size % rule.multiple !== 0) throw invalid(`--image-size must be a multiple of ${rule.multiple} for ${architecture} (e.g. ${Math.max(rule.min, Math.round(size / rule.multiple) * rule.multiple)}), got ${size}`);
+  return size;
+}
+
+/** Validates the CLI options against the architecture's defaultHyperparameters; throws TerminalError('InvalidArguments'). */
 export function parseTrainOptions(raw: RawTrainOptions): TrainConfig {
   if (!raw.data) throw invalid('--data <uri> is required (a file://, gs:// or local path prefix with one folder per class)');
   if (!raw.out) throw invalid('--out <uri> is required (where the model artifact is written)');
-  const d = DEFAULT_HYPERPARAMETERS;
-  const architecture = raw.architecture ?? d.architecture;
+  const architecture = raw.architecture ?? DEFAULT_ARCHITECTURE;
   if (!isArchitecture(architecture)) throw invalid(`--architecture must be one of ${ARCHITECTURES.join(', ')}, got ${JSON.stringify(architecture)}`);
+  const d = defaultHyperparameters(architecture);
   const backend = raw.backend ?? 'auto';
   if (!(BACKEND_PREFERENCES as readonly string[]).includes(backend)) throw invalid(`--backend must be one of ${BACKEND_PREFERENCES.join(', ')}, got ${JSON.stringify(backend)}`);
   const resize = raw.resize ?? 'cover';
   if (resize !== 'cover' && resize !== 'fill') throw invalid(`--resize must be cover or fill, got ${JSON.stringify(resize)}`);
-  const minSize = architecture === 'simple-cnn' ? 16 : 32;
+  const sizeRule = imageSizeRule(architecture);
   const patience = parseInteger('patience', raw.patience, d.earlyStopping.patience, 0, 1000);
   const augment = raw.augmentation !== false;
   const classes = parseClasses(raw.classes);
@@ -103,13 +118,19 @@ export function parseTrainOptions(raw: RawTrainOptions): TrainConfig {
     dataUri: raw.data,
     outUri: raw.out,
     architecture,
-    imageSize: parseInteger('image-size', raw.imageSize, d.imageSize, minSize, 512),
+    imageSize: parseImageSize(raw.imageSize, d.imageSize, architecture, sizeRule),
     resize,
     epochs: parseInteger('epochs', raw.epochs, d.epochs, 1, 10_000),
     batchSize: parseInteger('batch-size', raw.batchSize, d.batchSize, 1, 4096),
     learningRate: parseNumber('learning-rate', raw.learningRate, d.learningRate, 0, 10),
     seed: parseInteger('seed', raw.seed, 42, 0, 2 ** 31 - 1),
-    augmentation: augment ? { ...d.augmentation } : { horizontalFlip: false, randomCrop: false, brightness: 0 },
+    augmentation: augment
+      ? {
+          horizontalFlip: raw.flip ?? d.augmentation.horizontalFlip,
+          randomCrop: raw.randomCrop ?? d.augmentation.randomCrop ?? false,
+          brightness: raw.brightness === undefined ? (d.augmentation.brightness ?? 0) : parseBrightness(raw.brightness),
+        }
+      : { horizontalFlip: false, randomCrop: false, brightness: 0 },
     ...(patience > 0 ? { earlyStopping: { patience } } : {}),
     split: parseSplit(raw.split),
     splitSeed: parseInteger('split-seed', raw.splitSeed, 0, 0, 2 ** 31 - 1),

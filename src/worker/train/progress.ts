@@ -3,8 +3,8 @@ import type { BatchInfo, EpochLog } from '../../ml/fit/types.js';
 
 /** How the worker shows progress: a bar for people, JSON lines for the operator. */
 export interface ProgressReporter {
-  /** Dataset decoding progress (shown on a terminal only). */
-  decoding(done: number, total: number): void;
+  /** Progress of a stage counted in images: decoding (default label) or computing features (shown on a terminal only). */
+  decoding(done: number, total: number, label?: string): void;
   /** Progress inside an epoch (shown on a terminal only). */
   batch(info: BatchInfo): void;
   epoch(log: EpochLog): void;
@@ -25,12 +25,12 @@ export function createProgressReporter(options: { tty: boolean; stream: NodeJS.W
   let lastDecodeDraw = 0;
   let lastBatchDraw = 0;
   return {
-    decoding(done, total) {
+    decoding(done, total, label = 'decoding images') {
       if (!tty) return;
       const now = Date.now();
       if (done !== total && now - lastDecodeDraw < 100) return;
       lastDecodeDraw = now;
-      stream.write(`\r\x1b[Kdecoding images ${bar(done / Math.max(1, total))} ${done}/${total}${done === total ? '\n' : ''}`);
+      stream.write(`\r\x1b[K${label} ${bar(done / Math.max(1, total))} ${done}/${total}${done === total ? '\n' : ''}`);
     },
     batch(info) {
       if (!tty) return;

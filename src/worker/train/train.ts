@@ -4,6 +4,7 @@ import type { Logger } from '../../shared/logger.js';
 import { joinUri, type Storage } from '../../shared/storage/index.js';
 import { codeVersion } from '../../shared/version.js';
 import { saveArtifact } from '../../ml/artifact.js';
+import { calibrationOf, type Calibration, type ReliabilityBin } from '../../ml/calibration.js';
 import type { FitResult } from '../../ml/fit/fit.js';
 import type { ModelMetadata, ModelMetadataInput } from '../../ml/metadata.js';
 import type { BackendPreference, SelectedBackend } from '../../ml/backend/select.js';
@@ -44,6 +45,9 @@ export interface MetricsFile extends MetricsSummary {
     readonly duplicates: readonly DuplicateFile[];
     readonly ignored: readonly string[];
   };
+  /** On the test split; `temperature` (pretrained recipe) was fitted on the validation split. */
+  readonly calibration: { readonly temperature?: number; readonly expectedCalibrationError: number; readonly reliability: readonly ReliabilityBin[] };
+  readonly pretrained?: ModelMetadata['pretrained'];
   readonly backend: string;
 }
 
@@ -77,6 +81,8 @@ export async function runTraining(config: TrainConfig, deps: TrainDeps): Promise
     backend: config.backend,
     onEpoch: (log) => progress.epoch(log),
     onBatch: (info) => progress.batch(info),
+    onStage: (message) => progress.stage(message),
+    onProgress: (done, total) => progress.decoding(done, total, 'computing features'),
   });
   const seconds = (performance.now() - started) / 1000;
   const last = result.history.at(-1);
@@ -86,15 +92,17 @@ export async function runTraining(config: TrainConfig, deps: TrainDeps): Promise
   }
 
   progress.stage(`saving ${config.outUri}`);
-  const metadata = await saveArtifact(config.outUri, result.model, artifactMetadata(config, data, result.backend || backend.name, now()), outStorage);
+  const metadata = await saveArtifact(config.outUri, result.model, artifactMetadata(config, data, result, result.backend || backend.name, now()), outStorage);
   result.model.dispose();
 
   progress.stage(`evaluating the saved model on ${splits.test.count} test images`);
-  const { metrics } = await evaluateArtifact({ modelUri: config.outUri, storage: outStorage, data: splits.test });
+  const { metrics, probabilities } = await evaluateArtifact({ modelUri: config.outUri, storage: outStorage, data: splits.test });
+  const calibration = testCalibration(splits.test.labels, probabilities, classes.length);
   const training = { result, seconds };
-  await outStorage.write(joinUri(config.outUri, 'metrics.json'), `${JSON.stringify(metricsFile(config, data, training, metrics, metadata), null, 2)}\n`, { contentType: 'application/json' });
+  await outStorage.write(joinUri(config.outUri, 'metrics.json'), `${JSON.stringify(metricsFile(config, data, training, metrics, metadata, calibration), null, 2)}\n`, { contentType: 'application/json' });
   await writeReport(outStorage, {
     artifactUri: config.outUri,
+    calibration,
     metadata,
     metrics,
     history: result.history,
@@ -155,7 +163,8 @@ async function loadSplits(config: TrainConfig, storage: Storage, deps: TrainDeps
 }
 
 /** metadata.json of the artifact: what it classifies, how its input is prepared, and how it was trained. */
-function artifactMetadata(config: TrainConfig, data: Splits, backend: string, createdAt: Date): ModelMetadataInput {
+function artifactMetadata(config: TrainConfig, data: Splits, result: FitResult, backend: string, createdAt: Date): ModelMetadataInput {
+  const pretrained = result.pretrained;
   return {
     classes: [...data.classes],
     inputShape: [config.imageSize, config.imageSize, 3],
@@ -178,13 +187,33 @@ function artifactMetadata(config: TrainConfig, data: Splits, backend: string, cr
       splitSeed: config.splitSeed,
     },
     architecture: config.architecture,
+    ...(pretrained
+      ? {
+          pretrained: { ...pretrained.backbone, trainableBlocks: [...pretrained.backbone.trainableBlocks] },
+          calibration: { temperature: pretrained.temperature, fittedOn: 'validation' as const },
+        }
+      : {}),
     backend,
     codeVersion: codeVersion(),
     createdAt: createdAt.toISOString(),
   };
 }
 
-function metricsFile(config: TrainConfig, data: Splits, training: { result: FitResult; seconds: number }, metrics: MetricsSummary, metadata: ModelMetadata): MetricsFile {
+/** The test split's calibration: expected calibration error and the reliability diagram's bins. */
+function testCalibration(labels: Int32Array, probabilities: Float32Array, k: number): Calibration {
+  const n = labels.length;
+  const confidence = new Float64Array(n);
+  const correct: boolean[] = [];
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    for (let c = 1; c < k; c++) if ((probabilities[i * k + c] as number) > (probabilities[i * k + best] as number)) best = c;
+    confidence[i] = probabilities[i * k + best] as number;
+    correct.push(best === labels[i]);
+  }
+  return calibrationOf(confidence, correct);
+}
+
+function metricsFile(config: TrainConfig, data: Splits, training: { result: FitResult; seconds: number }, metrics: MetricsSummary, metadata: ModelMetadata, calibration: Calibration): MetricsFile {
   const { splits } = data;
   const { result, seconds } = training;
   return {
@@ -200,6 +229,8 @@ function metricsFile(config: TrainConfig, data: Splits, training: { result: FitR
       history: result.history,
     },
     dataset: { uri: config.dataUri, digest: data.digest, skipped: data.skipped, duplicates: data.duplicates, ignored: data.ignored },
+    calibration: { ...(metadata.calibration ? { temperature: metadata.calibration.temperature } : {}), expectedCalibrationError: calibration.ece, reliability: calibration.bins },
+    ...(metadata.pretrained ? { pretrained: metadata.pretrained } : {}),
     backend: metadata.backend,
   };
 }

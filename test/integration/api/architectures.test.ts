@@ -1,10 +1,15 @@
 import { expect } from 'chai';
-import { ARCHITECTURES } from '../../../src/ml/model-factory.js';
-import { Architectures } from '../../../src/shared/api/training-run.js';
+import { ARCHITECTURES, DEFAULT_ARCHITECTURE, imageSizeRule } from '../../../src/ml/architectures.js';
+import { Architectures, DEFAULT_ARCHITECTURE as API_DEFAULT, IMAGE_SIZE_RULES } from '../../../src/shared/api/training-run.js';
 
-/** The TrainingRun schema repeats the worker's architecture list (src/shared may not import src/ml): keep them equal. */
+/** The TrainingRun schema repeats the worker's architecture list and rules (src/shared may not import src/ml): keep them equal. */
 describe('TrainingRun architectures', () => {
-  it('are exactly the ones the worker can build', () => {
-    expect([...Architectures].sort()).to.deep.equal([...ARCHITECTURES].sort());
+  it('are exactly the ones the worker can train, with the same default', () => {
+    expect([...Architectures]).to.deep.equal([...ARCHITECTURES]);
+    expect(API_DEFAULT).to.equal(DEFAULT_ARCHITECTURE);
+  });
+
+  it('take the image sizes the worker takes', () => {
+    for (const a of ARCHITECTURES) expect(IMAGE_SIZE_RULES[a], a).to.deep.equal(imageSizeRule(a));
   });
 });
