@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import * as tf from '@tensorflow/tfjs';
 import { imagesToTensor } from '../preprocess.js';
 import { fit } from './fit.js';
-import { stripes } from './test-support/stripes.js';
+import { stripes } from '../../../test/fixtures/stripes.js';
 import type { EpochLog } from './types.js';
 
 describe('fit', function () {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import * as tf from '@tensorflow/tfjs';
 import { Replica } from './replica.js';
-import { stripes } from './test-support/stripes.js';
+import { stripes } from '../../../test/fixtures/stripes.js';
 
 describe('Replica (one model copy on the wasm backend)', function () {
   this.timeout(120000);

@@ -4,6 +4,7 @@ import type { FoldedNode } from '../backbone/fold.js';
 import type { EvalResult, ReplicaState, StepRequest, StepResult } from '../fit/replica-host.js';
 import { GraphNet } from './graph-net.js';
 import { Head, topHeadNet, viewSource, shiftMap } from './nets.js';
+import { assignAll } from './assign.js';
 
 /**
  * A replica for fine-tuning the top blocks of a backbone with its head, on cached boundary maps:
@@ -28,11 +29,10 @@ export interface FeatureReplicaInit {
 
 export async function createReplicaState(init: FeatureReplicaInit): Promise<ReplicaState> {
   const chosen = await selectBackend({ preference: init.backend });
-  const top = new GraphNet(init.top.nodes, init.top.input, init.top.output, { trainable: true, namePrefix: 'top' });
+  const top = new GraphNet(init.top.nodes, init.top.input, init.top.output, { trainable: true });
   const features = init.head.kernel.length / init.head.classes;
   const head = new Head(features, init.head.classes, init.head.dropout, 0);
-  head.kernel.assign(tf.tensor2d(init.head.kernel, [features, init.head.classes]));
-  head.bias.assign(tf.tensor1d(init.head.bias));
+  assignAll([head.kernel, head.bias], [init.head.kernel, init.head.bias]);
   const net = topHeadNet(top, head);
   const vars = net.variables();
   const optimizer: tf.Optimizer = tf.train.adam(init.learningRate);
@@ -109,7 +109,7 @@ export async function createReplicaState(init: FeatureReplicaInit): Promise<Repl
     },
     getWeights: () => vars.map((v) => v.dataSync().slice() as Float32Array),
     setWeights(weights: Float32Array[]) {
-      vars.forEach((v, i) => v.assign(tf.tensor(weights[i] as Float32Array, v.shape, 'float32')));
+      assignAll(vars, weights);
     },
     dispose() {
       optimizer.dispose();

@@ -15,15 +15,20 @@ export class GraphNet {
     readonly nodes: readonly FoldedNode[],
     readonly input: string,
     readonly output: string,
-    options: { trainable?: boolean; namePrefix?: string } = {},
+    options: { trainable?: boolean } = {},
   ) {
-    const prefix = options.namePrefix ?? 'net';
+    // Variable names are left to TF.js (unique per process): several nets of the same graph
+    // may live in one thread (a replica beside the recipe's own top blocks).
     for (const n of nodes) {
       if (n.kind !== 'conv') continue;
-      this.weights.set(n.name, {
-        kernel: tf.variable(tf.tensor4d(n.kernel, [...n.kernelShape]), options.trainable ?? false, `${prefix}/${n.name}/kernel`),
-        bias: tf.variable(tf.tensor1d(n.bias), options.trainable ?? false, `${prefix}/${n.name}/bias`),
-      });
+      // tidy: tf.variable keeps its initial value's data, and the initial tensor itself is let go.
+      this.weights.set(
+        n.name,
+        tf.tidy(() => ({
+          kernel: tf.variable(tf.tensor4d(n.kernel, [...n.kernelShape]), options.trainable ?? false),
+          bias: tf.variable(tf.tensor1d(n.bias), options.trainable ?? false),
+        })),
+      );
     }
   }
 

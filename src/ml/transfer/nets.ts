@@ -10,8 +10,8 @@ export class Head {
   readonly bias: tf.Variable;
 
   constructor(features: number, classes: number, readonly dropout: number, seed: number) {
-    this.kernel = tf.variable(tf.randomNormal([features, classes], 0, Math.sqrt(1 / features), 'float32', seed), true, 'head/kernel');
-    this.bias = tf.variable(tf.zeros([classes]), true, 'head/bias');
+    this.kernel = tf.tidy(() => tf.variable(tf.randomNormal([features, classes], 0, Math.sqrt(1 / features), 'float32', seed), true));
+    this.bias = tf.tidy(() => tf.variable(tf.zeros([classes]), true));
   }
 
   logits(pooled: tf.Tensor2D, training: boolean, seed: number): tf.Tensor2D {

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { seededRandom } from '../../shared/random.js';
 import { shuffledIndices } from '../fit/augment.js';
 import type { EpochLog } from '../fit/types.js';
+import { assignAll } from './assign.js';
 
 /** A network that maps a batch of inputs to class logits, with the variables training updates. */
 export interface LogitNet {
@@ -117,7 +118,7 @@ export function trainLoop(o: TrainLoopOptions): TrainLoopResult {
         break;
       }
     }
-    vars.forEach((v, i) => v.assign(tf.tensor(best.weights[i] as Float32Array, v.shape, 'float32')));
+    assignAll(vars, best.weights);
     return { history, bestEpoch: best.epoch, stoppedEarly, validationLogits: best.logits };
   } finally {
     optimizer.dispose();

@@ -16,6 +16,7 @@ import { memoryFeatureCache, type FeatureCache, type FeatureMaps } from './featu
 import { GraphNet, splitAt } from './graph-net.js';
 import { Head, headNet, poolMaps, topHeadNet, viewSource } from './nets.js';
 import { evaluateLogits, trainLoop } from './train-loop.js';
+import { assignAll } from './assign.js';
 
 /** Tuning of the pretrained recipe that `kennel train` does not expose (defaults measured in docs/pretrained.md). */
 export interface TransferTuning {
@@ -70,7 +71,7 @@ export async function transferFit(fit: FitOptions, tuning: TransferTuning = {}):
   const featureSeconds = (performance.now() - t0) / 1000;
   const shape = (trainViews[0] as FeatureMaps).shape;
 
-  const topNet = new GraphNet(top, backbone.boundary, backbone.graph.output, { trainable: true, namePrefix: 'top' });
+  const topNet = new GraphNet(top, backbone.boundary, backbone.graph.output, { trainable: true });
   const head = new Head(backbone.features, o.numClasses, o.dropout ?? 0.2, o.seed);
   const history: Array<EpochLog & { phase: 'head' | 'fine-tune' }> = [];
   try {
@@ -145,7 +146,7 @@ export async function transferFit(fit: FitOptions, tuning: TransferTuning = {}):
       }
       // The best epoch's weights, back into this thread's top blocks and head (replica order: top variables, then head).
       const vars = topHeadNet(topNet, head).variables();
-      vars.forEach((v, i) => v.assign(tf.tensor(fine.bestWeights[i] as Float32Array, v.shape, 'float32')));
+      assignAll(vars, fine.bestWeights);
       const fineLogits = evaluateLogits(topHeadNet(topNet, head), viewSource({ views: [valMaps.data], count: o.validation.count, rowShape: shape, labels: o.validation.labels }), o.numClasses).logits;
       // Fine-tuning's best epoch replaces the head-only model only when its validation loss is lower.
       const headBest = history[headResult.bestEpoch - 1]?.valLoss ?? Infinity;

@@ -29,7 +29,8 @@ describe('training-run desired Job', () => {
     expect(trainArgs(r, out)).to.deep.equal([
       'train', '--data', 'gs://kennel-data/datasets/cats-dogs', '--out', out,
       '--classes', 'cat,dog', '--architecture', 'compact-cnn', '--epochs', '10', '--batch-size', '32',
-      '--learning-rate', '0.002', '--image-size', '96', '--patience', '4', '--split', '0.7,0.15,0.15', '--split-seed', '42',
+      '--learning-rate', '0.002', '--image-size', '96', '--patience', '4', '--flip', '--random-crop', '--brightness', '0.1',
+      '--split', '0.7,0.15,0.15', '--split-seed', '42',
     ]);
     const noAug = run((x) => (x.spec.hyperparameters = { augmentation: { horizontalFlip: false, randomCrop: false, brightness: 0 } }));
     expect(trainArgs(noAug, out)).to.include.members(['--no-flip', '--no-random-crop', '--brightness', '0']);

@@ -35,12 +35,18 @@ export const IMAGE_SIZE_RULES: Readonly<Record<Architecture, { readonly min: num
 });
 export const MAX_IMAGE_SIZE = 512;
 
-/** The message a person sees for an image size the architecture cannot take (admission and worker alike). */
+/** What a person reads when `architecture` cannot take an image size (the CEL rule's message, and the parser's). */
+export function imageSizeMessage(architecture: Architecture): string {
+  const { min, multiple } = IMAGE_SIZE_RULES[architecture];
+  return multiple > 1
+    ? `hyperparameters.imageSize must be a multiple of ${multiple} between ${min} and ${MAX_IMAGE_SIZE} for ${architecture} (the network halves the image five times), e.g. 160 or 224`
+    : `hyperparameters.imageSize must be between ${min} and ${MAX_IMAGE_SIZE} for ${architecture}`;
+}
+
+/** imageSizeMessage when `size` does not suit `architecture`, else undefined. */
 export function imageSizeProblem(architecture: Architecture, size: number): string | undefined {
   const { min, multiple } = IMAGE_SIZE_RULES[architecture];
-  if (size < min || size > MAX_IMAGE_SIZE) return `hyperparameters.imageSize must be between ${min} and ${MAX_IMAGE_SIZE} for ${architecture}, got ${size}`;
-  if (size % multiple !== 0) return `hyperparameters.imageSize must be a multiple of ${multiple} for ${architecture} (the network halves the image five times), e.g. 160 or 224, got ${size}`;
-  return undefined;
+  return size < min || size > MAX_IMAGE_SIZE || size % multiple !== 0 ? `${imageSizeMessage(architecture)}, got ${size}` : undefined;
 }
 
 export const GateMetrics = ['accuracy', 'f1'] as const;
@@ -226,14 +232,10 @@ function imageSizeValidations(): Array<{ rule: string; message: string }> {
     const { min, multiple } = IMAGE_SIZE_RULES[a];
     const checks = [...(min > 16 ? [`self.hyperparameters.imageSize >= ${min}`] : []), ...(multiple > 1 ? [`self.hyperparameters.imageSize % ${multiple} == 0`] : [])];
     if (checks.length === 0) return [];
-    const message =
-      multiple > 1
-        ? `hyperparameters.imageSize must be a multiple of ${multiple} between ${min} and ${MAX_IMAGE_SIZE} for ${a} (the network halves the image five times), e.g. 160 or 224`
-        : `hyperparameters.imageSize must be between ${min} and ${MAX_IMAGE_SIZE} for ${a}`;
     return [
       {
         rule: `!has(self.hyperparameters) || !has(self.hyperparameters.imageSize) || (has(self.architecture) ? self.architecture : '${DEFAULT_ARCHITECTURE}') != '${a}' || (${checks.join(' && ')})`,
-        message,
+        message: imageSizeMessage(a),
       },
     ];
   });
