@@ -9,6 +9,12 @@ describe('serve config', () => {
     expect(Object.isFrozen(c)).to.equal(true);
   });
 
+  it('takes --min-confidence from the flag or KENNEL_MIN_CONFIDENCE, 0 by default', () => {
+    expect(parseServeConfig({ model: 'file:///m' }, {}).minConfidence).to.equal(0);
+    expect(parseServeConfig({ model: 'file:///m', minConfidence: '0.75' }, {}).minConfidence).to.equal(0.75);
+    expect(parseServeConfig({ model: 'file:///m' }, { KENNEL_MIN_CONFIDENCE: '0.6' }).minConfidence).to.equal(0.6);
+  });
+
   it('reads the model URI and PORT from the environment', () => {
     const c = parseServeConfig({}, { KENNEL_MODEL_URI: 'file:///m/v1', PORT: '8081' });
     expect(c).to.include({ model: 'file:///m/v1', port: 8081 });
@@ -19,6 +25,7 @@ describe('serve config', () => {
     expect(() => parseServeConfig({ model: 'file:///m', port: 'eighty' }, {})).to.throw(TerminalError, /port/);
     expect(() => parseServeConfig({ model: 'file:///m', workers: '-1' }, {})).to.throw(TerminalError, /workers/);
     expect(() => parseServeConfig({ model: 'file:///m', backend: 'gpu' }, {})).to.throw(TerminalError, /backend/);
+    expect(() => parseServeConfig({ model: 'file:///m', minConfidence: '1.5' }, {})).to.throw(TerminalError, /minConfidence/);
   });
 
   it('derives the model identity from the URI unless given', () => {

@@ -13,11 +13,14 @@ describe('ServeMetrics', () => {
     m.setClasses(['cat', 'dog']);
     m.observePrediction('cat', 0.9);
     m.observePrediction('not-a-class', 0.9);
+    expect(text).to.include('kennel_serve_unsure_predictions_total{model="pets",version="v1"} 0');
+    m.observePrediction('dog', 0.55, true);
     m.observeError('SomethingUnheardOf');
     m.observeFeedback('dog', false);
     text = await registry.metrics();
     expect(text).to.include('kennel_serve_predictions_total{model="pets",version="v1",class="cat"} 1');
-    expect(text).to.include('kennel_serve_predictions_total{model="pets",version="v1",class="dog"} 0');
+    expect(text).to.include('kennel_serve_predictions_total{model="pets",version="v1",class="dog"} 1');
+    expect(text).to.include('kennel_serve_unsure_predictions_total{model="pets",version="v1"} 1');
     expect(text).not.to.include('not-a-class');
     expect(text).not.to.include('SomethingUnheardOf');
     expect(text).to.include('kennel_serve_errors_total{model="pets",version="v1",reason="Other"} 1');

@@ -12,6 +12,8 @@ export interface PretrainedSummary {
   readonly backbone: { readonly package: string; readonly version: string; readonly license: string; readonly model: string; readonly cut: string; readonly boundary: string; readonly trainableBlocks: readonly string[] };
   /** Temperature folded into the head (softmax(z / T)), fitted on the validation split. */
   readonly temperature: number;
+  /** The head phase on frozen features (before the fine-tuning epochs in `history`). */
+  readonly headHistory: readonly EpochLog[];
   readonly seconds: { readonly features: number; readonly head: number; readonly fineTune: number };
 }
 

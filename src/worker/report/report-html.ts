@@ -10,6 +10,9 @@ export interface ReportInput {
   readonly metadata: ModelMetadata;
   readonly metrics: MetricsSummary;
   readonly history: readonly EpochLog[];
+  /** Pretrained recipe: the head phase's epochs, before `history` (the fine-tuning epochs). */
+  readonly headHistory?: readonly EpochLog[];
+  /** Epoch of `history` whose weights the model holds; 0: the head-only model was kept. */
   readonly bestEpoch: number;
   readonly stoppedEarly: boolean;
   readonly trainingSeconds: number;
@@ -30,12 +33,22 @@ export function renderReportHtml(r: ReportInput): string {
   const perClass = Object.entries(m.perClass)
     .map(([c, x]) => `<tr><td>${e(c)}</td><td>${pct(x.precision)}</td><td>${pct(x.recall)}</td><td>${pct(x.f1)}</td><td>${x.support}</td></tr>`)
     .join('\n');
-  const epochs = r.history
-    .map(
-      (h) =>
-        `<tr${h.epoch === r.bestEpoch ? ' class="best"' : ''}><td>${h.epoch}${h.phase ? ` (${h.phase})` : ''}</td><td>${fix(h.loss)}</td><td>${pct(h.accuracy)}</td><td>${fix(h.valLoss)}</td><td>${pct(h.valAccuracy)}</td><td>${fix(h.imagesPerSecond, 1)}</td></tr>`,
-    )
-    .join('\n');
+  const epochRows = (history: readonly EpochLog[], best: number): string =>
+    history
+      .map(
+        (h) =>
+          `<tr${h.epoch === best ? ' class="best"' : ''}><td>${h.epoch}</td><td>${fix(h.loss)}</td><td>${pct(h.accuracy)}</td><td>${fix(h.valLoss)}</td><td>${pct(h.valAccuracy)}</td><td>${fix(h.imagesPerSecond, 1)}</td></tr>`,
+      )
+      .join('\n');
+  const epochs = epochRows(r.history, r.bestEpoch);
+  const headBest = r.bestEpoch === 0 && r.headHistory ? bestOf(r.headHistory) : -1;
+  const headTable = r.headHistory
+    ? `<h3>Head on frozen features (${r.headHistory.length} epochs${r.bestEpoch === 0 ? '; this head is the model: fine-tuning did not improve on it' : ''})</h3>
+<table><tr><th>epoch</th><th>loss</th><th>accuracy</th><th>val loss</th><th>val accuracy</th><th>examples/s</th></tr>
+${epochRows(r.headHistory, headBest)}
+</table>
+<h3>Fine-tuning</h3>`
+    : '';
   const skipped =
     r.skipped.length === 0
       ? '<p>None.</p>'
@@ -92,8 +105,8 @@ ${perClass}
 ${calibration}
 <h2>Training</h2>
 <img src="curves.png" alt="Training curves">
-<p>${r.history.length} epochs in ${r.trainingSeconds.toFixed(1)} s; weights of epoch ${r.bestEpoch} kept${r.stoppedEarly ? ' (stopped early: validation loss stopped improving)' : ''}.</p>
-<table><tr><th>epoch</th><th>loss</th><th>accuracy</th><th>val loss</th><th>val accuracy</th><th>images/s</th></tr>
+<p>${r.history.length} epochs in ${r.trainingSeconds.toFixed(1)} s; ${r.bestEpoch > 0 ? `weights of epoch ${r.bestEpoch} kept` : 'the head-only weights kept'}${r.stoppedEarly ? ' (stopped early: validation loss stopped improving)' : ''}.</p>
+${headTable}<table><tr><th>epoch</th><th>loss</th><th>accuracy</th><th>val loss</th><th>val accuracy</th><th>images/s</th></tr>
 ${epochs}
 </table>
 ${backbone}
@@ -111,4 +124,11 @@ ${dupes}
 </body>
 </html>
 `;
+}
+
+/** The epoch with the lowest validation loss. */
+function bestOf(history: readonly EpochLog[]): number {
+  let best = history[0];
+  for (const h of history) if (best && h.valLoss < best.valLoss) best = h;
+  return best?.epoch ?? -1;
 }

@@ -37,6 +37,8 @@ export interface MetricsFile extends MetricsSummary {
     readonly seconds: number;
     readonly imagesPerSecond: number;
     readonly history: readonly EpochLog[];
+    /** Pretrained recipe: the head phase on frozen features, before the fine-tuning epochs of `history`. */
+    readonly headHistory?: readonly EpochLog[];
   };
   readonly dataset: {
     readonly uri: string;
@@ -106,6 +108,7 @@ export async function runTraining(config: TrainConfig, deps: TrainDeps): Promise
     metadata,
     metrics,
     history: result.history,
+    ...(result.pretrained ? { headHistory: result.pretrained.headHistory } : {}),
     bestEpoch: result.bestEpoch,
     stoppedEarly: result.stoppedEarly,
     trainingSeconds: seconds,
@@ -227,6 +230,7 @@ function metricsFile(config: TrainConfig, data: Splits, training: { result: FitR
       seconds,
       imagesPerSecond: (result.history.length * splits.train.count) / seconds,
       history: result.history,
+      ...(result.pretrained ? { headHistory: result.pretrained.headHistory } : {}),
     },
     dataset: { uri: config.dataUri, digest: data.digest, skipped: data.skipped, duplicates: data.duplicates, ignored: data.ignored },
     calibration: { ...(metadata.calibration ? { temperature: metadata.calibration.temperature } : {}), expectedCalibrationError: calibration.ece, reliability: calibration.bins },

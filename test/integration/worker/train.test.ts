@@ -15,7 +15,7 @@ import { captureStream, jsonLines } from './capture.js';
 import { writeSyntheticDataset } from './synthetic-dataset.js';
 import { tinyFit } from './tiny-fit.js';
 
-const BASE_ARGS = { epochs: '8', imageSize: '32', batchSize: '8', backend: 'cpu', patience: '0', learningRate: '0.05', split: '0.7,0.1,0.2' };
+const BASE_ARGS = { architecture: 'compact-cnn', epochs: '8', imageSize: '32', batchSize: '8', backend: 'cpu', patience: '0', learningRate: '0.05', split: '0.7,0.1,0.2' };
 
 async function readOutcome(file: string): Promise<WorkerOutcome> {
   const text = await readFile(file, 'utf8');
