@@ -30,6 +30,8 @@ export function trainingRunFromExample(o: {
   namespace: string;
   datasetUri: string;
   classes?: readonly string[];
+  /** Default: the example's (the default architecture, mobilenet-v2). */
+  architecture?: string;
   hyperparameters: Record<string, unknown>;
   evaluation: Record<string, unknown>;
 }): Obj {
@@ -38,6 +40,7 @@ export function trainingRunFromExample(o: {
     metadata: { name: o.name, namespace: o.namespace },
     spec: {
       dataset: { uri: o.datasetUri, ...(o.classes ? { classes: [...o.classes] } : {}) },
+      ...(o.architecture ? { architecture: o.architecture } : {}),
       hyperparameters: o.hyperparameters,
       evaluation: o.evaluation,
       // Two cores are shared by the control plane, the operator, the serving pods and training.

@@ -42,11 +42,16 @@ export function parseDemoArgs(argv: readonly string[]): DemoOptions {
     return n;
   };
   const real = values.data !== undefined;
+  // The demo trains the default architecture, the pretrained mobilenet-v2 (it halves the image five times).
+  const multipleOf32 = (n: number): number => {
+    if (n % 32 !== 0) throw new Error(`--image-size must be a multiple of 32 for the pretrained mobilenet-v2, e.g. ${Math.max(32, Math.round(n / 32) * 32)}, got ${n}\n\n${DEMO_USAGE}`);
+    return n;
+  };
   return {
     ...(values.data !== undefined ? { data: values.data } : {}),
     perClass: int('per-class', values['per-class'], 200, 10, 5000),
-    epochs: int('epochs', values.epochs, real ? 4 : 6, 1, 100),
-    imageSize: int('image-size', values['image-size'], real ? 64 : 32, 8, 512),
+    epochs: int('epochs', values.epochs, 3, 1, 100),
+    imageSize: multipleOf32(int('image-size', values['image-size'], real ? 128 : 32, 32, 512)),
     exit: values.exit === true,
     help: values.help === true,
   };

@@ -61,14 +61,20 @@ const REAL = DATASET === 'cats-dogs';
 const CLASSES = REAL ? ['cat', 'dog'] : ['horizontal', 'vertical'];
 /**
  * Real photos: 1,000 per class (of 1,500), so that a short run generalises. Training is
- * deterministic (seeded), so these are the figures every run gets with this code: model 1
- * (64 px, 4 epochs) 0.716 test / 0.81 held-out accuracy; model 3 (64 px, 10 epochs) 0.767 test.
- * With 300 per class model 1 reached only 0.60 / 0.66, against the bar of 0.65.
+ * deterministic (seeded). Model 1 is the from-scratch compact-cnn (64 px, 4 epochs: 0.716 test /
+ * 0.81 held-out accuracy in earlier runs); model 3 is the default, MobileNetV2 pretrained and
+ * fine-tuned (128 px, 2 epochs), which must answer held-out photos through the Service with
+ * accuracy ≥ MIN_DEFAULT_HELD_OUT_ACCURACY, its unsure answers counted as wrong.
  */
 const TRAIN_PER_CLASS = Number(process.env.KENNEL_E2E_PER_CLASS ?? (REAL ? 1000 : 200));
 const HELD_OUT_PER_CLASS = REAL ? 50 : 30;
-/** Accuracy the first model must reach on held-out photos through the Service: chance is 0.5. */
+/**
+ * Accuracy the first (from-scratch) model must reach on the held-out photos it answers with a
+ * label through the Service (the InferenceService's minConfidence leaves the rest unsure): chance is 0.5.
+ */
 const MIN_HELD_OUT_ACCURACY = 0.65;
+/** Accuracy the default (pretrained) model must reach on every held-out photo, unsure answers counted as wrong. */
+const MIN_DEFAULT_HELD_OUT_ACCURACY = REAL ? 0.9 : 0.95;
 const PROGRESS_DEADLINE_SECONDS = 60;
 const MIN = 60_000;
 
@@ -80,7 +86,9 @@ const hp = (epochs: number, imageSize: number, learningRate = 0.002): Record<str
  * barely trains. A bigger image size costs more than it gains in these times (112 px for 16
  * epochs: 0.79, but 7.5 min under load).
  */
-const hyper = REAL ? { first: hp(4, 64), worse: hp(1, 32, 0.0001), better: hp(10, 64) } : { first: hp(6, 32), worse: hp(1, 32, 0.0001), better: hp(14, 32) };
+const hyper = REAL ? { first: hp(4, 64), worse: hp(1, 32, 0.0001), better: hp(2, 128, 0.0003) } : { first: hp(6, 32), worse: hp(1, 32, 0.0001), better: hp(2, 32, 0.0003) };
+/** Models 1 and 2 train from scratch; model 3 is the default (the example's architecture, mobilenet-v2). */
+const SCRATCH = 'compact-cnn';
 const gate = (minAccuracy: number, margin: number): Record<string, unknown> => ({ minAccuracy, minF1: 0.5, minClassRecall: 0.3, mustBeatChampion: { margin } });
 
 interface State {
@@ -122,6 +130,28 @@ async function modelVersionOf(runName: string): Promise<Obj> {
   const mvName = runObj?.status?.modelVersion as string | undefined;
   expect(mvName, `TrainingRun ${runName} status.modelVersion`).to.be.a('string');
   return k().waitFor('modelversion', mvName as string, (o) => typeof o.status?.phase === 'string' && o.status.phase !== 'Evaluated', `ModelVersion ${mvName} to be judged by its gate`, MIN);
+}
+
+interface UrlReport {
+  accuracy: number;
+  accuracyWhenSure: number;
+  answered: number;
+  unsure: number;
+  total: number;
+  failed: number;
+  latencyMs: Record<string, number>;
+}
+
+/** `kennel evaluate --url` on the held-out photos through the Service proxy. */
+async function evaluateThroughService(): Promise<UrlReport> {
+  const out = await run(process.execPath, [CLI, 'evaluate', '--url', (s.proxy as ServiceProxy).url, '--data', s.heldOutDir, '--json', '--concurrency', '4'], {
+    maxBuffer: 16 * 1024 * 1024,
+  }).catch((err: { stdout?: string; stderr?: string; code?: number }) => {
+    throw new Error(`kennel evaluate --url exited ${err.code}: ${err.stdout ?? ''}${err.stderr ?? ''}`);
+  });
+  const report = JSON.parse(out.stdout) as UrlReport;
+  console.log(`    held-out accuracy ${report.accuracy} (${report.unsure} unsure; ${report.accuracyWhenSure} of the labelled) on ${report.total} photos, latency ms ${JSON.stringify(report.latencyMs)}`);
+  return report;
 }
 
 const accuracyOf = (mv: Obj): number => ((mv.spec?.metrics as { accuracy?: number } | undefined)?.accuracy ?? NaN);
@@ -218,7 +248,7 @@ describe('e2e: cats vs dogs, from kubectl apply to answers, and rollouts under l
   });
 
   it('4. kubectl apply -f of the example TrainingRun (fewer epochs) is accepted', async () => {
-    const tr = trainingRunFromExample({ name: 'cats-dogs-1', namespace: NS, datasetUri: DATASET_URI, classes: CLASSES, hyperparameters: hyper.first, evaluation: gate(0.55, 0) });
+    const tr = trainingRunFromExample({ name: 'cats-dogs-1', namespace: NS, datasetUri: DATASET_URI, classes: CLASSES, architecture: SCRATCH, hyperparameters: hyper.first, evaluation: gate(0.55, 0) });
     const out = await k().apply(tr, 'training-run-1.yaml');
     expect(out).to.match(/trainingrun.kennel.dev\/cats-dogs-1 created/);
   });
@@ -254,19 +284,14 @@ describe('e2e: cats vs dogs, from kubectl apply to answers, and rollouts under l
     expect(pods.filter((p) => p.status?.phase === 'Running')).to.have.length(2);
   });
 
-  it(`8. predictions on held-out photos through the Service beat chance by a wide margin (kennel evaluate --url, accuracy ≥ ${MIN_HELD_OUT_ACCURACY})`, async () => {
+  it(`8. predictions on held-out photos through the Service beat chance by a wide margin (kennel evaluate --url, accuracy of labelled answers ≥ ${MIN_HELD_OUT_ACCURACY})`, async () => {
     const bed = s.bed as Testbed;
     s.proxy = await startServiceProxy({ kubeConfig: bed.kubeConfig, namespace: NS, service: 'cats-dogs', port: 80 });
-    const out = await run(process.execPath, [CLI, 'evaluate', '--url', s.proxy.url, '--data', s.heldOutDir, '--json', '--concurrency', '4', '--min-accuracy', String(MIN_HELD_OUT_ACCURACY)], {
-      maxBuffer: 16 * 1024 * 1024,
-    }).catch((err: { stdout?: string; stderr?: string; code?: number }) => {
-      throw new Error(`kennel evaluate --url exited ${err.code}: ${err.stdout ?? ''}${err.stderr ?? ''}`);
-    });
-    const report = JSON.parse(out.stdout) as { accuracy: number; total: number; failed: number; latencyMs: Record<string, number>; pass: boolean };
-    console.log(`    held-out accuracy ${report.accuracy} on ${report.total} photos, latency ms ${JSON.stringify(report.latencyMs)}`);
+    const report = await evaluateThroughService();
     expect(report.total).to.equal(2 * HELD_OUT_PER_CLASS);
     expect(report.failed).to.equal(0);
-    expect(report.accuracy).to.be.at.least(MIN_HELD_OUT_ACCURACY);
+    expect(report.answered - report.unsure, 'photos answered with a label').to.be.at.least(report.total / 5);
+    expect(report.accuracyWhenSure).to.be.at.least(MIN_HELD_OUT_ACCURACY);
   });
 
   it('9. a real Prometheus configured from the PodMonitoring scrapes the pods and returns the prediction counts', async () => {
@@ -300,7 +325,7 @@ describe('e2e: cats vs dogs, from kubectl apply to answers, and rollouts under l
   });
 
   it('11. a second run whose model is worse is rejected, and nothing changes', async () => {
-    await k().apply(trainingRunFromExample({ name: 'cats-dogs-2', namespace: NS, datasetUri: DATASET_URI, classes: CLASSES, hyperparameters: hyper.worse, evaluation: gate(0.55, 0.01) }), 'training-run-2.yaml');
+    await k().apply(trainingRunFromExample({ name: 'cats-dogs-2', namespace: NS, datasetUri: DATASET_URI, classes: CLASSES, architecture: SCRATCH, hyperparameters: hyper.worse, evaluation: gate(0.55, 0.01) }), 'training-run-2.yaml');
     await waitRun('cats-dogs-2', 5 * MIN);
     const mv2 = await modelVersionOf('cats-dogs-2');
     console.log(`    model 2: test accuracy ${accuracyOf(mv2)} (model 1: ${accuracyOf(s.mv1 as Obj)})`);
@@ -315,7 +340,7 @@ describe('e2e: cats vs dogs, from kubectl apply to answers, and rollouts under l
     expect(st?.failed, JSON.stringify(st)).to.equal(0);
   });
 
-  it('12. a third run whose model is better rolls out with zero failed requests', async () => {
+  it('12. a third run, the default pretrained model, is better and rolls out with zero failed requests', async () => {
     s.load?.reset();
     await k().apply(trainingRunFromExample({ name: 'cats-dogs-3', namespace: NS, datasetUri: DATASET_URI, classes: CLASSES, hyperparameters: hyper.better, evaluation: gate(0.55, 0) }), 'training-run-3.yaml');
     await waitRun('cats-dogs-3', 8 * MIN);
@@ -330,7 +355,15 @@ describe('e2e: cats vs dogs, from kubectl apply to answers, and rollouts under l
     expect(Object.keys(st?.versions ?? {})).to.include(String((s.mv3.spec as { version: number }).version));
   });
 
-  it('13. a version whose artifact is broken never becomes ready, is rolled back, and the service keeps answering', async () => {
+  it(`13. the default model answers held-out photos through the Service with accuracy ≥ ${MIN_DEFAULT_HELD_OUT_ACCURACY}, unsure answers counted as wrong`, async () => {
+    const arch = (s.mv3?.spec?.lineage as { hyperparameters?: { architecture?: string } } | undefined)?.hyperparameters?.architecture;
+    console.log(`    model 3 architecture: ${arch ?? '(not recorded in lineage)'}`);
+    const report = await evaluateThroughService();
+    expect(report.failed).to.equal(0);
+    expect(report.accuracy).to.be.at.least(MIN_DEFAULT_HELD_OUT_ACCURACY);
+  });
+
+  it('14. a version whose artifact is broken never becomes ready, is rolled back, and the service keeps answering', async () => {
     // Count only this scenario: wait until the pods of the version promoted away from are gone.
     await waitFor(async () => ((await k().list('pods', `kennel.dev/model-version=${s.mv1?.metadata.name}`)).length === 0 ? true : undefined), {
       timeoutMs: 2 * MIN,
@@ -385,7 +418,7 @@ describe('e2e: cats vs dogs, from kubectl apply to answers, and rollouts under l
     expect(Object.keys(st?.versions ?? {})).to.deep.equal([String(spec.version)]);
   });
 
-  it('14. status history and Events tell the whole story', async () => {
+  it('15. status history and Events tell the whole story', async () => {
     const isvc = (await k().get('inferenceservice', 'cats-dogs')) as Obj;
     const h = history(isvc).map((e) => [e.modelVersion, e.reason]);
     expect(h).to.deep.equal([

@@ -35,6 +35,13 @@ describe('createPredictClient', () => {
     expect(seen.body).to.include('JPEGBYTES');
   });
 
+  it('takes label null (the model was unsure) as an answer', async () => {
+    const s = await listen((_req, res) => res.end(JSON.stringify({ label: null, confidence: 0.55, version: '3', probabilities: { cat: 0.45, dog: 0.55 } })));
+    server = s.server;
+    const out = await createPredictClient({ baseUrl: s.url, timeoutMs: 5000 })(Buffer.from('x'), 'a.jpg');
+    expect(out).to.include({ ok: true, label: null, confidence: 0.55 });
+  });
+
   it('names HTTP failures by status and the server reason', async () => {
     const s = await listen((_req, res) => {
       res.statusCode = 503;

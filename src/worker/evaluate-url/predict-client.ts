@@ -76,7 +76,8 @@ export function createPredictClient(options: PredictClientOptions): PredictClien
       const message = typeof b.error === 'string' ? b.error : text.slice(0, 200);
       return { ok: false, kind: `HTTP ${res.status}${reason}`, message, latencyMs };
     }
-    if (typeof b.label !== 'string' || typeof b.confidence !== 'number') {
+    // label null: the model was unsure (below the server's --min-confidence); still an answer.
+    if ((typeof b.label !== 'string' && b.label !== null) || typeof b.confidence !== 'number') {
       return { ok: false, kind: 'bad response', message: `expected {label, confidence}, got ${text.slice(0, 200)}`, latencyMs };
     }
     return { ok: true, label: b.label, confidence: b.confidence, latencyMs, ...(typeof b.version === 'string' ? { version: b.version } : {}) };

@@ -1,6 +1,6 @@
 /** What one `POST /predict` came to. */
 export type PredictOutcome =
-  | { readonly ok: true; readonly label: string; readonly confidence: number; readonly latencyMs: number; readonly version?: string }
+  | { readonly ok: true; readonly label: string | null; readonly confidence: number; readonly latencyMs: number; readonly version?: string }
   | { readonly ok: false; readonly kind: string; readonly message: string; readonly latencyMs: number };
 
 /** One labeled photo and what the service answered for it. */
@@ -34,8 +34,12 @@ export interface EvaluateUrlReport {
   readonly total: number;
   readonly answered: number;
   readonly correct: number;
-  /** Correct answers over answered photos (0 when nothing was answered). */
+  /** Correct answers over answered photos (0 when nothing was answered); an unsure answer is not correct. */
   readonly accuracy: number;
+  /** Answers with label null: the model was unsure (below the server's --min-confidence). */
+  readonly unsure: number;
+  /** Correct answers over answers with a label: the accuracy of what the service was sure of. */
+  readonly accuracyWhenSure: number;
   readonly perClass: readonly ClassFigures[];
   /** `confusion[expected][predicted]`, rows and columns in `classes` order (labels outside `classes` are dropped). */
   readonly confusion: readonly (readonly number[])[];
@@ -76,6 +80,7 @@ export function summarize(input: { url: string; data: string; classes: readonly 
   let answered = 0;
   let correct = 0;
   let unknownLabels = 0;
+  let unsure = 0;
   for (const r of results) {
     const o = r.outcome;
     if (!o.ok) {
@@ -85,6 +90,10 @@ export function summarize(input: { url: string; data: string; classes: readonly 
     answered++;
     latencies.push(o.latencyMs);
     if (o.version !== undefined) versions[o.version] = (versions[o.version] ?? 0) + 1;
+    if (o.label === null) {
+      unsure++;
+      continue;
+    }
     if (o.label === r.expected) correct++;
     const e = index.get(r.expected);
     const p = index.get(o.label);
@@ -110,6 +119,8 @@ export function summarize(input: { url: string; data: string; classes: readonly 
     answered,
     correct,
     accuracy: round(ratio(correct, answered)),
+    unsure,
+    accuracyWhenSure: round(ratio(correct, answered - unsure)),
     perClass,
     confusion,
     latencyMs: {

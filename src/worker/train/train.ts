@@ -39,6 +39,8 @@ export interface MetricsFile extends MetricsSummary {
     readonly history: readonly EpochLog[];
     /** Pretrained recipe: the head phase on frozen features, before the fine-tuning epochs of `history`. */
     readonly headHistory?: readonly EpochLog[];
+    /** Pretrained recipe: seconds spent computing backbone features, training the head, fine-tuning. */
+    readonly stageSeconds?: { readonly features: number; readonly head: number; readonly fineTune: number };
   };
   readonly dataset: {
     readonly uri: string;
@@ -230,7 +232,7 @@ function metricsFile(config: TrainConfig, data: Splits, training: { result: FitR
       seconds,
       imagesPerSecond: (result.history.length * splits.train.count) / seconds,
       history: result.history,
-      ...(result.pretrained ? { headHistory: result.pretrained.headHistory } : {}),
+      ...(result.pretrained ? { headHistory: result.pretrained.headHistory, stageSeconds: result.pretrained.seconds } : {}),
     },
     dataset: { uri: config.dataUri, digest: data.digest, skipped: data.skipped, duplicates: data.duplicates, ignored: data.ignored },
     calibration: { ...(metadata.calibration ? { temperature: metadata.calibration.temperature } : {}), expectedCalibrationError: calibration.ece, reliability: calibration.bins },
