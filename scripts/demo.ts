@@ -94,7 +94,7 @@ async function follow<T>(kubectl: Kubectl, done: (objs: Obj[]) => T | undefined,
   const seen = new Map<string, string>();
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const objs = [...(await kubectl.list('trainingruns')), ...(await kubectl.list('modelversions')), ...(await kubectl.list('inferenceservices'))];
+    const objs = [...(await kubectl.list('trainingruns.kennel.dev')), ...(await kubectl.list('modelversions.kennel.dev')), ...(await kubectl.list('inferenceservices.kennel.dev'))];
     for (const o of objs) {
       const st = o.status ?? {};
       const progress = st.progress as { epoch?: number; epochs?: number; valAccuracy?: number } | undefined;
@@ -211,7 +211,7 @@ async function main(): Promise<void> {
     step('Kennel is serving. Where to look:');
     say(`  export KUBECONFIG=${bed.kubeconfigPath}`);
     say(`  ${kubectlBin} get kennel                 # TrainingRuns, ModelVersions, InferenceServices`);
-    say(`  ${kubectlBin} describe inferenceservice demo`);
+    say(`  ${kubectlBin} describe kis demo`);
     say(`  ${kubectlBin} get pods,jobs,deployments,services,podmonitorings`);
     say(`  service URL (a local stand-in for the Service's cluster IP): ${proxy.url}`);
     say(`  open ${proxy.url}/ in a browser to try a photo; metrics at ${proxy.url}/metrics`);

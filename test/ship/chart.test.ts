@@ -13,7 +13,7 @@ import type {
 import { expect } from 'chai';
 import { parse } from 'yaml';
 import { diffChartCrds } from '../../scripts/sync-chart-crds.js';
-import { chartDir, findObject, helmTemplate, helmTemplateRaw, kubeVersion, requiredValues, runHelm, type KubeObject } from './helm.js';
+import { chartDir, findObject, helmTemplate, helmTemplateRaw, kubeVersion, parseManifests, requiredValues, runHelm, withValuesFile, type KubeObject } from './helm.js';
 import { repoRoot } from './paths.js';
 
 const NS = 'kennel-system';
@@ -38,14 +38,16 @@ const CRUD_OWNED = sorted('get', 'list', 'watch', 'create', 'patch', 'delete');
 
 /** Exactly what the operator may do in the namespaces it watches (README.md explains each). */
 const EXPECTED_NAMESPACED_GRANTS: Record<string, string[]> = {
-  'kennel.dev/trainingruns': sorted('get', 'list', 'watch', 'create', 'update', 'patch'),
-  'kennel.dev/modelversions': sorted('get', 'list', 'watch', 'create', 'update', 'patch'),
-  'kennel.dev/inferenceservices': sorted('get', 'list', 'watch', 'create', 'update', 'patch'),
-  'kennel.dev/batchpredictions': sorted('get', 'list', 'watch', 'create', 'update', 'patch'),
-  'kennel.dev/trainingruns/status': sorted('patch', 'update'),
-  'kennel.dev/modelversions/status': sorted('patch', 'update'),
-  'kennel.dev/inferenceservices/status': sorted('patch', 'update'),
-  'kennel.dev/batchpredictions/status': sorted('patch', 'update'),
+  // The operator never writes a user's object, nor finalizers: it reads them, creates ModelVersions,
+  // and PUTs status (src/operator/runtime/object-reconciler.ts).
+  'kennel.dev/trainingruns': sorted('get', 'list', 'watch'),
+  'kennel.dev/modelversions': sorted('get', 'list', 'watch', 'create'),
+  'kennel.dev/inferenceservices': sorted('get', 'list', 'watch'),
+  'kennel.dev/batchpredictions': sorted('get', 'list', 'watch'),
+  'kennel.dev/trainingruns/status': ['update'],
+  'kennel.dev/modelversions/status': ['update'],
+  'kennel.dev/inferenceservices/status': ['update'],
+  'kennel.dev/batchpredictions/status': ['update'],
   'batch/jobs': sorted('get', 'list', 'watch', 'create', 'delete', 'patch'),
   '/pods': sorted('get', 'list', 'watch'),
   '/pods/log': ['get'],
@@ -54,8 +56,8 @@ const EXPECTED_NAMESPACED_GRANTS: Record<string, string[]> = {
   'monitoring.googleapis.com/podmonitorings': CRUD_OWNED,
   'autoscaling/horizontalpodautoscalers': CRUD_OWNED,
   'policy/poddisruptionbudgets': CRUD_OWNED,
+  // core/v1 Events: created, and patched when a repeat is aggregated (src/operator/kube/events.ts).
   '/events': sorted('create', 'patch'),
-  'events.k8s.io/events': sorted('create', 'patch'),
 };
 
 function operatorDeployment(objects: KubeObject[]): V1Deployment {
@@ -110,9 +112,7 @@ describe('Helm chart charts/kennel', function () {
       const kinds = objects.map((o) => `${o.kind}/${o.metadata.name}`).sort();
       expect(kinds).to.deep.equal(
         [
-          'ClusterRole/kennel-crd-reader',
           'ClusterRole/kennel-operator',
-          'ClusterRoleBinding/kennel-crd-reader',
           'ClusterRoleBinding/kennel-operator',
           'ConfigMap/kennel',
           'Deployment/kennel',
@@ -190,9 +190,9 @@ describe('Helm chart charts/kennel', function () {
       expect(binding.subjects).to.deep.equal([{ kind: 'ServiceAccount', name: 'kennel', namespace: NS }]);
     });
 
-    it('reads CustomResourceDefinitions only, and takes Leases only in its own namespace', function () {
-      const crdReader = findObject(objects, 'ClusterRole', 'kennel-crd-reader') as unknown as V1ClusterRole;
-      expect(grants(crdReader.rules ?? [])).to.deep.equal({ 'apiextensions.k8s.io/customresourcedefinitions': ['get', 'list'] });
+    it('reads no CustomResourceDefinitions (PodMonitoring is found through discovery), and takes Leases only in its own namespace', function () {
+      const clusterRules = objects.filter((o) => o.kind === 'ClusterRole').flatMap((o) => (o as unknown as V1ClusterRole).rules ?? []);
+      expect(clusterRules.some((r) => r.apiGroups?.includes('apiextensions.k8s.io'))).to.equal(false);
       const leases = findObject(objects, 'Role', 'kennel-leader-election', NS) as unknown as V1Role;
       expect(grants(leases.rules ?? [])).to.deep.equal({ 'coordination.k8s.io/leases': sorted('get', 'create', 'update') });
     });
@@ -218,8 +218,7 @@ describe('Helm chart charts/kennel', function () {
         findObject(objects, 'ServiceAccount', 'kennel-workload', ns);
       }
       findObject(objects, 'ServiceAccount', 'kennel-workload', NS);
-      // CRDs are cluster-scoped: still a ClusterRoleBinding, read-only.
-      findObject(objects, 'ClusterRoleBinding', 'kennel-crd-reader');
+      expect(objects.some((o) => o.kind === 'ClusterRoleBinding'), 'nothing cluster-wide').to.equal(false);
     });
 
     it('annotates the workload ServiceAccount for GKE Workload Identity', async function () {
@@ -334,6 +333,14 @@ describe('Helm chart charts/kennel', function () {
         expect(result.stderr).to.match(message);
       });
     }
+
+    it('not an offline render: `helm template` without --kube-version (Helm then assumes v1.20.0) renders, as GitOps renderers need', async function () {
+      // No --kube-version: helm assumes v1.20.0 (this helm is built without release ldflags, like
+      // the Helm some GitOps renderers embed), which is no cluster's version.
+      const result = await withValuesFile(requiredValues, (file) => runHelm(['template', 'kennel', chartDir, '--namespace', 'kennel-system', '-f', file]));
+      expect(result.code, result.stderr).to.equal(0);
+      expect(parseManifests(result.stdout).some((o) => o.kind === 'Deployment')).to.equal(true);
+    });
 
     it('a cluster older than Kubernetes 1.29', async function () {
       const result = await helmTemplateRaw(requiredValues, { extraArgs: ['--kube-version', '1.28.5'] });

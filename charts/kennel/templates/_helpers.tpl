@@ -78,10 +78,16 @@ app.kubernetes.io/component: operator
 {{- required "storage.artifactRoot is required: where training runs write models, e.g. --set storage.artifactRoot=gs://MY_BUCKET/kennel" .Values.storage.artifactRoot }}
 {{- end }}
 
-{{/* Kubernetes 1.29 or newer (CEL rules in the CRDs); development builds (v0.0.0-...) pass. */}}
+{{/*
+  Kubernetes 1.29 or newer (CEL rules in the CRDs). Passes: development builds (v0.0.0-...), and
+  v1.20.0, which is not a cluster but Helm's own assumption when it renders offline without
+  --kube-version (`helm template`, and GitOps renderers that do not pass the cluster's version,
+  with a Helm built without release ldflags). Any other version below 1.29 fails.
+*/}}
 {{- define "kennel.checkKubeVersion" -}}
 {{- $v := .Capabilities.KubeVersion.Version }}
-{{- if and (not (hasPrefix "v0.0.0" $v)) (semverCompare "<1.29.0-0" $v) }}
+{{- $unknown := or (hasPrefix "v0.0.0" $v) (eq $v "v1.20.0") }}
+{{- if and (not $unknown) (semverCompare "<1.29.0-0" $v) }}
 {{- fail (printf "Kennel needs Kubernetes 1.29 or newer (its CRDs use CEL validation rules); this cluster is %s" $v) }}
 {{- end }}
 {{- end }}

@@ -25,7 +25,8 @@ export type RolloutStrategy = (typeof RolloutStrategies)[number];
 export const CanaryStep = Type.Object(
   {
     weight: Type.Integer({
-      description: 'Share of the replicas (percent, 1..100) running the new version during this step.',
+      description:
+        'Share of the replicas (percent, 1..100) running the new version during this step. Traffic splits by ready pods, so the share is rounded to whole pods, at least one: with 2 replicas a 25 % step runs 1 of 2 pods, which is 50 % of the traffic.',
       minimum: 1,
       maximum: 100,
     }),
