@@ -82,7 +82,7 @@ describe('Helm chart charts/kennel', function () {
       const result = await runHelm([
         'lint', chartDir, '--strict', '--kube-version', kubeVersion(),
         '--set', 'storage.artifactRoot=gs://bucket/kennel',
-        '--set', 'monitoring.podMonitoring.enabled=true,monitoring.grafanaDashboard.enabled=true,networkPolicy.enabled=true',
+        '--set', 'monitoring.podMonitoring.enabled=true,monitoring.serviceMonitor.enabled=true,monitoring.grafanaDashboard.enabled=true,networkPolicy.enabled=true',
         '--set', 'operator.watchNamespaces={team-a,team-b}',
         '--set', 'workloads.serviceAccount.gcpServiceAccount=kennel-worker@my-project.iam.gserviceaccount.com',
       ]);
@@ -267,6 +267,24 @@ describe('Helm chart charts/kennel', function () {
       expect(dashboard.metadata?.labels?.grafana_dashboard).to.equal('1');
       const json = JSON.parse(dashboard.data?.['kennel-dashboard.json'] ?? '') as { title: string };
       expect(json.title).to.match(/Kennel/);
+    });
+
+    it('ServiceMonitor (Prometheus Operator) with the Service it scrapes through, when enabled', async function () {
+      const objects = await helmTemplate({ ...requiredValues, monitoring: { serviceMonitor: { enabled: true, interval: '20s', labels: { release: 'prom' } } } });
+      const sm = findObject(objects, 'ServiceMonitor', 'kennel', NS) as KubeObject & {
+        spec: { endpoints: { port: string; path: string; interval: string }[]; selector: { matchLabels: Record<string, string> } };
+      };
+      expect(sm.apiVersion).to.equal('monitoring.coreos.com/v1');
+      expect(sm.metadata.labels?.release).to.equal('prom');
+      expect(sm.spec.endpoints).to.deep.equal([{ port: 'health', path: '/metrics', interval: '20s' }]);
+      const service = findObject(objects, 'Service', 'kennel-metrics', NS) as KubeObject & {
+        metadata: { labels: Record<string, string> };
+        spec: { selector: Record<string, string>; ports: { name: string; port: number; targetPort: string }[] };
+      };
+      expect(service.metadata.labels).to.deep.include(sm.spec.selector.matchLabels);
+      expect(service.spec.ports).to.deep.equal([{ name: 'health', port: 8081, targetPort: 'health', protocol: 'TCP' }]);
+      const podLabels = operatorDeployment(objects).spec?.template.metadata?.labels ?? {};
+      expect(podLabels).to.deep.include(service.spec.selector);
     });
 
     it('GCS emulator, image digests, custom gate, lease namespace and log level', async function () {
