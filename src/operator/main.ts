@@ -98,7 +98,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
       clock,
       workers: config.workers,
       observe: (result, seconds) => metrics.observeReconcile(name, result, seconds),
-      onDepth: (depth) => metrics.setQueueDepth(name, depth),
+      queueMetrics: metrics.queue(name),
     });
   const controllers: Controllers = {
     trainingRuns: controller('trainingrun', trainingRunReconciler(deps)),

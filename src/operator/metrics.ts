@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
 
 /** How one reconcile ended. */
 export const ReconcileResults = ['success', 'requeue', 'error', 'terminal'] as const;
@@ -12,13 +12,39 @@ export const RollbackReasons = ['ProgressDeadlineExceeded', 'AnalysisFailed'] as
 export type RollbackReason = (typeof RollbackReasons)[number];
 
 /**
+ * What a queue reports, as client-go's workqueue metrics provider: every add that is not a
+ * duplicate, how long a key waited before a worker took it, how long the worker held it, every
+ * rate-limited re-add (a retry), and the depth whenever it changes.
+ */
+export interface WorkQueueMetrics {
+  add(): void;
+  /** A key was handed to a worker after waiting this long since it was added. */
+  taken(waitedSeconds: number): void;
+  /** A worker is done with a key it held this long. */
+  done(workSeconds: number): void;
+  retry(): void;
+  depth(depth: number): void;
+}
+
+/** controller-runtime's buckets for the work queue's durations: 10 ns to 1000 s, ×10 each. */
+export const WORKQUEUE_DURATION_BUCKETS = Array.from({ length: 12 }, (_, i) => 1e-8 * 10 ** i);
+
+/**
  * The operator's Prometheus metrics, registered on an injected Registry. Label sets are small
  * and fixed (controller names, results, phases: never object names), and every series is
  * created at zero at start-up so that rates and alerts work from the first scrape.
+ *
+ * Besides Kennel's own: the process's (prom-client's default metrics, prefixed
+ * `kennel_operator_`: CPU, resident memory, heap, GC, event-loop lag, open handles) and each
+ * work queue's under controller-runtime's names (`workqueue_adds_total`, `workqueue_depth`,
+ * `workqueue_queue_duration_seconds`, `workqueue_work_duration_seconds`,
+ * `workqueue_retries_total`, label `name` = the controller), so dashboards made for
+ * controller-runtime operators read Kennel's too.
  */
 export interface OperatorMetrics {
   observeReconcile(controller: string, result: ReconcileResult, seconds: number): void;
-  setQueueDepth(controller: string, depth: number): void;
+  /** The metrics of one controller's work queue. */
+  queue(controller: string): WorkQueueMetrics;
   informerRestarted(resource: string): void;
   setLeader(leading: boolean): void;
   rolloutStarted(): void;
@@ -72,11 +98,38 @@ export function createOperatorMetrics(options: { registry: Registry; controllers
     },
   });
 
+  const wq = {
+    adds: new Counter({ name: 'workqueue_adds_total', help: 'Total number of adds handled by workqueue', labelNames: ['name'] as const, registers }),
+    depth: new Gauge({ name: 'workqueue_depth', help: 'Current depth of workqueue', labelNames: ['name'] as const, registers }),
+    queueDuration: new Histogram({
+      name: 'workqueue_queue_duration_seconds',
+      help: 'How long in seconds an item stays in workqueue before being requested',
+      labelNames: ['name'] as const,
+      buckets: WORKQUEUE_DURATION_BUCKETS,
+      registers,
+    }),
+    workDuration: new Histogram({
+      name: 'workqueue_work_duration_seconds',
+      help: 'How long in seconds processing an item from workqueue takes',
+      labelNames: ['name'] as const,
+      buckets: WORKQUEUE_DURATION_BUCKETS,
+      registers,
+    }),
+    retries: new Counter({ name: 'workqueue_retries_total', help: 'Total number of retries handled by workqueue', labelNames: ['name'] as const, registers }),
+  };
+  collectDefaultMetrics({ register: options.registry, prefix: 'kennel_operator_' });
+
   for (const controller of controllers) {
     for (const result of ReconcileResults) reconciles.inc({ controller, result }, 0);
     errors.inc({ controller }, 0);
     depth.set({ controller }, 0);
     duration.zero({ controller });
+    const name = { name: controller };
+    wq.adds.inc(name, 0);
+    wq.depth.set(name, 0);
+    wq.queueDuration.zero(name);
+    wq.workDuration.zero(name);
+    wq.retries.inc(name, 0);
   }
   for (const resource of options.resources ?? []) restarts.inc({ resource }, 0);
   leader.set(0);
@@ -89,7 +142,19 @@ export function createOperatorMetrics(options: { registry: Registry; controllers
       if (result === 'error' || result === 'terminal') errors.inc({ controller });
       duration.observe({ controller }, seconds);
     },
-    setQueueDepth: (controller, d) => depth.set({ controller }, d),
+    queue(controller) {
+      const name = { name: controller };
+      return {
+        add: () => wq.adds.inc(name),
+        taken: (seconds) => wq.queueDuration.observe(name, seconds),
+        done: (seconds) => wq.workDuration.observe(name, seconds),
+        retry: () => wq.retries.inc(name),
+        depth(d) {
+          wq.depth.set(name, d);
+          depth.set({ controller }, d);
+        },
+      };
+    },
     informerRestarted: (resource) => restarts.inc({ resource }),
     setLeader: (leading) => leader.set(leading ? 1 : 0),
     rolloutStarted: () => rollouts.inc({ event: 'started' }),

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { isTerminal } from '../../shared/errors.js';
-import type { ReconcileResult } from '../metrics.js';
+import type { ReconcileResult, WorkQueueMetrics } from '../metrics.js';
 import type { Clock } from '../../shared/clock.js';
 import { defaultControllerRateLimiter, type RateLimiter } from './rate-limiter.js';
 import { createWorkQueue, type WorkQueue } from './work-queue.js';
@@ -38,7 +38,8 @@ export interface ControllerOptions {
   workers?: number;
   rateLimiter?: RateLimiter;
   observe?: (result: ReconcileResult, seconds: number) => void;
-  onDepth?: (depth: number) => void;
+  /** The work queue's metrics (workqueue_* of controller-runtime). */
+  queueMetrics?: WorkQueueMetrics;
 }
 
 export interface Controller {
@@ -68,7 +69,7 @@ export function parseKey(key: string): Request {
 export function createController(options: ControllerOptions): Controller {
   const { name, clock } = options;
   const logger = options.logger.child({ controller: name });
-  const queue = createWorkQueue({ clock, rateLimiter: options.rateLimiter ?? defaultControllerRateLimiter(clock), onDepth: options.onDepth });
+  const queue = createWorkQueue({ clock, rateLimiter: options.rateLimiter ?? defaultControllerRateLimiter(clock), ...(options.queueMetrics ? { metrics: options.queueMetrics } : {}) });
   const workers: Array<Promise<void>> = [];
   let started = false;
 

@@ -1,13 +1,22 @@
 import { expect } from 'chai';
 import { createManualClock } from '../../shared/clock.js';
 import { exponentialBackoffLimiter } from './rate-limiter.js';
+import type { WorkQueueMetrics } from '../metrics.js';
 import { createWorkQueue } from './work-queue.js';
 
 function setup() {
   const clock = createManualClock(1_000);
   const depths: number[] = [];
-  const queue = createWorkQueue({ clock, rateLimiter: exponentialBackoffLimiter({ baseMs: 5, maxMs: 1_000_000 }), onDepth: (d) => depths.push(d) });
-  return { clock, queue, depths };
+  const seen = { adds: 0, retries: 0, waited: [] as number[], worked: [] as number[] };
+  const metrics: WorkQueueMetrics = {
+    add: () => seen.adds++,
+    taken: (s) => seen.waited.push(s),
+    done: (s) => seen.worked.push(s),
+    retry: () => seen.retries++,
+    depth: (d) => depths.push(d),
+  };
+  const queue = createWorkQueue({ clock, rateLimiter: exponentialBackoffLimiter({ baseMs: 5, maxMs: 1_000_000 }), metrics });
+  return { clock, queue, depths, seen };
 }
 
 describe('work queue', () => {
@@ -116,5 +125,21 @@ describe('work queue', () => {
     expect(await pending).to.equal('ns/late');
     queue.add('ns/late');
     expect(queue.len(), 'in flight: deferred').to.equal(0);
+  });
+
+  it('reports as client-go\'s workqueue metrics: adds (not duplicates), time queued, time worked, retries', async () => {
+    const { queue, clock, seen } = setup();
+    queue.add('ns/a');
+    queue.add('ns/a');
+    queue.add('ns/b');
+    expect(seen.adds, 'a duplicate of a waiting key is no add').to.equal(2);
+    clock.advance(2_000);
+    const a = (await queue.get()) as string;
+    clock.advance(500);
+    queue.done(a);
+    expect(seen.waited).to.deep.equal([2]);
+    expect(seen.worked).to.deep.equal([0.5]);
+    queue.addRateLimited('ns/c');
+    expect(seen.retries).to.equal(1);
   });
 });

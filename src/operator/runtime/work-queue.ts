@@ -1,4 +1,5 @@
 import type { Clock } from '../../shared/clock.js';
+import type { WorkQueueMetrics } from '../metrics.js';
 import type { RateLimiter } from './rate-limiter.js';
 
 /**
@@ -34,8 +35,7 @@ export interface WorkQueue {
 export interface WorkQueueOptions {
   clock: Clock;
   rateLimiter: RateLimiter;
-  /** Called whenever the depth changes, e.g. to update a gauge. */
-  onDepth?: (depth: number) => void;
+  metrics?: WorkQueueMetrics;
 }
 
 export function createWorkQueue(options: WorkQueueOptions): WorkQueue {
@@ -49,14 +49,27 @@ export function createWorkQueue(options: WorkQueueOptions): WorkQueue {
   let shuttingDown = false;
   let drained: (() => void) | undefined;
 
+  /** When each key not yet handed out was added, and when each key being processed was handed out. */
+  const addedAt = new Map<string, number>();
+  const startedAt = new Map<string, number>();
+  const metrics = options.metrics;
+
   const depth = () => queue.length - head;
-  const reportDepth = () => options.onDepth?.(depth());
+  const reportDepth = () => metrics?.depth(depth());
+
+  function handOut(key: string): void {
+    const now = clock.now();
+    processing.add(key);
+    dirty.delete(key);
+    startedAt.set(key, now);
+    metrics?.taken((now - (addedAt.get(key) ?? now)) / 1000);
+    addedAt.delete(key);
+  }
 
   function push(key: string): void {
     const getter = getters.shift();
     if (getter) {
-      processing.add(key);
-      dirty.delete(key);
+      handOut(key);
       getter(key);
       return;
     }
@@ -71,8 +84,7 @@ export function createWorkQueue(options: WorkQueueOptions): WorkQueue {
       queue.splice(0, head);
       head = 0;
     }
-    processing.add(key);
-    dirty.delete(key);
+    handOut(key);
     reportDepth();
     return key;
   }
@@ -80,6 +92,8 @@ export function createWorkQueue(options: WorkQueueOptions): WorkQueue {
   const self: WorkQueue = {
     add(key) {
       if (shuttingDown || dirty.has(key)) return;
+      metrics?.add();
+      if (!addedAt.has(key)) addedAt.set(key, clock.now());
       dirty.add(key);
       if (processing.has(key)) return;
       push(key);
@@ -101,6 +115,7 @@ export function createWorkQueue(options: WorkQueueOptions): WorkQueue {
       waiting.set(key, { due, cancel });
     },
     addRateLimited(key) {
+      metrics?.retry();
       self.addAfter(key, rateLimiter.when(key));
     },
     forget(key) {
@@ -114,6 +129,9 @@ export function createWorkQueue(options: WorkQueueOptions): WorkQueue {
       return new Promise((resolve) => getters.push(resolve));
     },
     done(key) {
+      const started = startedAt.get(key);
+      startedAt.delete(key);
+      if (started !== undefined) metrics?.done((clock.now() - started) / 1000);
       processing.delete(key);
       if (dirty.has(key) && !shuttingDown) {
         push(key);
@@ -128,6 +146,7 @@ export function createWorkQueue(options: WorkQueueOptions): WorkQueue {
       queue.length = 0;
       head = 0;
       dirty.clear();
+      addedAt.clear();
       reportDepth();
       for (const g of getters.splice(0)) g(undefined);
       if (processing.size === 0) return;

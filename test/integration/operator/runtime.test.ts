@@ -46,6 +46,11 @@ describe('operator runtime', function () {
       expect(text).to.include('kennel_operator_reconciles_total{controller="inferenceservice",result="error"} 0');
       expect(text).to.include('kennel_operator_leader 1');
       expect(text).to.include('kennel_operator_queue_depth{controller="trainingrun"}');
+      // controller-runtime's work-queue metrics and the process's, from the running operator.
+      expect(text).to.match(/^workqueue_adds_total\{name="trainingrun"\} \d+$/m);
+      expect(text).to.match(/^workqueue_work_duration_seconds_count\{name="inferenceservice"\} \d+$/m);
+      expect(text).to.match(/^kennel_operator_process_cpu_seconds_total \S+$/m);
+      expect(text).to.match(/^kennel_operator_nodejs_eventloop_lag_seconds \S+$/m);
     } finally {
       await op?.stop();
     }
