@@ -88,7 +88,7 @@ describe('inference-service desired objects', () => {
     const out = desiredServingObjects(isvc((s) => {
       delete s.spec.replicas;
       s.spec.autoscaling = { minReplicas: 2, maxReplicas: 6 };
-    }), { stable: v1 }, options);
+    }), { stable: v1, stableReplicas: 3 }, options);
     expect(out.deployments[0]?.spec).to.not.have.property('replicas');
     expect(out.hpa?.spec).to.deep.equal({
       scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web-cats-dogs-v1' },
@@ -96,6 +96,19 @@ describe('inference-service desired objects', () => {
       maxReplicas: 6,
       metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } } }],
     });
+  });
+
+  it('with autoscaling: a new stable Deployment starts at minReplicas; a promoting canary gets the count the HPA set', () => {
+    const autoscaled = isvc((s) => {
+      delete s.spec.replicas;
+      s.spec.autoscaling = { minReplicas: 2, maxReplicas: 6 };
+    });
+    expect(desiredServingObjects(autoscaled, { stable: v1 }, options).deployments[0]?.spec?.replicas, 'no stable Deployment yet').to.equal(2);
+    const promoting = { modelVersion: v2, state: { modelVersion: 'cats-dogs-v2', step: 3, weight: 100, startedAt: '', stepStartedAt: '' } };
+    const out = desiredServingObjects(autoscaled, { stable: v1, canary: promoting, stableReplicas: 5 }, options);
+    expect(out.deployments.map((d) => d.spec?.replicas)).to.deep.equal([undefined, 5]);
+    // After the takeover the new stable Deployment exists with those 5: it is rendered without a count (the HPA's).
+    expect(desiredServingObjects(autoscaled, { stable: v2, stableReplicas: 5 }, options).deployments[0]?.spec).to.not.have.property('replicas');
   });
 
   it('renders no Deployment before any version is chosen', () => {

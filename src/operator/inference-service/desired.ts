@@ -56,6 +56,8 @@ export interface ServingOptions {
 export interface ServingPlan {
   stable?: ModelVersion;
   canary?: { modelVersion: ModelVersion; state: CanaryState };
+  /** The stable Deployment's replica count as observed; undefined while it does not exist. */
+  stableReplicas?: number;
 }
 
 export interface ServingObjects {
@@ -174,11 +176,14 @@ export function desiredServingObjects(isvc: InferenceService, plan: ServingPlan,
     labels: { ...commonLabels('serving', isvc.metadata.name), ...servingSelector(isvc), ...labels },
     ownerReferences: owner,
   });
-  const replicas = replicaPlan(isvc.spec, plan.canary?.state);
+  const replicas = replicaPlan(isvc.spec, plan.canary?.state, plan.stableReplicas);
   const autoscaling = isvc.spec.autoscaling;
   const deployments: DeploymentWire[] = [];
-  // With autoscaling the HPA owns the stable Deployment's replicas; applying a count would fight it.
-  if (plan.stable) deployments.push(deployment(isvc, plan.stable, 'stable', autoscaling ? undefined : replicas.stable, options));
+  // With autoscaling the HPA owns the stable Deployment's replicas once it exists: a count applied
+  // then would fight it. A new stable Deployment starts at minReplicas; a promoted canary keeps the
+  // count it was given (the stable's, which the HPA had set), see the reconciler's field managers.
+  const stableCount = autoscaling && plan.stableReplicas !== undefined ? undefined : replicas.stable;
+  if (plan.stable) deployments.push(deployment(isvc, plan.stable, 'stable', stableCount, options));
   if (plan.canary) deployments.push(deployment(isvc, plan.canary.modelVersion, 'canary', replicas.canary, options));
 
   const out: ServingObjects = {

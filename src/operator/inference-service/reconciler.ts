@@ -1,12 +1,13 @@
 import { InferenceServiceReasons as R, type InferenceService } from '../../shared/api/inference-service.js';
 import type { ModelVersion } from '../../shared/api/model-version.js';
 import type { ReconcilerDeps } from '../deps.js';
-import type { KubeObject } from '../kube/client.js';
+import { REPLICAS_FIELD_MANAGER, type KubeObject } from '../kube/client.js';
 import { Resources, type ResourceRef } from '../kube/resources.js';
 import type { RollbackReason } from '../metrics.js';
 import type { ObjectContext, ObjectReconciler } from '../runtime/object-reconciler.js';
 import { Labels } from '../shared/labels.js';
 import { servingDeploymentName } from '../shared/names.js';
+import type { DeploymentWire } from '../shared/wire.js';
 import { forwardedEnv } from '../shared/worker-env.js';
 import { judgeAnalysis, type AnalysisResult } from './analysis.js';
 import { createCanaryAnalyzer } from './canary-analyzer.js';
@@ -36,6 +37,9 @@ export function inferenceServiceReconciler(deps: ReconcilerDeps): ObjectReconcil
   const analyzer = createCanaryAnalyzer({ clock, logger: deps.logger });
 
   const readyOf = (namespace: string, name: string): number => caches.deployments.get(namespace, name)?.status?.readyReplicas ?? 0;
+  /** The replica count of the Deployment serving `modelVersion` (under autoscaling, the HPA's); undefined while there is none. */
+  const replicasOf = (isvc: InferenceService, modelVersion: string | undefined): number | undefined =>
+    modelVersion ? caches.deployments.get(isvc.metadata.namespace ?? '', servingDeploymentName(isvc.metadata.name, modelVersion))?.spec?.replicas : undefined;
 
   async function observeCanary(isvc: InferenceService, byName: ReadonlyMap<string, ModelVersion>, namespace: string): Promise<CanaryObservation> {
     const prevCanary = isvc.status?.canary;
@@ -59,6 +63,22 @@ export function inferenceServiceReconciler(deps: ReconcilerDeps): ObjectReconcil
     if (await kube.get(r, namespace, name)) await kube.delete(r, namespace, name);
   }
 
+  /**
+   * A serving Deployment: everything under the operator's field manager except `spec.replicas`,
+   * which has a field manager of its own (REPLICAS_FIELD_MANAGER). A Deployment rendered without
+   * a count (the stable one under autoscaling) keeps the count it has: the HPA's, or the one a
+   * promoted canary was given. The count is applied first when the Deployment exists (so the
+   * other manager letting go of it never leaves it unowned) and after creating it otherwise.
+   */
+  async function applyDeployment(d: DeploymentWire, namespace: string): Promise<void> {
+    const { replicas, ...spec } = d.spec ?? ({} as NonNullable<DeploymentWire['spec']>);
+    const count = replicas === undefined ? undefined : { apiVersion: d.apiVersion, kind: d.kind, metadata: { name: d.metadata?.name, namespace }, spec: { replicas } };
+    const exists = caches.deployments.get(namespace, d.metadata?.name ?? '') !== undefined;
+    if (count && exists) await kube.apply(Resources.deployment, count, { fieldManager: REPLICAS_FIELD_MANAGER });
+    await kube.apply(Resources.deployment, exists ? { ...d, spec } : d);
+    if (count && !exists) await kube.apply(Resources.deployment, count, { fieldManager: REPLICAS_FIELD_MANAGER });
+  }
+
   /** Applies what serves `plan` and deletes the Deployments of versions no longer served; whether PodMonitoring is available. */
   async function applyServing(isvc: InferenceService, plan: ServingPlan, ctx: ObjectContext): Promise<boolean> {
     const ns = ctx.namespace;
@@ -69,7 +89,7 @@ export function inferenceServiceReconciler(deps: ReconcilerDeps): ObjectReconcil
       env: podEnv,
       podMonitoringAvailable,
     });
-    for (const d of objects.deployments) await kube.apply(Resources.deployment, d);
+    for (const d of objects.deployments) await applyDeployment(d, ns);
     await kube.apply(Resources.service, objects.service);
     await kube.apply(Resources.pdb, objects.pdb);
     await applyOrDelete(objects.hpa, Resources.hpa, ns, isvc.metadata.name);
@@ -121,10 +141,12 @@ export function inferenceServiceReconciler(deps: ReconcilerDeps): ObjectReconcil
         isvc,
         ...(target.ok ? { target: { name: target.modelVersion.metadata.name, version: target.modelVersion.spec.version } } : {}),
         ...observed,
+        ...optional('stableReplicas', replicasOf(isvc, isvc.status?.currentModelVersion)),
         now,
       });
       const state = decision.state;
-      const plan: ServingPlan = {};
+      const stableReplicas = replicasOf(isvc, state.currentModelVersion);
+      const plan: ServingPlan = { ...optional('stableReplicas', stableReplicas) };
       const stable = state.currentModelVersion ? byName.get(state.currentModelVersion) : undefined;
       if (stable) plan.stable = stable;
       const canaryMv = state.canary ? byName.get(state.canary.modelVersion) : undefined;
@@ -138,6 +160,7 @@ export function inferenceServiceReconciler(deps: ReconcilerDeps): ObjectReconcil
         target,
         stableReadyReplicas: stableName ? readyOf(ns, stableName) : 0,
         ...(state.canary ? { canaryReadyReplicas: readyOf(ns, servingDeploymentName(isvc.metadata.name, state.canary.modelVersion)) } : {}),
+        ...optional('stableReplicas', stableReplicas),
         podMonitoring,
         now,
       });
@@ -151,4 +174,9 @@ export function inferenceServiceReconciler(deps: ReconcilerDeps): ObjectReconcil
       };
     },
   };
+}
+
+/** `{ [key]: value }`, or nothing when the value is undefined (exactOptionalPropertyTypes). */
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return value === undefined ? {} : ({ [key]: value } as { [P in K]?: V });
 }

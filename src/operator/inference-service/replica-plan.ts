@@ -12,8 +12,16 @@ export function effectiveSteps(spec: InferenceServiceSpec): CanaryStep[] {
   return [{ weight: 100, pauseSeconds: 0 }];
 }
 
-export function totalReplicas(spec: InferenceServiceSpec): number {
-  return spec.replicas ?? spec.autoscaling?.minReplicas ?? 1;
+/**
+ * Pods the service runs: `replicas`, or under autoscaling what the HPA has set on the stable
+ * Deployment (`stableReplicas`, observed), kept within min..max, and minReplicas before there is
+ * one. A rollout sizes the new version by this, so promoting it never drops the capacity the
+ * HPA had scaled up to.
+ */
+export function totalReplicas(spec: InferenceServiceSpec, stableReplicas?: number): number {
+  const autoscaling = spec.autoscaling;
+  if (!autoscaling) return spec.replicas ?? 1;
+  return Math.min(autoscaling.maxReplicas, Math.max(autoscaling.minReplicas, stableReplicas ?? autoscaling.minReplicas));
 }
 
 /** Canary pods for a weight: proportional, at least one, at most the total. */
@@ -26,10 +34,11 @@ export function canaryReplicas(total: number, weight: number): number {
 /**
  * Pods per Deployment. The stable version gives up replicas only once the canary pods of the
  * current step are ready (capacity never drops during a step), and keeps all of them at
- * weight 100 until the new version takes over.
+ * weight 100 until the new version takes over. `stableReplicas`: the stable Deployment's
+ * replica count as observed (what the HPA set, under autoscaling).
  */
-export function replicaPlan(spec: InferenceServiceSpec, canary: CanaryState | undefined): { stable: number; canary: number } {
-  const total = totalReplicas(spec);
+export function replicaPlan(spec: InferenceServiceSpec, canary: CanaryState | undefined, stableReplicas?: number): { stable: number; canary: number } {
+  const total = totalReplicas(spec, stableReplicas);
   if (!canary) return { stable: total, canary: 0 };
   const c = canaryReplicas(total, canary.weight);
   if (canary.weight >= 100) return { stable: total, canary: c };

@@ -109,6 +109,19 @@ describe('rollout state machine', () => {
     expect(step(isvc, { target: v2, canary: { modelVersion: 'cats-dogs-v2', readyReplicas: 4 }, now: at(30) }).action).to.equal('Finalize');
   });
 
+  it('Rolling under autoscaling: the new version takes over only with as many ready pods as the HPA had scaled the old one to', () => {
+    const isvc = canaryService();
+    delete isvc.spec.replicas;
+    isvc.spec.autoscaling = { minReplicas: 1, maxReplicas: 5 };
+    isvc.spec.rollout = { strategy: 'Rolling' };
+    step(isvc, { target: v1, now: at(0) });
+    step(isvc, { target: v2, stableReplicas: 3, now: at(1) });
+    const waiting = step(isvc, { target: v2, canary: { modelVersion: 'cats-dogs-v2', readyReplicas: 1 }, stableReplicas: 3, now: at(30) });
+    expect(waiting.action, 'minReplicas (1) ready is not enough').to.equal('WaitReady');
+    expect(waiting.message).to.include('1/3 new pods ready');
+    expect(step(isvc, { target: v2, canary: { modelVersion: 'cats-dogs-v2', readyReplicas: 3 }, stableReplicas: 3, now: at(40) }).action).to.equal('Finalize');
+  });
+
   it('rolls back when the new pods are not ready by the progress deadline, and never retries that version', () => {
     const isvc = canaryService();
     step(isvc, { target: v1, now: at(0) });

@@ -59,6 +59,8 @@ export interface RolloutInput {
   canary?: TrackObservation;
   /** The canary step's analysis (judgeAnalysis over the window); undefined = no data yet. */
   analysis?: AnalysisResult;
+  /** The serving (stable) Deployment's replica count as observed: what the HPA set, under autoscaling. */
+  stableReplicas?: number;
   now: Date;
 }
 
@@ -94,6 +96,7 @@ interface Context {
   generation: number;
   steps: CanaryStep[];
   deadlineMs: number;
+  stableReplicas: number | undefined;
   now: Date;
   nowIso: string;
 }
@@ -106,6 +109,7 @@ export function decideRollout(input: RolloutInput): RolloutDecision {
     generation: isvc.metadata.generation ?? 0,
     steps: effectiveSteps(spec),
     deadlineMs: (spec.rollout?.progressDeadlineSeconds ?? DEFAULT_PROGRESS_DEADLINE_SECONDS) * 1000,
+    stableReplicas: input.stableReplicas,
     now: input.now,
     nowIso: rfc3339(input.now),
   };
@@ -177,7 +181,7 @@ function startRollout(state: RolloutState, target: VersionRef, ctx: Context): Ro
 
 /** While the step's canary pods are not all ready: wait until the progress deadline, then roll back. Undefined once they are ready. */
 function awaitCanaryPods(state: RolloutState, canary: CanaryState, target: VersionRef, observed: number, ctx: Context): RolloutDecision | undefined {
-  const plan = replicaPlan(ctx.spec, { ...canary, readyAt: canary.readyAt ?? ctx.nowIso });
+  const plan = replicaPlan(ctx.spec, { ...canary, readyAt: canary.readyAt ?? ctx.nowIso }, ctx.stableReplicas);
   if (plan.canary > 0 && observed >= plan.canary) return undefined;
   const stepAgeMs = ctx.now.getTime() - Date.parse(canary.stepStartedAt);
   if (stepAgeMs >= ctx.deadlineMs) {

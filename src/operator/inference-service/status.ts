@@ -32,6 +32,8 @@ export interface ServingObservation {
   stableReadyReplicas: number;
   /** Ready pods of the canary's Deployment. */
   canaryReadyReplicas?: number;
+  /** Replica count of the Deployment of `decision.state.currentModelVersion` (what the HPA set, under autoscaling). */
+  stableReplicas?: number;
   podMonitoring: PodMonitoringState;
   now: Date;
 }
@@ -70,7 +72,7 @@ export function unreadyDeadlineMs(
 export function computeInferenceServiceStatus(isvc: InferenceService, obs: ServingObservation): InferenceServiceStatus {
   const previous = isvc.status;
   const { state } = obs.decision;
-  const plan = replicaPlan(isvc.spec, state.canary);
+  const plan = replicaPlan(isvc.spec, state.canary, obs.stableReplicas);
   const canaryReady = state.canary ? (obs.canaryReadyReplicas ?? 0) : 0;
   const status: InferenceServiceStatus = {
     url: serviceUrl(isvc),

@@ -60,8 +60,15 @@ export interface RequestOptions {
   timeoutMs?: number;
 }
 
-/** The single field manager for every server-side apply the operator makes. */
+/** The field manager of every server-side apply the operator makes, but for replica counts. */
 export const FIELD_MANAGER = 'kennel-operator';
+/**
+ * The field manager of the serving Deployments' `spec.replicas`, apart from everything else, as
+ * Kubernetes documents for handing replicas over to an HPA: when Kennel stops setting a count
+ * (the Deployment now serves under autoscaling), the count stays as it is, owned by this manager
+ * until the HPA changes it, instead of being removed and defaulted back to 1.
+ */
+export const REPLICAS_FIELD_MANAGER = 'kennel-operator-replicas';
 
 /**
  * A thin JSON client over the API server. Why not client-node's generated API classes: they
@@ -75,8 +82,8 @@ export interface KubeClient {
   get<T extends KubeObject>(r: ResourceRef, namespace: string | undefined, name: string): Promise<T | undefined>;
   list<T extends KubeObject>(r: ResourceRef, namespace?: string, query?: { labelSelector?: string; fieldSelector?: string }): Promise<KubeList<T>>;
   create<T extends ObjectToWrite>(r: ResourceRef, obj: T): Promise<T>;
-  /** Server-side apply (force) under {@link FIELD_MANAGER}. */
-  apply<T extends ObjectToWrite>(r: ResourceRef, obj: T): Promise<T>;
+  /** Server-side apply (force) under {@link FIELD_MANAGER}, or the given field manager. */
+  apply<T extends ObjectToWrite>(r: ResourceRef, obj: T, options?: { fieldManager?: string }): Promise<T>;
   /** PUT with the object's resourceVersion: 409 Conflict when stale. */
   replace<T extends ObjectToWrite>(r: ResourceRef, obj: T): Promise<T>;
   /** PUT to the status subresource with the object's resourceVersion: 409 Conflict when stale. */
@@ -182,11 +189,11 @@ export function createKubeClient(kubeConfig: KubeConfig, options: { maxSockets?:
     },
     list: (r, namespace, query) => request({ path: resourcePath(r, namespace), query: query ?? {} }),
     create: (r, obj) => request({ method: 'POST', path: resourcePath(r, obj.metadata?.namespace), body: obj }),
-    apply: (r, obj) =>
+    apply: (r, obj, options) =>
       request({
         method: 'PATCH',
         path: resourcePath(r, obj.metadata?.namespace, nameOf(obj)),
-        query: { fieldManager: FIELD_MANAGER, force: true },
+        query: { fieldManager: options?.fieldManager ?? FIELD_MANAGER, force: true },
         body: obj,
         contentType: 'application/apply-patch+yaml',
       }),

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import type { Testbed } from '../../../local-cluster/index.js';
 import type { KubeClient, KubeObject } from '../../../src/operator/kube/client.js';
-import { Resources } from '../../../src/operator/kube/resources.js';
+import { resourcePath, Resources } from '../../../src/operator/kube/resources.js';
 import { isConflict } from '../../../src/operator/kube/errors.js';
 import type { RunningOperator } from '../../../src/operator/main.js';
 import { createTinyArtifact } from '../serve/helpers.js';
@@ -230,6 +230,50 @@ describe('operator: InferenceService', function () {
     const events = await list<KubeObject & { reason?: string; message?: string; involvedObject?: { name?: string } }>(kube, Resources.event, NS);
     expect(events.some((e) => e.involvedObject?.name === 'birds' && e.reason === 'CanaryProgressing' && /weight 100%|step 2\/2/.test(e.message ?? ''))).to.equal(true);
     await kube.delete(Resources.inferenceService, NS, 'birds');
+  });
+
+  it('with autoscaling, promotion keeps the capacity the HPA had scaled the old version to', async () => {
+    type Dep = KubeObject & { spec?: { replicas?: number }; status?: { readyReplicas?: number } };
+    const deployments = () => list<Dep>(kube, Resources.deployment, NS, 'kennel.dev/inference-service=scaled');
+    const byVersion = async () => Object.fromEntries((await deployments()).map((d) => [d.metadata?.labels?.['kennel.dev/model-version'] ?? '', d]));
+    await kube.create(Resources.modelVersion, modelVersion('scaled-v1', 1, artifact, 0.9, 'scaled'));
+    await kube.create(Resources.inferenceService, {
+      apiVersion: 'kennel.dev/v1alpha1',
+      kind: 'InferenceService',
+      metadata: { name: 'scaled', namespace: NS },
+      spec: { model: 'scaled', autoscaling: { minReplicas: 1, maxReplicas: 3 }, monitoring: { enabled: false }, rollout: { strategy: 'Rolling', progressDeadlineSeconds: 120 } },
+    });
+    await waitForStatus<Isvc>(kube, Resources.inferenceService, NS, 'scaled', (o) => o.status?.phase === 'Ready', 'scaled-v1 Ready', 150_000);
+    // What the HPA does under load: it writes the stable Deployment's scale subresource. (The test
+    // bed's HPA controller has no metrics API, so it leaves a count within min..max alone.)
+    await kube.request({
+      method: 'PATCH',
+      path: resourcePath(Resources.deployment, NS, 'scaled-scaled-v1', 'scale'),
+      query: { fieldManager: 'horizontal-pod-autoscaler' },
+      body: { spec: { replicas: 2 } },
+      contentType: 'application/merge-patch+json',
+    });
+    await waitFor(async () => ((await byVersion())['scaled-v1']?.status?.readyReplicas === 2 ? true : undefined), { timeoutMs: 120_000, what: 'scaled-v1 at 2 ready pods' });
+
+    await kube.create(Resources.modelVersion, modelVersion('scaled-v2', 2, artifact, 0.95, 'scaled'));
+    let fewestReady = Infinity;
+    await waitFor(
+      async () => {
+        const [o, deps] = await Promise.all([kube.get<Isvc>(Resources.inferenceService, NS, 'scaled'), deployments()]);
+        fewestReady = Math.min(fewestReady, deps.reduce((n, d) => n + (d.status?.readyReplicas ?? 0), 0));
+        return o?.status?.currentModelVersion === 'scaled-v2' && !o.status.canary && deps.length === 1 ? true : undefined;
+      },
+      { timeoutMs: 150_000, intervalMs: 200, what: 'scaled-v2 to take over' },
+    );
+    expect(fewestReady, 'ready serving pods never dropped below the 2 the HPA had set').to.be.at.least(2);
+    // Settled: later reconciles apply the stable Deployment without a count, and it keeps 2.
+    await new Promise((r) => setTimeout(r, 5_000));
+    const v2 = (await byVersion())['scaled-v2'];
+    expect(v2?.spec?.replicas, 'the promoted Deployment kept the count (not reset to 1)').to.equal(2);
+    expect(v2?.status?.readyReplicas).to.equal(2);
+    const hpa = await kube.get<KubeObject & { spec?: { scaleTargetRef?: { name?: string } } }>(Resources.hpa, NS, 'scaled');
+    expect(hpa?.spec?.scaleTargetRef?.name).to.equal('scaled-scaled-v2');
+    await kube.delete(Resources.inferenceService, NS, 'scaled');
   });
 
   it('deleting the InferenceService removes its children', async () => {
