@@ -39,6 +39,7 @@ describe('kennel serve: Open Inference Protocol conformance (the published OpenA
   let server: TestServer;
   let cleanup: () => Promise<void>;
   let image: string;
+  let artifactUri: string;
   const validator = (ref: string): ValidateFunction => {
     const v = ajv.getSchema(`oip${ref}`);
     if (!v) throw new Error(`no schema ${ref} in the document`);
@@ -56,6 +57,7 @@ describe('kennel serve: Open Inference Protocol conformance (the published OpenA
     ajv.addSchema({ $id: 'oip', components: spec.components });
     const art = await createTinyArtifact();
     cleanup = art.cleanup;
+    artifactUri = art.uri;
     server = await startTestServer(art.uri, { maxInstances: 8 });
     image = (await sharp({ create: { width: 40, height: 30, channels: 3, background: { r: 200, g: 90, b: 40 } } }).jpeg().toBuffer()).toString('base64');
   });
@@ -111,6 +113,25 @@ describe('kennel serve: Open Inference Protocol conformance (the published OpenA
     expect(body.outputs.map((o) => o.name)).to.deep.equal(['probabilities', 'label']);
     expect(body.outputs[0]?.shape).to.deep.equal([2, 2]);
     expect(body.outputs[1]?.data).to.have.length(2);
+  });
+
+  it('an unsure answer (below --min-confidence) stays valid: its label is "" (BYTES holds strings, never null)', async function () {
+    // Every prediction of the tiny model is below 1, so every answer is unsure.
+    const unsure = await startTestServer(artifactUri, { minConfidence: 1 });
+    try {
+      const res = await fetch(`${unsure.url}/v2/models/${unsure.handle.deps.identity.name}/infer`, {
+        method: 'POST',
+        body: JSON.stringify(inferBody()),
+        headers: { 'content-type': 'application/json' },
+      });
+      expect(res.status).to.equal(200);
+      const body = (await res.json()) as { outputs: { name: string; data: unknown[] }[] };
+      expectValid('#/components/schemas/inference_response', body);
+      expect(body.outputs.find((o) => o.name === 'label')?.data).to.deep.equal(['', '']);
+      expect(validator('#/components/schemas/inference_response')({ ...body, outputs: [{ name: 'label', datatype: 'BYTES', shape: [1], data: [null] }] }), 'null is not valid BYTES data').to.equal(false);
+    } finally {
+      await unsure.stop();
+    }
   });
 
   it('errors are the document\'s error objects: an unknown output, another version, another model', async function () {
