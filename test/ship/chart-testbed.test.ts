@@ -59,7 +59,7 @@ describe('Helm chart in the test bed (real kube-apiserver, node agent)', functio
       operator: { watchNamespaces: ['team-a'] },
       workloads: { serviceAccount: { gcpServiceAccount: 'kennel-worker@my-project.iam.gserviceaccount.com' } },
       monitoring: { podMonitoring: { enabled: true }, grafanaDashboard: { enabled: true } },
-      networkPolicy: { enabled: true },
+      networkPolicy: { enabled: true, servingNamespaces: ['team-a'] },
       rbac: { extraRules: [{ apiGroups: ['kennel.dev'], resources: ['trainingruns/finalizers'], verbs: ['update'] }] },
     }, { extraArgs: ['--include-crds'] });
     expect(rendered.code, rendered.stderr).to.equal(0);
@@ -71,6 +71,7 @@ describe('Helm chart in the test bed (real kube-apiserver, node agent)', functio
       expect(applied.some((line) => line.startsWith(`${kind}.`) || line.startsWith(`${kind}/`)), `${kind} in:\n${stdout}`).to.equal(true);
     }
     expect(applied.every((line) => /serverside-applied \(server dry run\)$/.test(line)), stdout).to.equal(true);
+    expect(applied, 'the canary-analysis policy in the application namespace').to.include('networkpolicy.networking.k8s.io/kennel-canary-analysis serverside-applied (server dry run)');
   });
 
   it('server-side dry-run rejects an object with a wrong field (the check above has teeth)', async function () {
@@ -92,6 +93,7 @@ describe('Helm chart in the test bed (real kube-apiserver, node agent)', functio
       storage: { artifactRoot: 'gs://kennel-ship/kennel', gcs: { auth: 'emulator', endpoint: tb.gcsEndpoint } },
       operator: { replicas, leaderElection: { enabled: true }, logLevel: 'debug' },
       workloads: { serviceAccount: { extraNamespaces: ['default'] } },
+      networkPolicy: { servingNamespaces: ['default'] },
     };
     const install = await withValuesFile(values, (file) =>
       runHelm(['install', RELEASE, chartDir, '--namespace', NS, '--kubeconfig', tb.kubeconfigPath, '-f', file, '--wait', '--timeout', '150s']),
@@ -111,6 +113,19 @@ describe('Helm chart in the test bed (real kube-apiserver, node agent)', functio
       const ready = pod.status?.conditions?.find((c) => c.type === 'Ready');
       expect(ready?.status, `pod ${pod.metadata.name} Ready`).to.equal('True');
     }
+
+    // The canary-analysis policy in the application namespace: the real API server finds the
+    // operator's namespace and exactly the operator's pods by its peer's selectors (no CNI here
+    // enforces it; test/ship/chart-canary-network-policy.test.ts matches its other side).
+    const policy = JSON.parse((await tb.kubectl(['get', 'networkpolicy', 'kennel-canary-analysis', '-n', 'default', '-o', 'json'])).stdout) as {
+      spec: { ingress: { from: { namespaceSelector: { matchLabels: Record<string, string> }; podSelector: { matchLabels: Record<string, string> } }[] }[] };
+    };
+    const peer = policy.spec.ingress[0]?.from[0];
+    const selector = (labels: Record<string, string> = {}) => Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',');
+    const namespaces = (await tb.kubectl(['get', 'namespaces', '-l', selector(peer?.namespaceSelector.matchLabels), '-o', 'name'])).stdout.trim().split('\n');
+    expect(namespaces).to.deep.equal([`namespace/${NS}`]);
+    const peerPods = JSON.parse((await tb.kubectl(['get', 'pods', '-n', NS, '-l', selector(peer?.podSelector.matchLabels), '-o', 'json'])).stdout) as PodList;
+    expect(peerPods.items.map((p) => p.metadata.name).sort()).to.deep.equal(pods.items.map((p) => p.metadata.name).sort());
 
     // One replica holds the Lease (the Role in the chart lets it).
     const holder = await until('the leader Lease', 60_000, async () => {
