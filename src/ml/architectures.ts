@@ -38,7 +38,7 @@ export interface Hyperparameters {
 const DEFAULTS: Readonly<Record<Architecture, Hyperparameters>> = Object.freeze({
   'mobilenet-v2': Object.freeze({
     imageSize: 160,
-    epochs: 4,
+    epochs: 7,
     batchSize: 32,
     learningRate: 3e-4,
     // Flips and shifts happen on the cached feature maps (mirror-image maps, ±1 cell); brightness does not apply.
