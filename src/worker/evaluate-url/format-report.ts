@@ -9,7 +9,7 @@ export function formatReport(report: EvaluateUrlReport, verdict: Verdict): strin
   lines.push(`Service ${report.url}, photos ${report.data}`);
   lines.push(`  ${report.total} photos, ${report.answered} answered, ${report.failed} failed (${pct(report.errorRate)}) in ${(report.elapsedMs / 1000).toFixed(1)}s`);
   lines.push(`  accuracy ${pct(report.accuracy)} (${report.correct} of ${report.answered})`);
-  if (report.unsure > 0) lines.push(`  unsure (label null) ${report.unsure}; accuracy when sure ${pct(report.accuracyWhenSure)} (${report.correct} of ${report.answered - report.unsure})`);
+  if (report.unsure > 0) lines.push(`  unsure (label null) ${report.unsure}; accuracy when sure ${pct(report.accuracyWhenSure)} (${report.correct} of ${report.answered - report.unsure}); most probable class right ${pct(report.topAccuracy)}`);
   const versions = Object.entries(report.versions);
   if (versions.length > 0) lines.push(`  answered by version ${versions.map(([v, n]) => `${v} (${n})`).join(', ')}`);
   lines.push('');

@@ -27,7 +27,7 @@ describe('createPredictClient', () => {
     });
     server = s.server;
     const out = await createPredictClient({ baseUrl: s.url, timeoutMs: 5000 })(Buffer.from('JPEGBYTES'), 'rex.jpg');
-    expect(out).to.include({ ok: true, label: 'dog', confidence: 0.75, version: '3' });
+    expect(out).to.include({ ok: true, label: 'dog', confidence: 0.75, version: '3', top: 'dog' });
     expect(out.latencyMs).to.be.greaterThan(0);
     expect(seen.path).to.equal('/predict');
     expect(seen.type).to.match(/^multipart\/form-data; boundary=/);
@@ -39,7 +39,7 @@ describe('createPredictClient', () => {
     const s = await listen((_req, res) => res.end(JSON.stringify({ label: null, confidence: 0.55, version: '3', probabilities: { cat: 0.45, dog: 0.55 } })));
     server = s.server;
     const out = await createPredictClient({ baseUrl: s.url, timeoutMs: 5000 })(Buffer.from('x'), 'a.jpg');
-    expect(out).to.include({ ok: true, label: null, confidence: 0.55 });
+    expect(out).to.include({ ok: true, label: null, confidence: 0.55, top: 'dog' });
   });
 
   it('names HTTP failures by status and the server reason', async () => {

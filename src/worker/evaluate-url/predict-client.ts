@@ -70,7 +70,7 @@ export function createPredictClient(options: PredictClientOptions): PredictClien
     } catch {
       body = undefined;
     }
-    const b = (body ?? {}) as { label?: unknown; confidence?: unknown; version?: unknown; reason?: unknown; error?: unknown };
+    const b = (body ?? {}) as { label?: unknown; confidence?: unknown; probabilities?: unknown; version?: unknown; reason?: unknown; error?: unknown };
     if (!res.ok) {
       const reason = typeof b.reason === 'string' && REASON.test(b.reason) ? ` ${b.reason}` : '';
       const message = typeof b.error === 'string' ? b.error : text.slice(0, 200);
@@ -80,6 +80,21 @@ export function createPredictClient(options: PredictClientOptions): PredictClien
     if ((typeof b.label !== 'string' && b.label !== null) || typeof b.confidence !== 'number') {
       return { ok: false, kind: 'bad response', message: `expected {label, confidence}, got ${text.slice(0, 200)}`, latencyMs };
     }
-    return { ok: true, label: b.label, confidence: b.confidence, latencyMs, ...(typeof b.version === 'string' ? { version: b.version } : {}) };
+    const top = mostProbable(b.probabilities);
+    return { ok: true, label: b.label, confidence: b.confidence, latencyMs, ...(top !== undefined ? { top } : {}), ...(typeof b.version === 'string' ? { version: b.version } : {}) };
   };
+}
+
+/** The class with the highest probability in an answer's `probabilities` map (undefined without one). */
+function mostProbable(probabilities: unknown): string | undefined {
+  if (typeof probabilities !== 'object' || probabilities === null) return undefined;
+  let best: string | undefined;
+  let bestP = -Infinity;
+  for (const [c, p] of Object.entries(probabilities)) {
+    if (typeof p === 'number' && p > bestP) {
+      best = c;
+      bestP = p;
+    }
+  }
+  return best;
 }

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { percentile, summarize, verdict, type PhotoResult, type PredictOutcome } from './summarize.js';
 
-const ok = (label: string | null, latencyMs: number, version = '1'): PredictOutcome => ({ ok: true, label, confidence: 0.9, latencyMs, version });
+const ok = (label: string | null, latencyMs: number, version = '1', top?: string): PredictOutcome => ({ ok: true, label, confidence: 0.9, latencyMs, version, ...(top !== undefined ? { top } : {}) });
 const fail = (kind: string): PredictOutcome => ({ ok: false, kind, message: kind, latencyMs: 1 });
 
 describe('percentile', () => {
@@ -19,12 +19,12 @@ describe('summarize with unsure answers (label null)', () => {
   it('counts them as answered but not correct, and gives the accuracy of the sure ones', () => {
     const results: PhotoResult[] = [
       { name: 'cat/1', expected: 'cat', outcome: ok('cat', 10) },
-      { name: 'cat/2', expected: 'cat', outcome: ok(null, 10) },
+      { name: 'cat/2', expected: 'cat', outcome: ok(null, 10, '1', 'cat') },
       { name: 'dog/1', expected: 'dog', outcome: ok('cat', 10) },
       { name: 'dog/2', expected: 'dog', outcome: ok('dog', 10) },
     ];
     const r = summarize({ url: 'u', data: 'd', classes: ['cat', 'dog'], results, elapsedMs: 1 });
-    expect(r).to.include({ answered: 4, correct: 2, unsure: 1, accuracy: 0.5, accuracyWhenSure: 0.6667, unknownLabels: 0 });
+    expect(r).to.include({ answered: 4, correct: 2, unsure: 1, accuracy: 0.5, accuracyWhenSure: 0.6667, topAccuracy: 0.75, unknownLabels: 0 });
     expect(r.confusion).to.deep.equal([[1, 0], [1, 1]]);
   });
 });

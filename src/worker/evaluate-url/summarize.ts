@@ -1,6 +1,14 @@
 /** What one `POST /predict` came to. */
 export type PredictOutcome =
-  | { readonly ok: true; readonly label: string | null; readonly confidence: number; readonly latencyMs: number; readonly version?: string }
+  | {
+      readonly ok: true;
+      readonly label: string | null;
+      /** The most probable class (from the answer's probabilities; the label when it has none), also when the label is null. */
+      readonly top?: string;
+      readonly confidence: number;
+      readonly latencyMs: number;
+      readonly version?: string;
+    }
   | { readonly ok: false; readonly kind: string; readonly message: string; readonly latencyMs: number };
 
 /** One labeled photo and what the service answered for it. */
@@ -40,6 +48,8 @@ export interface EvaluateUrlReport {
   readonly unsure: number;
   /** Correct answers over answers with a label: the accuracy of what the service was sure of. */
   readonly accuracyWhenSure: number;
+  /** Answers whose most probable class is right, unsure ones included, over answered photos: what the model knows, whatever the service's --min-confidence. */
+  readonly topAccuracy: number;
   readonly perClass: readonly ClassFigures[];
   /** `confusion[expected][predicted]`, rows and columns in `classes` order (labels outside `classes` are dropped). */
   readonly confusion: readonly (readonly number[])[];
@@ -81,6 +91,7 @@ export function summarize(input: { url: string; data: string; classes: readonly 
   let correct = 0;
   let unknownLabels = 0;
   let unsure = 0;
+  let topCorrect = 0;
   for (const r of results) {
     const o = r.outcome;
     if (!o.ok) {
@@ -90,6 +101,7 @@ export function summarize(input: { url: string; data: string; classes: readonly 
     answered++;
     latencies.push(o.latencyMs);
     if (o.version !== undefined) versions[o.version] = (versions[o.version] ?? 0) + 1;
+    if ((o.top ?? o.label) === r.expected) topCorrect++;
     if (o.label === null) {
       unsure++;
       continue;
@@ -121,6 +133,7 @@ export function summarize(input: { url: string; data: string; classes: readonly 
     accuracy: round(ratio(correct, answered)),
     unsure,
     accuracyWhenSure: round(ratio(correct, answered - unsure)),
+    topAccuracy: round(ratio(topCorrect, answered)),
     perClass,
     confusion,
     latencyMs: {
