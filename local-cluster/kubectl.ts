@@ -26,7 +26,8 @@ export interface KubeEvent {
  */
 export class Kubectl {
   constructor(
-    private readonly bed: Testbed,
+    /** The local cluster, or anything else that runs kubectl against a cluster. */
+    private readonly bed: Pick<Testbed, 'kubectl'>,
     private readonly namespace: string,
     private readonly tmpDir: string,
   ) {}

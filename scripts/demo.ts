@@ -34,12 +34,15 @@ import {
 import { startForegroundProcess } from '../local-cluster/managed-process.js';
 import { ownShutdown, type Shutdown } from '../local-cluster/shutdown.js';
 import { createPredictClient } from '../src/worker/evaluate-url/predict-client.js';
-import { DEMO_USAGE, parseDemoArgs, type DemoOptions } from './demo/options.js';
+import { ensureNamespace, installChart, kubeClientOf, predictThroughApiServer, RELEASE_NAMESPACE, toolPath, toolRunner } from './demo/existing-cluster.js';
+import { DEMO_USAGE, parseDemoArgs, type DemoOptions, type ExistingClusterOptions } from './demo/options.js';
 import { writeStripesDataset } from './demo/synthetic-dataset.js';
 
 const REPO = fileURLToPath(new URL('../', import.meta.url));
 const CLI = path.join(REPO, 'dist', 'cli.js');
 const NS = 'default';
+/** The model both paths train and serve (the InferenceService is named after it). */
+const MODEL = 'demo';
 const BUCKET = 'kennel-demo';
 const say = (line = ''): void => void process.stdout.write(`${line}\n`);
 const step = (line: string): void => say(`\n▶ ${line}`);
@@ -126,10 +129,103 @@ async function follow<T>(kubectl: Kubectl, done: (objs: Obj[]) => T | undefined,
   }
 }
 
+/** The TrainingRun and InferenceService of the demo, adapted from examples/cats-vs-dogs. */
+async function applyDemoObjects(kubectl: Kubectl, namespace: string, classes: readonly string[], o: DemoOptions): Promise<void> {
+  step('applying a TrainingRun and an InferenceService (from examples/cats-vs-dogs, adapted) ...');
+  const tr = merge(trainingRunFromExample({
+    name: 'demo-1',
+    namespace,
+    datasetUri: `gs://${BUCKET}/datasets/demo`,
+    hyperparameters: { epochs: o.epochs, imageSize: o.imageSize, batchSize: 32, earlyStoppingPatience: undefined },
+    evaluation: { minAccuracy: 0.6, minF1: undefined, minClassRecall: undefined, mustBeatChampion: undefined },
+  }), { spec: { model: MODEL, dataset: { classes: [...classes] } } });
+  const isvc = merge(inferenceServiceFromExample({ namespace, progressDeadlineSeconds: 300 }), { metadata: { name: MODEL }, spec: { model: MODEL, replicas: 1 } });
+  say(`  ${(await kubectl.apply(tr, 'training-run.yaml')).trim()}`);
+  say(`  ${(await kubectl.apply(isvc, 'inference-service.yaml')).trim()}`);
+}
+
+/** Follows the objects until the InferenceService serves; fails when the model was rejected by its gate. */
+async function followUntilServing(kubectl: Kubectl): Promise<void> {
+  step('following progress (kubectl get kennel) ...');
+  await follow(
+    kubectl,
+    (objs) => {
+      const ready = objs.find((x) => x.kind === 'InferenceService' && x.status?.phase === 'Ready' && x.status.currentModelVersion);
+      if (ready) return ready;
+      // Nothing will be served when the only model was rejected by its gate: say why and stop.
+      const runsDone = objs.filter((x) => x.kind === 'TrainingRun').every((x) => x.status?.phase === 'Succeeded' || x.status?.phase === 'Failed');
+      const versions = objs.filter((x) => x.kind === 'ModelVersion');
+      if (runsDone && versions.length > 0 && versions.every((x) => x.status?.phase === 'Rejected')) {
+        const reasons = versions.flatMap((x) => (x.status?.gate as { reasons?: string[] } | undefined)?.reasons ?? []);
+        throw new Error(`the trained model was rejected by its evaluation gate: ${reasons.join('; ')}. Try more --epochs or --per-class.`);
+      }
+      return undefined;
+    },
+    30 * 60_000,
+  );
+}
+
+/**
+ * The demo on a cluster that exists already: installs the chart with the given images (helm
+ * upgrade --install), uploads the dataset to the GCS emulator, applies the same objects, follows
+ * them and predicts through the API server's service proxy. Leaves everything in place.
+ */
+async function existingClusterDemo(o: DemoOptions, c: ExistingClusterOptions, tmp: string): Promise<void> {
+  const kubectlBin = toolPath('kubectl');
+  const kubectlRun = toolRunner(kubectlBin, c.kubeconfig);
+  const helm = toolRunner(toolPath('helm'), c.kubeconfig);
+  step(`installing the chart into the cluster of ${c.kubeconfig} (helm upgrade --install ${c.release}, namespace ${RELEASE_NAMESPACE}) ...`);
+  say(`  operator image ${c.operatorImage}, worker image ${c.workerImage}, bucket gs://${BUCKET} on the emulator ${c.gcsEndpoint}`);
+  await ensureNamespace(kubectlRun, c.namespace);
+  const installed = await installChart(helm, c, `gs://${BUCKET}/kennel`, tmp);
+  say(`  ${installed.split('\n').filter((l) => /^(STATUS|REVISION):/.test(l)).join(', ')}`);
+  const kubectl = new Kubectl({ kubectl: kubectlRun }, c.namespace, tmp);
+
+  step(o.data ? `uploading ${o.perClass} photos per class from ${o.data} to the GCS emulator (${c.uploadEndpoint}) ...` : `generating a dataset (${o.perClass} images per class of horizontal and vertical stripes) and uploading it (${c.uploadEndpoint}) ...`);
+  const data = await prepareDataset(o, tmp);
+  const n = await uploadPhotos(c.uploadEndpoint, BUCKET, 'datasets/demo', data.train);
+  say(`  ${n} images in gs://${BUCKET}/datasets/demo/{${data.classes.join(',')}}/`);
+
+  await applyDemoObjects(kubectl, c.namespace, data.classes, o);
+  await followUntilServing(kubectl);
+
+  step('Kennel is serving. Where to look:');
+  say(`  export KUBECONFIG=${c.kubeconfig}`);
+  say(`  ${kubectlBin} get ktr,kmv,kis -n ${c.namespace}       # TrainingRuns, ModelVersions, InferenceServices`);
+  say(`  ${kubectlBin} describe kis ${MODEL} -n ${c.namespace}`);
+  say(`  ${kubectlBin} logs -n ${RELEASE_NAMESPACE} deploy/${c.release.includes('kennel') ? c.release : `${c.release}-kennel`}   # the operator`);
+  say(`  ${kubectlBin} port-forward -n ${c.namespace} svc/${MODEL} 8080:80   # then http://127.0.0.1:8080/ to try a photo`);
+
+  step('a prediction on photos the model has never seen (through the API server\'s service proxy):');
+  let answered = 0;
+  const kube = kubeClientOf(c.kubeconfig);
+  for (const [cls, files] of Object.entries(data.heldOut)) {
+    const file = files[0];
+    if (!file) continue;
+    const out = await predictThroughApiServer(kube, { namespace: c.namespace, service: MODEL, port: 80, model: MODEL, image: await readFile(file) });
+    say(`  ${path.basename(file)} (a ${cls}) → ${out.label ?? 'unsure'} (confidence ${out.confidence.toFixed(3)})`);
+    answered++;
+  }
+  kube.close();
+  say(`\n${answered} predictions answered. The release stays installed: \`helm uninstall ${c.release} -n ${RELEASE_NAMESPACE} --kubeconfig ${c.kubeconfig}\` removes it (the CRDs and your objects stay).`);
+}
+
 async function main(): Promise<void> {
   const o = parseDemoArgs(process.argv.slice(2));
   if (o.help) {
     say(DEMO_USAGE);
+    return;
+  }
+  if (o.cluster) {
+    const tmpDir = await mkdtemp(path.join(tmpdir(), 'kennel-demo-'));
+    try {
+      await existingClusterDemo(o, o.cluster, tmpDir);
+    } catch (err) {
+      process.stderr.write(`\ndemo failed: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exitCode = 1;
+    } finally {
+      await rm(tmpDir, { recursive: true, force: true });
+    }
     return;
   }
   // The one owner of shutdown, before anything starts: a signal during start-up stops what has
@@ -175,35 +271,10 @@ async function main(): Promise<void> {
     const n = await uploadPhotos(bed.gcsEndpoint, BUCKET, 'datasets/demo', data.train);
     say(`  ${n} images in gs://${BUCKET}/datasets/demo/{${data.classes.join(',')}}/`);
 
-    step('applying a TrainingRun and an InferenceService (from examples/cats-vs-dogs, adapted) ...');
-    const tr = merge(trainingRunFromExample({
-      name: 'demo-1',
-      namespace: NS,
-      datasetUri: `gs://${BUCKET}/datasets/demo`,
-      hyperparameters: { epochs: o.epochs, imageSize: o.imageSize, batchSize: 32, earlyStoppingPatience: undefined },
-      evaluation: { minAccuracy: 0.6, minF1: undefined, minClassRecall: undefined, mustBeatChampion: undefined },
-    }), { spec: { model: 'demo', dataset: { classes: data.classes } } });
-    const isvc = merge(inferenceServiceFromExample({ namespace: NS, progressDeadlineSeconds: 300 }), { metadata: { name: 'demo' }, spec: { model: 'demo', replicas: 1 } });
-    say(`  ${(await kubectl.apply(tr, 'training-run.yaml')).trim()}`);
-    say(`  ${(await kubectl.apply(isvc, 'inference-service.yaml')).trim()}`);
+    await applyDemoObjects(kubectl, NS, data.classes, o);
 
     step('following progress (kubectl get kennel) ...');
-    await follow(
-      kubectl,
-      (objs) => {
-        const ready = objs.find((x) => x.kind === 'InferenceService' && x.status?.phase === 'Ready' && x.status.currentModelVersion);
-        if (ready) return ready;
-        // Nothing will be served when the only model was rejected by its gate: say why and stop.
-        const runsDone = objs.filter((x) => x.kind === 'TrainingRun').every((x) => x.status?.phase === 'Succeeded' || x.status?.phase === 'Failed');
-        const versions = objs.filter((x) => x.kind === 'ModelVersion');
-        if (runsDone && versions.length > 0 && versions.every((x) => x.status?.phase === 'Rejected')) {
-          const reasons = versions.flatMap((x) => (x.status?.gate as { reasons?: string[] } | undefined)?.reasons ?? []);
-          throw new Error(`the trained model was rejected by its evaluation gate: ${reasons.join('; ')}. Try more --epochs or --per-class.`);
-        }
-        return undefined;
-      },
-      30 * 60_000,
-    );
+    await followUntilServing(kubectl);
 
     const proxy: ServiceProxy = await startServiceProxy({ kubeConfig: bed.kubeConfig, namespace: NS, service: 'demo', port: 80 });
     shutdown.add('the service proxy', () => proxy.stop());
