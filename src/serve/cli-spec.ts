@@ -27,7 +27,13 @@ export function addServeCommand(program: Command): void {
     .option('--failed-exit-seconds <s>', 'after a failed load, exit 1 after this long (default 60)')
     .option('--shutdown-timeout-seconds <s>', 'on SIGTERM, time for in-flight requests (default 25)')
     .option('--min-confidence <p>', 'below this top-class probability answer label null, with the probabilities (0..1; env KENNEL_MIN_CONFIDENCE; default 0: always a label)')
-    .option('--feedback-capacity <n>', 'recent predictions remembered for /feedback (default 100000)')
-    .option('--feedback-ttl-seconds <s>', 'how long a prediction accepts feedback (default 86400)')
+    .option('--feedback-capacity <n>', 'predictions remembered as answered by /feedback, so a repeat is refused (default 100000)')
+    .option('--feedback-ttl-seconds <s>', 'how long a prediction accepts feedback (default 2592000, 30 days)')
+    .option('--prediction-log <uri>', 'keep every prediction and feedback under this prefix (file://, gs:// or a path); servers sharing it accept each other\'s feedback; env KENNEL_PREDICTION_LOG')
+    .option('--image-sample-rate <x>', 'share of predictions whose image is stored in the prediction log, 0..1 (default 0); env KENNEL_IMAGE_SAMPLE_RATE')
+    .option('--log-flush-seconds <s>', 'a prediction log batch is written at most this long after its first record (default 5)')
+    .option('--log-buffer-bytes <n>', 'unwritten prediction records kept while storage fails; beyond it they are dropped and counted (default 64 MiB)')
+    .option('--log-image-buffer-bytes <n>', 'the same bound for sampled images (default 64 MiB)')
+    .option('--log-flush-timeout-seconds <s>', 'on SIGTERM, time to write the prediction log after the last request (default 10)')
     .action(async (opts: Record<string, string | undefined>) => (await import('./command.js')).run(opts));
 }

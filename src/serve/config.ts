@@ -35,8 +35,22 @@ export const ServeConfig = Type.Object({
    * still given) and the prediction is counted as unsure. 0 (default): always a label.
    */
   minConfidence: Type.Number({ minimum: 0, maximum: 1, default: 0 }),
+  /** Prediction ids this process remembers as answered with feedback (a repeat is a 409). */
   feedbackCapacity: Int(1, 10_000_000, 100_000),
-  feedbackTtlSeconds: Type.Number({ exclusiveMinimum: 0, default: 86_400 }),
+  /** Feedback is accepted for predictions at most this old (default 30 days). */
+  feedbackTtlSeconds: Type.Number({ exclusiveMinimum: 0, default: 30 * 86_400 }),
+  /** Prediction log prefix (file://, gs:// or a path): every prediction and feedback is kept there. */
+  predictionLog: Type.Optional(Type.String({ minLength: 1 })),
+  /** Share of predictions whose image is stored in the log (0..1). */
+  imageSampleRate: Type.Number({ minimum: 0, maximum: 1, default: 0 }),
+  /** A prediction batch is written at most this long after its first record. */
+  logFlushSeconds: Type.Number({ exclusiveMinimum: 0, maximum: 3600, default: 5 }),
+  /** Unwritten prediction records never hold more memory than this; beyond it they are dropped and counted. */
+  logBufferBytes: Int(1024, 1 << 30, 64 * 1024 * 1024),
+  /** The same bound for sampled images waiting to be written. */
+  logImageBufferBytes: Int(0, 1 << 30, 64 * 1024 * 1024),
+  /** On SIGTERM, after the in-flight requests, the log gets this long to write what it holds. */
+  logFlushTimeoutSeconds: Type.Number({ minimum: 0, default: 10 }),
 });
 export type ServeConfig = Static<typeof ServeConfig>;
 
@@ -51,6 +65,8 @@ const ENV: Partial<Record<keyof ServeConfig, string>> = {
   workers: 'KENNEL_SERVE_WORKERS',
   backend: 'KENNEL_BACKEND',
   minConfidence: 'KENNEL_MIN_CONFIDENCE',
+  predictionLog: 'KENNEL_PREDICTION_LOG',
+  imageSampleRate: 'KENNEL_IMAGE_SAMPLE_RATE',
 };
 
 /**

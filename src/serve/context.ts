@@ -2,9 +2,10 @@ import type { Registry } from 'prom-client';
 import type { Logger } from '../shared/logger.js';
 import type { BodyLimits } from './body.js';
 import type { Prediction } from './classifier.js';
-import type { FeedbackStore } from './feedback-store.js';
+import type { FeedbackDesk } from './feedback/feedback-desk.js';
 import type { ServeMetrics, RouteName } from './metrics.js';
 import type { ModelIdentity, ModelSlot } from './model-info.js';
+import type { PredictionLog } from './prediction-log/prediction-log.js';
 import type { Readiness } from './readiness.js';
 
 /** Per-request state shared between the request middleware and the routes. */
@@ -28,6 +29,9 @@ export interface AppDeps {
   readonly metrics: ServeMetrics;
   readonly registry: Registry;
   readonly logger: Logger;
-  readonly feedback: FeedbackStore;
+  /** Issues prediction ids and judges feedback on them. */
+  readonly feedback: FeedbackDesk;
+  /** The durable prediction log (`--prediction-log`), when there is one. */
+  readonly predictionLog?: PredictionLog;
   readonly limits: ServeLimits;
 }

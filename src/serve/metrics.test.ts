@@ -17,6 +17,7 @@ describe('ServeMetrics', () => {
     m.observePrediction('dog', 0.55, true);
     m.observeError('SomethingUnheardOf');
     m.observeFeedback('dog', false);
+    m.observeFeedback('cat', true, 'v0');
     text = await registry.metrics();
     expect(text).to.include('kennel_serve_predictions_total{model="pets",version="v1",class="cat"} 1');
     expect(text).to.include('kennel_serve_predictions_total{model="pets",version="v1",class="dog"} 1');
@@ -25,6 +26,13 @@ describe('ServeMetrics', () => {
     expect(text).not.to.include('SomethingUnheardOf');
     expect(text).to.include('kennel_serve_errors_total{model="pets",version="v1",reason="Other"} 1');
     expect(text).to.include('kennel_serve_feedback_total{model="pets",version="v1",class="dog",outcome="wrong"} 1');
+    // Feedback on the previous version's predictions is that version's, with its series zeroed.
+    expect(text).to.include('kennel_serve_feedback_total{model="pets",version="v0",class="cat",outcome="correct"} 1');
+    expect(text).to.include('kennel_serve_feedback_total{model="pets",version="v0",class="dog",outcome="wrong"} 0');
+    for (let i = 0; i < 40; i++) m.observeFeedback('cat', true, `old${i}`);
+    text = await registry.metrics();
+    expect(text).to.include('version="other",class="cat",outcome="correct"}');
+    expect(text).not.to.include('version="old39"');
     // A second instance on its own registry does not clash (nothing global).
     new ServeMetrics({ registry: new Registry(), model: 'pets', version: 'v2' });
   });

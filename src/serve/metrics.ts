@@ -34,6 +34,7 @@ const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 
 const CONFIDENCE_BUCKETS = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1];
 const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64];
 const COMMON_STATUSES = ['200', '400', '404', '413', '415', '503'];
+const MAX_FEEDBACK_VERSIONS = 32;
 
 /**
  * The inference server's Prometheus metrics, on an injected registry. Every series carries the
@@ -56,6 +57,7 @@ export class ServeMetrics {
   readonly #batchSize: Histogram<'model' | 'version'>;
   readonly #tensors: Gauge<'model' | 'version'>;
   #classes = new Set<string>();
+  readonly #feedbackVersions = new Set<string>();
 
   constructor(options: ServeMetricsOptions) {
     const registers = [options.registry];
@@ -68,7 +70,7 @@ export class ServeMetrics {
     this.#unsure = new Counter({ name: 'kennel_serve_unsure_predictions_total', help: 'Images answered with label null: the top-class probability was below --min-confidence (also counted in predictions_total under their top class).', labelNames: ['model', 'version'], registers });
     this.#errors = new Counter({ name: 'kennel_serve_errors_total', help: 'Requests answered with an error, by reason.', labelNames: ['model', 'version', 'reason'], registers });
     this.#modelLoaded = new Gauge({ name: 'kennel_serve_model_loaded', help: '1 while this model version is loaded, warmed up and serving; 0 otherwise.', labelNames: ['model', 'version'], registers });
-    this.#feedback = new Counter({ name: 'kennel_serve_feedback_total', help: 'Feedback on earlier predictions, by true class and whether the prediction was correct.', labelNames: ['model', 'version', 'class', 'outcome'], registers });
+    this.#feedback = new Counter({ name: 'kennel_serve_feedback_total', help: 'Feedback on earlier predictions, by true class and whether the prediction was correct; version = the version that made the prediction.', labelNames: ['model', 'version', 'class', 'outcome'], registers });
     this.#batchSize = new Histogram({ name: 'kennel_serve_batch_size', help: 'Images per model invocation (micro-batching).', labelNames: ['model', 'version'], buckets: BATCH_BUCKETS, registers });
     this.#tensors = new Gauge({ name: 'kennel_serve_tfjs_tensors', help: 'Live TensorFlow.js tensors over all model workers.', labelNames: ['model', 'version'], registers });
 
@@ -95,6 +97,7 @@ export class ServeMetrics {
   setClasses(classes: readonly string[]): void {
     if (this.#classes.size > 0) return;
     this.#classes = new Set(classes);
+    this.#feedbackVersions.add(this.#base.version);
     for (const c of classes) {
       this.#predictions.inc({ ...this.#base, class: c }, 0);
       for (const outcome of ['correct', 'wrong']) this.#feedback.inc({ ...this.#base, class: c, outcome }, 0);
@@ -122,9 +125,22 @@ export class ServeMetrics {
     this.#errors.inc({ ...this.#base, reason: boundedReason(reason) });
   }
 
-  observeFeedback(trueLabel: string, correct: boolean): void {
+  /**
+   * Feedback on a prediction made by `version` (default: the served one) — after a rollout,
+   * feedback on the previous version's predictions counts for that version, so summing over
+   * every replica gives each version's live accuracy. Versions beyond the first 32 seen are
+   * counted as `other` (a bound on the label).
+   */
+  observeFeedback(trueLabel: string, correct: boolean, version: string = this.#base.version): void {
     if (!this.#classes.has(trueLabel)) return;
-    this.#feedback.inc({ ...this.#base, class: trueLabel, outcome: correct ? 'correct' : 'wrong' });
+    if (!this.#feedbackVersions.has(version)) {
+      if (this.#feedbackVersions.size >= MAX_FEEDBACK_VERSIONS) version = 'other';
+      else {
+        this.#feedbackVersions.add(version);
+        for (const c of this.#classes) for (const outcome of ['correct', 'wrong']) this.#feedback.inc({ model: this.#base.model, version, class: c, outcome }, 0);
+      }
+    }
+    this.#feedback.inc({ model: this.#base.model, version, class: trueLabel, outcome: correct ? 'correct' : 'wrong' });
   }
 
   observeBatch(size: number): void {

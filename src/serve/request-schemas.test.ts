@@ -15,6 +15,6 @@ describe('request schemas', () => {
     expect(parseBody('kserve', { instances: [{ b64: 'AAAA' }, { image_bytes: { b64: 'AAAA' } }] }).instances).to.have.length(2);
     expect(() => parseBody('kserve', { instances: [] })).to.throw(HttpError, /instances/);
     expect(() => parseBody('kserve', { instances: [{ url: 'http://x' }] })).to.throw(HttpError).with.property('status', 400);
-    expect(() => parseBody('feedback', { requestId: '', label: 'cat' })).to.throw(HttpError, /requestId/);
+    expect(() => parseBody('feedback', { predictionId: '', label: 'cat' })).to.throw(HttpError, /predictionId/);
   });
 });

@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { HttpError } from '../shared/errors.js';
+import { MAX_PREDICTION_ID_LENGTH } from './feedback/prediction-id.js';
 
 /** Base64 text of one image; the KServe `{"b64": "..."}` convention. */
 const B64 = Type.Object({ b64: Type.String() });
@@ -27,7 +28,8 @@ export const OipInferRequest = Type.Object({
 export type OipInferRequest = Static<typeof OipInferRequest>;
 
 export const FeedbackRequest = Type.Object({
-  requestId: Type.String({ minLength: 1, maxLength: 128 }),
+  /** The `predictionId` of an earlier answer (signed; see feedback/prediction-id.ts). */
+  predictionId: Type.String({ minLength: 1, maxLength: MAX_PREDICTION_ID_LENGTH }),
   label: Type.String({ minLength: 1, maxLength: 256 }),
 });
 export type FeedbackRequest = Static<typeof FeedbackRequest>;

@@ -8,7 +8,8 @@ import { errorMessage, ReasonError } from '../shared/errors.js';
 import { createApp } from './app.js';
 import { modelIdentity, type ServeConfig } from './config.js';
 import type { AppDeps } from './context.js';
-import { FeedbackStore } from './feedback-store.js';
+import { BaselineMetrics } from './baseline-metrics.js';
+import { startLearningLoop } from './learning-loop.js';
 import { ServeMetrics } from './metrics.js';
 import { loadServedModel } from './model-loader.js';
 import type { LoadedModel, ModelSlot } from './model-info.js';
@@ -21,7 +22,7 @@ export interface ServeHandle {
   readonly deps: AppDeps;
   /** Settles once loading ends: true when ready, false when the model failed to load. */
   readonly loaded: Promise<boolean>;
-  /** Stops accepting, lets in-flight requests finish (bounded), releases the model. */
+  /** Stops accepting, lets in-flight requests finish (bounded), releases the model, flushes the prediction log (bounded). */
   shutdown(): Promise<void>;
 }
 
@@ -29,6 +30,8 @@ export interface StartServeOptions {
   readonly logger: Logger;
   /** Defaults to storageFor(config.model). */
   readonly storage?: Storage;
+  /** Storage of the prediction log; defaults to storageFor(config.predictionLog). */
+  readonly logStorage?: Storage;
   readonly registry?: Registry;
 }
 
@@ -45,6 +48,8 @@ export async function startServe(config: ServeConfig, options: StartServeOptions
   const metrics = new ServeMetrics({ registry, model: identity.name, version: identity.version, processMetrics: true });
   const readiness = new Readiness();
   const slot: ModelSlot = { current: undefined };
+  const baseline = new BaselineMetrics({ registry, model: identity.name, version: identity.version });
+  const loop = startLearningLoop(config, { registry, identity, logger, ...(options.logStorage ? { storage: options.logStorage } : {}) });
   const deps: AppDeps = {
     identity,
     model: slot,
@@ -52,7 +57,8 @@ export async function startServe(config: ServeConfig, options: StartServeOptions
     metrics,
     registry,
     logger,
-    feedback: new FeedbackStore({ capacity: config.feedbackCapacity, ttlMs: config.feedbackTtlSeconds * 1000 }),
+    feedback: loop.feedback,
+    ...(loop.predictionLog ? { predictionLog: loop.predictionLog } : {}),
     limits: { maxImageBytes: config.maxImageBytes, maxJsonBytes: config.maxJsonBytes, maxInstances: config.maxInstances },
   };
   const app = createApp(deps);
@@ -93,13 +99,16 @@ export async function startServe(config: ServeConfig, options: StartServeOptions
     onClasses: (classes) => metrics.setClasses(classes),
     onBatch: (n) => metrics.observeBatch(n),
   });
-  const loaded = withTimeout(loading, config.loadTimeoutSeconds * 1000).then(
+  // Ready needs the model and, with a prediction log, the key that signs prediction ids.
+  const loadingAll = Promise.all([loading, loop.ready]).then(([model]) => model);
+  const loaded = withTimeout(loadingAll, config.loadTimeoutSeconds * 1000).then(
     (model) => {
       if (stopping) {
         void model.predictor.close();
         return false;
       }
       slot.current = model;
+      baseline.set(model.evaluation);
       readiness.set({ phase: 'ready' });
       metrics.setModelLoaded(true);
       void model.predictor.stats().then((st) => metrics.setTensors(st.numTensors), () => undefined);
@@ -146,6 +155,8 @@ export async function startServe(config: ServeConfig, options: StartServeOptions
       await model.classifier.idle();
       await model.predictor.close();
     }
+    // Every request is answered: what they logged is all in the buffer now; write it out.
+    await loop.close();
     logger.info({}, 'stopped');
   }
 

@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import type { Context } from 'koa';
 import { HttpError } from '../../shared/errors.js';
 import type { Prediction } from '../classifier.js';
 import type { AppDeps, ServeState } from '../context.js';
+import { newPredictionNonce } from '../feedback/prediction-id.js';
 import type { LoadedModel } from '../model-info.js';
 
 export type ServeContext = Context & { state: ServeState };
@@ -25,15 +27,40 @@ export function requireModelName(deps: AppDeps, name: string | undefined): void 
 }
 
 /**
- * Records answered predictions: counts them in the metrics, hands them to the request log,
- * and remembers them for feedback under the request id (suffixed `/<index>` when a request
- * carries several images).
+ * Records answered predictions: counts them in the metrics, hands them to the request log, gives
+ * each one a signed prediction id (what `POST /feedback` takes, on any replica), and appends one
+ * record per image to the prediction log when there is one (never waiting for storage). An
+ * unsure answer (label null, below --min-confidence) is logged with label null beside its top
+ * class, and its id says so; feedback on it is judged against the top class. Returns the ids in
+ * image order.
  */
-export function recordPredictions(deps: AppDeps, ctx: ServeContext, predictions: readonly Prediction[]): void {
+export function recordPredictions(deps: AppDeps, ctx: ServeContext, predictions: readonly Prediction[], images: readonly Buffer[]): string[] {
   ctx.state.predictions = predictions;
-  predictions.forEach((p, i) => {
-    deps.metrics.observePrediction(p.top, p.confidence, p.label === null);
-    deps.feedback.remember(predictions.length === 1 ? ctx.state.requestId : `${ctx.state.requestId}/${i}`, p.top);
+  const now = Date.now();
+  const time = new Date(now).toISOString();
+  return predictions.map((p, i) => {
+    const unsure = p.label === null;
+    deps.metrics.observePrediction(p.top, p.confidence, unsure);
+    const image = images[i] as Buffer;
+    const sha256 = createHash('sha256').update(image).digest('hex');
+    const id = newPredictionNonce();
+    const predictionId = deps.feedback.issue({ id, model: deps.identity.name, version: deps.identity.version, label: p.top, ...(unsure ? { unsure } : {}), time: Math.floor(now / 1000), sha256 });
+    deps.predictionLog?.recordPrediction(
+      {
+        id,
+        time,
+        requestId: predictions.length === 1 ? ctx.state.requestId : `${ctx.state.requestId}/${i}`,
+        model: deps.identity.name,
+        version: deps.identity.version,
+        label: p.label,
+        top: p.top,
+        confidence: p.confidence,
+        probabilities: p.probabilities,
+        image: { sha256, bytes: image.length },
+      },
+      image,
+    );
+    return predictionId;
   });
 }
 

@@ -6,21 +6,35 @@ import { parseBody } from '../request-schemas.js';
 import { requireModel, type ServeContext } from './common.js';
 
 /**
- * `POST /feedback {"requestId": "...", "label": "<true class>"}`: the true label of an earlier
- * prediction (known when a person corrects it). Counted per true class as correct or wrong in
- * `kennel_serve_feedback_total`, so live accuracy sits next to the offline figure. 404 for an
- * unknown or forgotten request id, 409 for a second feedback on the same prediction.
+ * `POST /feedback {"predictionId": "...", "label": "<true class>"}`: the true label of an earlier
+ * prediction (known when a person corrects it), on any replica and after any rollout: the signed
+ * id says which version made the prediction, and the feedback counts for that version in
+ * `kennel_serve_feedback_total` (per true class, correct or wrong), beside the offline figure.
+ * With a prediction log it is written there too, and acknowledged only once the log holds it
+ * (503 FeedbackLogFull otherwise: nothing kept, retry). 400 for an invalid id or unknown label,
+ * 410 for an expired prediction, 409 for a second feedback on the same prediction here.
  */
 export function addFeedbackRoute(router: Router, deps: AppDeps): void {
   router.post('/feedback', async (ctx: ServeContext) => {
     ctx.state.route = 'feedback';
     const model = requireModel(deps);
     const body = parseBody('feedback', await readJsonBody(ctx, deps.limits));
-    if (!model.classes.includes(body.label)) {
-      throw new HttpError(400, 'UnknownLabel', `label must be one of: ${model.classes.join(', ')}`);
+    let verdict;
+    try {
+      verdict = deps.feedback.accept(body, { identity: deps.identity, classes: model.classes, ...(deps.predictionLog ? { sink: deps.predictionLog } : {}) });
+    } catch (err) {
+      if (err instanceof HttpError && err.reason === 'FeedbackLogFull') ctx.set('Retry-After', '5');
+      throw err;
     }
-    const verdict = deps.feedback.judge(body.requestId, body.label);
-    deps.metrics.observeFeedback(body.label, verdict.correct);
-    ctx.body = { requestId: body.requestId, predicted: verdict.predicted, label: body.label, correct: verdict.correct };
+    deps.metrics.observeFeedback(verdict.label, verdict.correct, verdict.claims.version);
+    ctx.body = {
+      predictionId: body.predictionId,
+      model: verdict.claims.model,
+      version: verdict.claims.version,
+      predicted: verdict.claims.label,
+      label: verdict.label,
+      correct: verdict.correct,
+      logged: deps.predictionLog !== undefined,
+    };
   });
 }

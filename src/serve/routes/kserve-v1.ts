@@ -8,7 +8,7 @@ import { elapsedMs, recordPredictions, requireModel, requireModelName, type Serv
 /**
  * KServe v1 data plane: `GET /v1/models/{name}` (model status) and
  * `POST /v1/models/{name}:predict` with `{"instances": [{"image_bytes": {"b64": "..."}}, ...]}`
- * (or `{"b64": "..."}` instances), answering `{"predictions": [{label, confidence, probabilities}]}`
+ * (or `{"b64": "..."}` instances), answering `{"predictions": [{label, confidence, probabilities, predictionId}]}`
  * in instance order.
  */
 export function addKServeV1Routes(router: Router, deps: AppDeps): void {
@@ -34,9 +34,9 @@ export function addKServeV1Routes(router: Router, deps: AppDeps): void {
     }
     const images = body.instances.map((inst, i) => decodeBase64('image_bytes' in inst ? inst.image_bytes.b64 : inst.b64, `instances[${i}]`));
     const predictions = await model.classifier.classify(images);
-    recordPredictions(deps, ctx, predictions);
+    const ids = recordPredictions(deps, ctx, predictions, images);
     ctx.body = {
-      predictions: predictions.map((p) => ({ label: p.label, confidence: p.confidence, probabilities: p.probabilities })),
+      predictions: predictions.map((p, i) => ({ label: p.label, confidence: p.confidence, probabilities: p.probabilities, predictionId: ids[i] })),
       model: deps.identity.name,
       version: deps.identity.version,
       requestId: ctx.state.requestId,

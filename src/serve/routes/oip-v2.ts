@@ -17,8 +17,9 @@ import { recordPredictions, requireModel, requireModelName, type ServeContext } 
  *
  * Inference takes one BYTES input of base64-encoded images (shape [N] or [N, 1]) and produces the
  * outputs `label` (BYTES [N]; "" when the model is unsure, see
- * --min-confidence), `confidence` (FP32 [N]) and `probabilities` (FP32 [N, classes],
- * classes in the order of the model metadata); a request's `outputs` list selects which of them
+ * --min-confidence), `confidence` (FP32 [N]), `probabilities` (FP32 [N, classes],
+ * classes in the order of the model metadata) and `prediction_id` (BYTES [N], what
+ * `POST /feedback` takes); a request's `outputs` list selects which of them
  * the answer holds, in the order asked (an unknown name is 400).
  */
 export function addOipV2Routes(router: Router, deps: AppDeps): void {
@@ -55,9 +56,10 @@ export function addOipV2Routes(router: Router, deps: AppDeps): void {
       const model = requireModel(deps);
       const body = parseBody('oip', await readJsonBody(ctx, deps.limits));
       const selected = selectOutputs(body);
-      const predictions = await model.classifier.classify(inputImages(body, deps.limits.maxInstances));
-      recordPredictions(deps, ctx, predictions);
-      const outputs = outputTensors(model, predictions);
+      const images = inputImages(body, deps.limits.maxInstances);
+      const predictions = await model.classifier.classify(images);
+      const ids = recordPredictions(deps, ctx, predictions, images);
+      const outputs = outputTensors(model, predictions, ids);
       ctx.body = {
         model_name: deps.identity.name,
         model_version: deps.identity.version,
@@ -69,7 +71,7 @@ export function addOipV2Routes(router: Router, deps: AppDeps): void {
 }
 
 /** The outputs a model produces, in the order of its metadata. */
-export const OIP_OUTPUTS = ['label', 'confidence', 'probabilities'] as const;
+export const OIP_OUTPUTS = ['label', 'confidence', 'probabilities', 'prediction_id'] as const;
 type OutputName = (typeof OIP_OUTPUTS)[number];
 
 /** 404 ModelNotFound unless the path names the served model and, when it names one, its version. */
@@ -92,6 +94,7 @@ function modelMetadata(deps: AppDeps, model: LoadedModel | undefined): object {
       { name: 'label', datatype: 'BYTES', shape: [-1] },
       { name: 'confidence', datatype: 'FP32', shape: [-1] },
       { name: 'probabilities', datatype: 'FP32', shape: [-1, n] },
+      { name: 'prediction_id', datatype: 'BYTES', shape: [-1] },
     ],
     ...(model ? { parameters: { classes: model.classes, input_size: model.size } } : {}),
   };
@@ -122,7 +125,7 @@ function inputImages(body: OipInferRequest, maxInstances: number): Buffer[] {
   return data.map((b64, i) => decodeBase64(b64, `inputs[0].data[${i}]`));
 }
 
-function outputTensors(model: LoadedModel, predictions: readonly Prediction[]): Record<OutputName, object> {
+function outputTensors(model: LoadedModel, predictions: readonly Prediction[], ids: readonly string[]): Record<OutputName, object> {
   const n = predictions.length;
   return {
     label: { name: 'label', datatype: 'BYTES', shape: [n], data: predictions.map((p) => p.label ?? '') },
@@ -133,5 +136,6 @@ function outputTensors(model: LoadedModel, predictions: readonly Prediction[]): 
       shape: [n, model.classes.length],
       data: predictions.flatMap((p) => model.classes.map((c) => p.probabilities[c] ?? 0)),
     },
+    prediction_id: { name: 'prediction_id', datatype: 'BYTES', shape: [n], data: ids },
   };
 }

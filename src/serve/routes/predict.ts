@@ -5,7 +5,8 @@ import { elapsedMs, recordPredictions, requireModel, type ServeContext } from '.
 
 /**
  * `POST /predict`: one image as a multipart upload (field `file`) or a raw image body. Answers
- * `{requestId, model, version, label, confidence, probabilities, timeMs}`.
+ * `{requestId, predictionId, model, version, label, confidence, probabilities, timeMs}`;
+ * `predictionId` is what `POST /feedback` takes.
  */
 export function addPredictRoute(router: Router, deps: AppDeps): void {
   router.post('/predict', async (ctx: ServeContext) => {
@@ -15,9 +16,10 @@ export function addPredictRoute(router: Router, deps: AppDeps): void {
     const image = await readImageBody(ctx, deps.limits);
     const [prediction] = await model.classifier.classify([image]);
     if (!prediction) throw new Error('classifier returned no prediction');
-    recordPredictions(deps, ctx, [prediction]);
+    const [predictionId] = recordPredictions(deps, ctx, [prediction], [image]);
     ctx.body = {
       requestId: ctx.state.requestId,
+      predictionId,
       model: deps.identity.name,
       version: deps.identity.version,
       label: prediction.label,

@@ -72,4 +72,17 @@ describe('file storage', () => {
     })().catch((e: unknown) => e);
     expect(err).to.be.instanceOf(StorageError).with.property('reason', 'NotFound');
   });
+
+  it('ifAbsent creates an object only once: of writers racing for one name exactly one wins, the rest get AlreadyExists', async () => {
+    const s = createFileStorage();
+    const uri = path.join(dir, 'keys', 'key');
+    const results = await Promise.allSettled([1, 2, 3, 4].map((i) => s.write(uri, `writer ${i}`, { ifAbsent: true })));
+    expect(results.filter((r) => r.status === 'fulfilled')).to.have.length(1);
+    for (const r of results.filter((r): r is PromiseRejectedResult => r.status === 'rejected')) {
+      expect(r.reason).to.be.instanceOf(StorageError).with.property('reason', 'AlreadyExists');
+    }
+    expect((await s.read(uri)).toString()).to.match(/^writer [1-4]$/);
+    // No temporary files left behind by the losers.
+    expect((await s.list(path.join(dir, 'keys'))).map((e) => e.name)).to.deep.equal(['key']);
+  });
 });

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { mkdir, readFile, readdir, rename, stat, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { StorageError, type Storage, type StorageEntry, type StorageStat, type WriteOptions } from './storage.js';
@@ -64,14 +64,17 @@ export function createFileStorage(): Storage {
       return stream;
     },
 
-    async write(uri: string, data: Buffer | string, _options?: WriteOptions): Promise<void> {
+    async write(uri: string, data: Buffer | string, options?: WriteOptions): Promise<void> {
       const target = localPath(uri);
+      const tmp = `${target}.tmp-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
       try {
         await mkdir(path.dirname(target), { recursive: true });
-        const tmp = `${target}.tmp-${process.pid}-${Date.now()}`;
         await writeFile(tmp, data);
-        await rename(tmp, target);
+        // link() fails with EEXIST when the target exists: an atomic create-only.
+        if (options?.ifAbsent) await link(tmp, target).finally(() => rm(tmp, { force: true }));
+        else await rename(tmp, target);
       } catch (err) {
+        if ((err as NodeJS.ErrnoException | undefined)?.code === 'EEXIST') throw new StorageError('AlreadyExists', uri, `already exists: ${uri}`, { cause: err });
         throw mapFsError(err, uri);
       }
     },

@@ -49,6 +49,8 @@ export function mapGcsError(err: unknown, uri: string): StorageError {
   const status = typeof code === 'number' ? code : typeof code === 'string' && /^\d{3}$/.test(code) ? Number(code) : undefined;
   const detail = err instanceof Error ? err.message : String(err);
   if (status === 404) return new StorageError('NotFound', uri, `not found: ${uri}`, { cause: err });
+  // Only create-only writes send a precondition (ifGenerationMatch: 0).
+  if (status === 412) return new StorageError('AlreadyExists', uri, `already exists: ${uri}`, { cause: err });
   if (status === 401 || status === 403) {
     return new StorageError('AccessDenied', uri, `access denied to ${uri} (HTTP ${status}): check the service account's roles on the bucket: ${detail}`, { cause: err });
   }
@@ -119,6 +121,7 @@ export function createGcsStorage(options: GcsStorageOptions): Storage {
         await file(uri).save(typeof data === 'string' ? Buffer.from(data) : data, {
           resumable: false,
           ...(opts?.contentType ? { contentType: opts.contentType } : {}),
+          ...(opts?.ifAbsent ? { preconditionOpts: { ifGenerationMatch: 0 } } : {}),
         });
       } catch (err) {
         throw mapGcsError(err, uri);

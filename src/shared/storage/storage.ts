@@ -18,6 +18,11 @@ export interface StorageStat {
 
 export interface WriteOptions {
   readonly contentType?: string;
+  /**
+   * Create only: fail with StorageError('AlreadyExists') when the object is already there
+   * (an atomic create, so that of several writers racing for one name exactly one wins).
+   */
+  readonly ifAbsent?: boolean;
 }
 
 /**
@@ -33,19 +38,20 @@ export interface Storage {
   read(uri: string): Promise<Buffer>;
   /** A stream of the object, for large objects that should not sit in memory at once. */
   readStream(uri: string): Readable;
-  /** Creates or replaces the object (parent "folders" are created as needed). */
+  /** Creates or replaces the object (parent "folders" are created as needed); `ifAbsent` only creates. */
   write(uri: string, data: Buffer | string, options?: WriteOptions): Promise<void>;
   exists(uri: string): Promise<boolean>;
   /** Throws StorageError('NotFound') when absent. */
   stat(uri: string): Promise<StorageStat>;
 }
 
-export const StorageErrorReasons = ['NotFound', 'AccessDenied', 'Unavailable', 'InvalidUri', 'Misconfigured'] as const;
+export const StorageErrorReasons = ['NotFound', 'AccessDenied', 'Unavailable', 'InvalidUri', 'Misconfigured', 'AlreadyExists'] as const;
 export type StorageErrorReason = (typeof StorageErrorReasons)[number];
 
 /**
- * A storage failure with a bounded reason. `NotFound`, `AccessDenied`, `InvalidUri` and
- * `Misconfigured` fail the same way on retry; `Unavailable` means retries were exhausted on
+ * A storage failure with a bounded reason. `NotFound`, `AccessDenied`, `InvalidUri`,
+ * `Misconfigured` and `AlreadyExists` (a create-only write found the object) fail the same way
+ * on retry; `Unavailable` means retries were exhausted on
  * 429/5xx or network errors.
  */
 export class StorageError extends ReasonError<StorageErrorReason> {

@@ -170,19 +170,33 @@ describe('kennel serve: HTTP API (real server, real model, real photos)', functi
     }
   });
 
-  it('feedback: counts correct and wrong per true class; unknown id 404, repeat 409, bad label 400', async () => {
-    const first = (await (await predictMultipart(photos[0]!.bytes, { 'x-request-id': 'fb-1' })).json()) as { label: string };
-    const second = (await (await predictMultipart(photos[1]!.bytes, { 'x-request-id': 'fb-2' })).json()) as { label: string };
+  it('feedback: takes the signed predictionId of each answer; counts correct and wrong per true class; forged or malformed id 400, repeat 409, bad label 400', async () => {
+    const first = (await (await predictMultipart(photos[0]!.bytes, { 'x-request-id': 'fb-1' })).json()) as { label: string; predictionId: string };
+    const second = (await (await predictMultipart(photos[1]!.bytes, { 'x-request-id': 'fb-2' })).json()) as { label: string; predictionId: string };
+    expect(first.predictionId).to.match(/^kp1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{22}$/);
     const other = (l: string) => (l === 'cat' ? 'dog' : 'cat');
-    const send = (requestId: string, label: string) => post('/feedback', JSON.stringify({ requestId, label }), 'application/json');
-    const ok = await send('fb-1', first.label);
+    const send = (predictionId: string, label: string) => post('/feedback', JSON.stringify({ predictionId, label }), 'application/json');
+    const ok = await send(first.predictionId, first.label);
     expect(ok.status).to.equal(200);
-    expect(await ok.json()).to.deep.include({ correct: true, predicted: first.label });
-    const wrong = await send('fb-2', other(second.label));
+    expect(await ok.json()).to.deep.include({ correct: true, predicted: first.label, model: 'pets', version: 'v7', logged: false });
+    const wrong = await send(second.predictionId, other(second.label));
     expect(await wrong.json()).to.deep.include({ correct: false });
-    expect((await send('fb-1', first.label)).status).to.equal(409);
-    expect((await send('never-seen', 'cat')).status).to.equal(404);
-    expect((await send('fb-1', 'horse')).status).to.equal(400);
+    expect((await send(first.predictionId, first.label)).status).to.equal(409);
+    // A forged id: the payload of one prediction with the signature of another.
+    const [, payload] = first.predictionId.split('.');
+    const forged = await send(`kp1.${payload}.${second.predictionId.split('.')[2]}`, 'cat');
+    expect(forged.status).to.equal(400);
+    expect(await forged.json()).to.include({ reason: 'InvalidPredictionId' });
+    expect((await send('never-seen', 'cat')).status).to.equal(400);
+    expect((await send(second.predictionId, 'horse')).status).to.equal(400);
+    // KServe v1 and Open Inference v2 answers carry one id per image, each usable as feedback.
+    const b64 = photos[2]!.bytes.toString('base64');
+    const v1 = (await (await post('/v1/models/pets:predict', JSON.stringify({ instances: [{ b64 }, { b64 }] }), 'application/json')).json()) as { predictions: { predictionId: string; label: string }[] };
+    expect(new Set(v1.predictions.map((p) => p.predictionId)).size).to.equal(2);
+    const v2 = (await (await post('/v2/models/pets/infer', JSON.stringify({ inputs: [{ name: 'image', shape: [1], datatype: 'BYTES', data: [b64] }] }), 'application/json')).json()) as { outputs: { name: string; data: string[] }[] };
+    const v2id = v2.outputs.find((o) => o.name === 'prediction_id')?.data[0] as string;
+    expect((await send(v1.predictions[1]!.predictionId, 'dog')).status).to.equal(200);
+    expect((await send(v2id, 'cat')).status).to.equal(200);
     const text = await (await fetch(`${server.url}/metrics`)).text();
     const count = (cls: string, outcome: string) => {
       const m = text.match(new RegExp(`^kennel_serve_feedback_total\\{[^}]*class="${cls}"[^}]*outcome="${outcome}"[^}]*\\} (\\d+)`, 'm'));
@@ -190,6 +204,7 @@ describe('kennel serve: HTTP API (real server, real model, real photos)', functi
     };
     expect(count(first.label, 'correct')).to.be.at.least(1);
     expect(count(other(second.label), 'wrong')).to.be.at.least(1);
+    expect(text).to.match(/^kennel_serve_baseline_accuracy\{model="pets",version="v7"\} 0.91$/m);
   });
 
   it('/metrics: kennel_-prefixed, model and version on every series, zeroed series, and promtool check metrics passes', async function () {

@@ -94,7 +94,7 @@ describe('kennel serve: fuzz (≥ 1,000 random and mutated requests)', function 
       () => ({ kind: 'huge-header', method: 'GET', path: '/healthz', headers: { 'x-junk': 'j'.repeat(20_000 + int(20_000)) } }),
       () => ({ kind: 'odd-request-id', method: 'GET', path: '/readyz', headers: { 'x-request-id': pick(['', ' ', 'a'.repeat(500), '<script>', 'ok-id', '\u00e9\u00e9']) } }),
       () => ({ kind: 'random-route', method: pick(['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']), path: pick(['/', '/predict', '/metrics', '/v1/models/pets', '/v2/models/pets/ready', '/v2', '/x/../predict', '/%', '/api/model', '/feedback', '/v2/models/pets/versions/1/infer']), headers: {} }),
-      () => ({ kind: 'feedback', method: 'POST', path: '/feedback', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ requestId: pick(['unknown', '', 'x'.repeat(200)]), label: pick(['cat', 'dog', 'horse', '']) }) }),
+      () => ({ kind: 'feedback', method: 'POST', path: '/feedback', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ predictionId: pick(['unknown', '', 'x'.repeat(2000), 'kp1.e30.AAAAAAAAAAAAAAAAAAAAAA', 'kp1..']), label: pick(['cat', 'dog', 'horse', '']) }) }),
       () => ({ kind: 'oversize', method: 'POST', path: pick(['/predict', '/v1/models/pets:predict']), headers: { 'content-type': pick(['image/jpeg', 'application/json']) }, body: new Uint8Array(1_000_001 + int(1_500_000)) }),
       () => ({ kind: 'valid', method: 'POST', path: '/predict', headers: { 'content-type': 'image/jpeg' }, body: pick(photos) }),
     ];

@@ -47,6 +47,16 @@ describe('gs:// storage against fake-gcs-server', function () {
     expect(Buffer.concat(chunks).toString()).to.equal('hello');
   });
 
+  it('ifAbsent creates once: a second create-only write fails with AlreadyExists and leaves the first', async () => {
+    const uri = `gs://${BUCKET}/keys/create-once`;
+    await storage.write(uri, 'first', { ifAbsent: true });
+    const err = await storage.write(uri, 'second', { ifAbsent: true }).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(StorageError).with.property('reason', 'AlreadyExists');
+    expect((await storage.read(uri)).toString()).to.equal('first');
+    await storage.write(uri, 'replaced');
+    expect((await storage.read(uri)).toString()).to.equal('replaced');
+  });
+
   it('maps a missing object and a missing bucket to NotFound', async () => {
     const err = await storage.read(`gs://${BUCKET}/nope.bin`).catch((e: unknown) => e);
     expect(err).to.be.instanceOf(StorageError).with.property('reason', 'NotFound');
