@@ -45,7 +45,9 @@ export function startLearningLoop(config: ServeConfig, options: LearningLoopOpti
     return { feedback, ready: Promise.resolve(), close: async () => undefined };
   }
   const uri = config.predictionLog;
-  const storage = options.storage ?? storageFor(uri);
+  // The log's queues retry for as long as the process lives: the client's own retries only
+  // need to ride out a blip, not hold a write for minutes.
+  const storage = options.storage ?? storageFor(uri, { gcsRetry: LOG_GCS_RETRY });
   const predictionLog: PredictionLog = createPredictionLog(
     {
       uri,
@@ -75,6 +77,8 @@ export function startLearningLoop(config: ServeConfig, options: LearningLoopOpti
     },
   };
 }
+
+const LOG_GCS_RETRY = { maxRetries: 2, retryDelayMultiplier: 2, maxRetryDelay: 4, totalTimeout: 30 };
 
 const modelLabels = (identity: ModelIdentity): { model: string; version: string } => ({ model: identity.name, version: identity.version });
 

@@ -8,7 +8,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { saveArtifact } from '../../../src/ml/artifact.js';
 import { createLogger } from '../../../src/shared/logger.js';
-import { createFileStorage } from '../../../src/shared/storage/index.js';
+import { createFileStorage, type Storage } from '../../../src/shared/storage/index.js';
 import { parseServeConfig, type ServeFlags } from '../../../src/serve/config.js';
 import { startServe, type ServeHandle } from '../../../src/serve/server.js';
 
@@ -95,11 +95,11 @@ export interface TestServer {
 }
 
 /** Starts the real server (real artifact load, real HTTP on loopback) and waits until ready. */
-export async function startTestServer(uri: string, flags: ServeFlags = {}): Promise<TestServer> {
+export async function startTestServer(uri: string, flags: ServeFlags = {}, options: { logStorage?: Storage } = {}): Promise<TestServer> {
   const logs = new LogCapture();
   const logger = createLogger({ name: 'serve-test', destination: logs, level: 'info' });
   const config = parseServeConfig({ host: '127.0.0.1', port: 0, workers: 1, model: uri, ...flags }, {});
-  const handle = await startServe(config, { logger });
+  const handle = await startServe(config, { logger, ...options });
   if (!(await handle.loaded)) {
     const state = handle.deps.readiness.state;
     await handle.shutdown();

@@ -7,6 +7,9 @@ export interface FlakyProxy {
   readonly requests: () => number;
   /** Answer the next `count` requests with `status` instead of forwarding them. */
   failNext(count: number, status: number): void;
+  /** An outage: answer every request with `status` until restore(). */
+  outage(status: number): void;
+  restore(): void;
   close(): Promise<void>;
 }
 
@@ -47,6 +50,13 @@ export async function startFlakyProxy(target: string): Promise<FlakyProxy> {
     failNext(count, s) {
       pending = count;
       status = s;
+    },
+    outage(s) {
+      pending = Number.POSITIVE_INFINITY;
+      status = s;
+    },
+    restore() {
+      pending = 0;
     },
     close: () =>
       new Promise<void>((resolve) => {
