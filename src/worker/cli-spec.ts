@@ -5,11 +5,14 @@ import type { Command } from 'commander';
  * the storage clients load only when a subcommand runs. Defaults come from the architecture's
  * defaultHyperparameters (src/ml/architectures.ts).
  */
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+
 export function addWorkerCommands(program: Command): void {
   program
     .command('train')
     .description('train an image classifier on a class-per-folder dataset, save it with metadata, metrics and a report, and evaluate it on the test split')
-    .requiredOption('--data <uri>', 'dataset prefix with one folder per class (file://, gs:// or a path)')
+    .option('--data <uri>', 'dataset prefix with one folder per class (file://, gs:// or a path); repeat to train on several', collect)
+    .option('--prediction-log <uri>', 'also train on the images a kennel serve prediction log holds, labelled by their feedback; repeatable', collect)
     .requiredOption('--out <uri>', 'where to write the model artifact (file://, gs:// or a path)')
     .option('--architecture <name>', 'model architecture: mobilenet-v2 (default: pretrained, fine-tuned), compact-cnn or simple-cnn (from scratch)')
     .option('--image-size <n>', 'input side in pixels')
@@ -49,5 +52,20 @@ export function addWorkerCommands(program: Command): void {
     .option('--concurrency <n>', 'files read and decoded at once (default 8)')
     .action(async (opts: Record<string, string | boolean | undefined>) => {
       process.exitCode = await (await import('./evaluate/command.js')).run(opts);
+    });
+
+  program
+    .command('dataset')
+    .description('datasets built from what a served model saw')
+    .command('build')
+    .description('join the feedback of prediction logs with their stored images into a class-per-folder dataset (<out>/<class>/<sha256>.<ext> and manifest.json)')
+    .option('--log <uri>', 'a kennel serve --prediction-log prefix; repeat to join several', collect)
+    .requiredOption('--out <uri>', 'an empty prefix for the dataset (file://, gs:// or a path)')
+    .option('--classes <names>', 'comma-separated classes to keep (default: every label given)')
+    .option('--model <name>', 'only feedback on this model\'s predictions')
+    .option('--since <time>', 'only feedback given at or after this time (ISO 8601)')
+    .option('--wrong-only', 'only corrections (the model was wrong), not confirmations')
+    .action(async (opts: Record<string, string | string[] | boolean | undefined>) => {
+      process.exitCode = await (await import('./dataset-build/command.js')).run(opts);
     });
 }

@@ -82,6 +82,22 @@ export const MetricsSummary = Type.Object(
 );
 export type MetricsSummary = Static<typeof MetricsSummary>;
 
+/** Kinds of dataset source (the TrainingRun's `dataset.sources[].type`). */
+export const DatasetSourceTypes = ['ClassFolders', 'PredictionLog'] as const;
+export type DatasetSourceType = (typeof DatasetSourceTypes)[number];
+
+/** One source a model was trained on, as lineage records it. */
+export const DatasetSourceLineage = Type.Object(
+  {
+    uri: Type.String({ description: 'The source\'s prefix: class folders, or a prediction log.' }),
+    type: Type.Union(DatasetSourceTypes.map((t) => Type.Literal(t)), { description: 'ClassFolders or PredictionLog.' }),
+    digest: Type.String({ description: 'Digest of the source\'s readable images and their labels (sha256 over sorted "class<TAB>sha256" lines).' }),
+    images: Type.Integer({ minimum: 0, description: 'Readable images it contributed (before removing copies found in an earlier source).' }),
+  },
+  { description: 'One dataset source and its digest.' },
+);
+export type DatasetSourceLineage = Static<typeof DatasetSourceLineage>;
+
 export const WorkerSuccess = Type.Object({
   outcome: Type.Literal('Succeeded'),
   /** Where the model lives: the prefix holding model.json, metadata.json, metrics.json, report/. */
@@ -93,6 +109,8 @@ export const WorkerSuccess = Type.Object({
   inputShape: Type.Array(Type.Integer({ minimum: 1 }), { minItems: 3, maxItems: 3 }),
   datasetUri: Type.String(),
   datasetDigest: Type.String(),
+  /** Every source with its digest (absent from workers older than multi-source datasets). */
+  datasetSources: Type.Optional(Type.Array(DatasetSourceLineage, { maxItems: 16 })),
   skippedFiles: Type.Integer({ minimum: 0 }),
   metrics: MetricsSummary,
   codeVersion: Type.String(),

@@ -1,5 +1,7 @@
 import { expect } from 'chai';
-import { mkdtemp, rename, rm, writeFile, mkdir } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rename, rm, writeFile, mkdir } from 'node:fs/promises';
+import { pathToFileURL } from 'node:url';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { TerminalError } from '../../shared/errors.js';
@@ -7,6 +9,7 @@ import { createFileStorage } from '../../shared/storage/index.js';
 import { writeSyntheticDataset } from '../../../test/integration/worker/synthetic-dataset.js';
 import { loadDataset } from './load-dataset.js';
 import { splitDataset } from './split-dataset.js';
+import { feedbackRecord, testImage, writeFeedbackLog } from './test-support/prediction-log-fixture.js';
 import { DEFAULT_SPLIT } from './split.js';
 
 async function rejection(p: Promise<unknown>): Promise<TerminalError> {
@@ -103,5 +106,51 @@ describe('loadDataset', function () {
     await writeFile(path.join(dir, 'b', 'x.jpg'), '');
     const none = await rejection(loadDataset({ uri: dir, storage, imageSize: 4 }));
     expect(none.message).to.match(/no readable image .*1 empty, 1 unsupported-format/);
+  });
+
+  it('reads several sources as one dataset: class folders and a prediction log, each with its digest, the first source winning a duplicate', async () => {
+    const base = path.join(dir, 'base');
+    await writeSyntheticDataset(base, { perClass: 4 });
+    const log = `${pathToFileURL(dir).href}/log`;
+    const copied = await readFile(path.join(base, 'dark', '1.jpg'));
+    const fresh = await testImage(210, 9);
+    const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+    await writeFeedbackLog(
+      storage,
+      log,
+      [
+        // A corrected prediction on a new photo, and one on a photo the base set already has (labelled otherwise there).
+        feedbackRecord({ id: 'p1', sha256: fresh.sha256, label: 'bright', predicted: 'dark' }),
+        feedbackRecord({ id: 'p2', sha256: sha(copied), label: 'bright', predicted: 'dark' }),
+        feedbackRecord({ id: 'p3', sha256: 'f'.repeat(64), label: 'horse' }),
+      ],
+      [fresh.bytes, copied, Buffer.from('not stored as feedback')],
+    );
+    await writeFeedbackLog(storage, log, [], [await testImage(0, 1).then((x) => x.bytes)], 1);
+    await storage.write(`${log}/images/${'f'.repeat(64)}`, fresh.bytes);
+    const ds = await loadDataset({
+      sources: [
+        { uri: base, type: 'ClassFolders' },
+        { uri: log, type: 'PredictionLog' },
+      ],
+      storageOf: () => storage,
+      imageSize: 4,
+      classes: ['bright', 'dark'],
+    });
+    const single = await loadDataset({ uri: base, storage, imageSize: 4 });
+    expect(ds.sources.map((src) => [src.uri, src.type, src.images])).to.deep.equal([
+      [base, 'ClassFolders', single.images.length],
+      [log, 'PredictionLog', 2],
+    ]);
+    // A source's digest is the digest it has on its own.
+    expect(ds.sources[0]?.digest).to.equal(single.digest);
+    expect(ds.sources[1]?.digest).to.not.equal(ds.sources[0]?.digest);
+    expect(ds.sources[1]?.feedback).to.include({ records: 3, withoutImage: 0 });
+    // The new photo joins as 'bright'; the copy keeps the base set's label ('dark').
+    expect(ds.images).to.have.length(single.images.length + 1);
+    expect(ds.images.find((i) => i.sha256 === fresh.sha256)?.classIndex).to.equal(0);
+    expect(ds.images.find((i) => i.sha256 === sha(copied))?.classIndex).to.equal(1);
+    expect(ds.duplicates.map((d) => d.name)).to.include(`bright/${sha(copied)}`);
+    expect(ds.digest).to.not.equal(single.digest);
   });
 });

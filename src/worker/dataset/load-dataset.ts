@@ -3,7 +3,8 @@ import { TerminalError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import { isStorageError, type Storage } from '../../shared/storage/index.js';
 import { decodeImage, ImageDecodeError, type ImageDecodeReason, type ResizeMode } from '../../ml/image.js';
-import { listDataset } from './list-dataset.js';
+import type { FeedbackStats } from './feedback-examples.js';
+import { listSources, type DatasetSource, type DatasetSourceType } from './list-sources.js';
 import { mapLimit } from './map-limit.js';
 
 export type SkipReason = ImageDecodeReason | 'vanished';
@@ -30,8 +31,23 @@ export interface DatasetImage {
   readonly pixels: Uint8Array;
 }
 
-export interface LoadedDataset {
+/** One source of a dataset as it was read: what lineage records. */
+export interface LoadedSource {
   readonly uri: string;
+  readonly type: DatasetSourceType;
+  /** Digest of this source's own readable images (see datasetDigest), duplicates of other sources included. */
+  readonly digest: string;
+  /** Its readable images. */
+  readonly images: number;
+  /** For a prediction log: how its feedback became examples. */
+  readonly feedback?: FeedbackStats;
+}
+
+export interface LoadedDataset {
+  /** The first source's URI. */
+  readonly uri: string;
+  /** Every source, in the order given. */
+  readonly sources: readonly LoadedSource[];
   readonly classes: readonly string[];
   readonly imageSize: number;
   readonly resize: ResizeMode;
@@ -46,8 +62,12 @@ export interface LoadedDataset {
 }
 
 export interface LoadDatasetOptions {
-  readonly uri: string;
-  readonly storage: Storage;
+  /** One class-per-folder prefix (with `storage`), or `sources` (with `storageOf`). */
+  readonly uri?: string;
+  readonly storage?: Storage;
+  /** Several sources; an image in several of them keeps the label of the first. */
+  readonly sources?: readonly DatasetSource[];
+  readonly storageOf?: (uri: string) => Storage;
   readonly imageSize: number;
   readonly resize?: ResizeMode;
   readonly classes?: readonly string[];
@@ -59,26 +79,34 @@ export interface LoadDatasetOptions {
 }
 
 /**
- * Reads a class-per-folder dataset and decodes every image to `imageSize`² RGB bytes. A file
+ * Reads a class-per-folder dataset — or several sources: class-per-folder prefixes and
+ * prediction logs (labelled by their feedback), see listSources — and decodes every image to
+ * `imageSize`² RGB bytes. Each source's digest is recorded beside the whole set's. A file
  * that is empty, truncated, corrupt, too large or not an image is skipped, counted and named;
  * storage failures other than a file vanishing mid-run are fatal (they are not about the data).
  * Throws TerminalError 'DatasetNotFound' / 'InvalidDataset' (see listDataset) and
  * 'InvalidDataset' when a class has no readable image.
  */
 export async function loadDataset(options: LoadDatasetOptions): Promise<LoadedDataset> {
-  const { uri, storage, imageSize, resize = 'cover', concurrency = 8, logger } = options;
-  const listing = await listDataset(uri, storage, options.classes);
+  const { imageSize, resize = 'cover', concurrency = 8, logger } = options;
+  const sources = options.sources ?? (options.uri ? [{ uri: options.uri, type: 'ClassFolders' as const }] : []);
+  const storageOf = options.storageOf ?? (() => options.storage as Storage);
+  if (!options.storageOf && !options.storage) throw new Error('loadDataset needs storage or storageOf');
+  const uri = sources.map((src) => src.uri).join(', ');
+  const storages = new Map(sources.map((src) => [src.uri, storageOf(src.uri)]));
+  const listing = await listSources(sources, (u) => storages.get(u) ?? storageOf(u), options.classes);
   const skipped: SkippedFile[] = [];
   const ignored = listing.outside.map((e) => e.name);
   if (ignored.length > 0) logger?.info({ ignored }, 'files outside the class folders ignored');
+  for (const [i, stats] of listing.feedback) logger?.info({ source: sources[i]?.uri, ...stats, unknownLabels: listing.unknownLabels.get(i) ?? 0 }, 'feedback examples from the prediction log');
   let done = 0;
   const total = listing.files.length;
   const decoded = await mapLimit(listing.files, concurrency, async (file) => {
     try {
-      const bytes = await storage.read(file.uri);
+      const bytes = await (storages.get(sources[file.source]?.uri ?? '') as Storage).read(file.uri);
       const sha256 = createHash('sha256').update(bytes).digest('hex');
       const img = await decodeImage(bytes, { size: imageSize, resize, ...(options.maxPixels ? { maxPixels: options.maxPixels } : {}) });
-      return { name: file.name, classIndex: file.classIndex, sha256, pixels: img.pixels } satisfies DatasetImage;
+      return { name: file.name, classIndex: file.classIndex, sha256, pixels: img.pixels, source: file.source };
     } catch (err) {
       if (err instanceof ImageDecodeError) {
         skipped.push({ name: file.name, reason: err.reason, message: err.message });
@@ -94,6 +122,12 @@ export async function loadDataset(options: LoadDatasetOptions): Promise<LoadedDa
       options.onProgress?.(done, total);
     }
   });
+  const loadedSources: LoadedSource[] = sources.map((src, i) => {
+    // Within a source, an exact copy counts once (as in the dataset's own digest).
+    const mine = [...new Map(decoded.filter((d): d is NonNullable<typeof d> => d !== undefined && d.source === i).reverse().map((d) => [d.sha256, d])).values()];
+    const stats = listing.feedback.get(i);
+    return { uri: src.uri, type: src.type, digest: datasetDigest(listing.classes, mine), images: mine.length, ...(stats ? { feedback: stats } : {}) };
+  });
 
   const seen = new Map<string, string>();
   const images: DatasetImage[] = [];
@@ -106,7 +140,7 @@ export async function loadDataset(options: LoadDatasetOptions): Promise<LoadedDa
       continue;
     }
     seen.set(img.sha256, img.name);
-    images.push(img);
+    images.push({ name: img.name, classIndex: img.classIndex, sha256: img.sha256, pixels: img.pixels });
   }
   skipped.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   if (skipped.length > 0) logger?.warn({ skipped: skipped.length, examples: skipped.slice(0, 5) }, 'dataset files skipped');
@@ -119,7 +153,7 @@ export async function loadDataset(options: LoadDatasetOptions): Promise<LoadedDa
     throw new TerminalError('InvalidDataset', `class ${empty.map((c) => JSON.stringify(c)).join(', ')} has no readable image under ${uri}; a classifier needs images of at least two classes`);
   }
   logger?.info({ uri, classes: listing.classes, perClass, skipped: skipped.length, duplicates: duplicates.length }, 'dataset loaded');
-  return { uri, classes: listing.classes, imageSize, resize, images, skipped, duplicates, ignored, digest: datasetDigest(listing.classes, images) };
+  return { uri: sources[0]?.uri ?? '', sources: loadedSources, classes: listing.classes, imageSize, resize, images, skipped, duplicates, ignored, digest: datasetDigest(listing.classes, images) };
 }
 
 /** sha256 over the sorted lines `class\tsha256\n`: the same photos with the same labels give the same digest. */

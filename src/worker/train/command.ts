@@ -46,7 +46,8 @@ export async function run(raw: RawTrainOptions, overrides: TrainCommandOverrides
     }
     exitCode = 0;
   } catch (err) {
-    const failure: WorkerFailure = failureFrom(err, raw.data ? { dataUri: raw.data } : {});
+    const dataUris = [raw.data, raw.predictionLog].flat().filter((u): u is string => typeof u === 'string');
+    const failure: WorkerFailure = failureFrom(err, { dataUris });
     logger.error({ reason: failure.reason, err }, 'training failed');
     stderr.write(`kennel train failed (${failure.reason}): ${failure.message}\n`);
     outcome = failure;

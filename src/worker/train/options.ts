@@ -4,10 +4,14 @@ import { BACKEND_PREFERENCES, type BackendPreference } from '../../ml/backend/se
 import type { ResizeMode } from '../../ml/image.js';
 import { DEFAULT_SPLIT, validateSplit, type SplitFractions } from '../dataset/split.js';
 import type { Augmentation } from '../../ml/fit/types.js';
+import type { DatasetSource } from '../dataset/list-sources.js';
 
 /** Everything `kennel train` does, parsed and validated once at the boundary. */
 export interface TrainConfig {
+  /** The first source's URI (what a single-source run was trained on). */
   readonly dataUri: string;
+  /** Every source: the `--data` prefixes, then the `--prediction-log` prefixes. */
+  readonly sources: readonly DatasetSource[];
   readonly outUri: string;
   readonly architecture: Architecture;
   readonly imageSize: number;
@@ -28,7 +32,9 @@ export interface TrainConfig {
 
 /** The raw option bag commander hands over (strings as typed, booleans for switches). */
 export interface RawTrainOptions {
-  data?: string;
+  /** One `--data` or several (the option repeats). */
+  data?: string | string[];
+  predictionLog?: string | string[];
   out?: string;
   architecture?: string;
   imageSize?: string;
@@ -101,7 +107,10 @@ function parseImageSize(raw: string | undefined, fallback: number, architecture:
 
 /** Validates the CLI options against the architecture's defaultHyperparameters; throws TerminalError('InvalidArguments'). */
 export function parseTrainOptions(raw: RawTrainOptions): TrainConfig {
-  if (!raw.data) throw invalid('--data <uri> is required (a file://, gs:// or local path prefix with one folder per class)');
+  const list = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+  const sources: DatasetSource[] = [...list(raw.data).map((uri) => ({ uri, type: 'ClassFolders' as const })), ...list(raw.predictionLog).map((uri) => ({ uri, type: 'PredictionLog' as const }))];
+  if (sources.length === 0) throw invalid('--data <uri> is required (a file://, gs:// or local path prefix with one folder per class; repeat it, or add --prediction-log <uri>, for several sources)');
+  if (sources.some((src) => src.uri.trim() === '')) throw invalid('--data and --prediction-log need a URI');
   if (!raw.out) throw invalid('--out <uri> is required (where the model artifact is written)');
   const architecture = raw.architecture ?? DEFAULT_ARCHITECTURE;
   if (!isArchitecture(architecture)) throw invalid(`--architecture must be one of ${ARCHITECTURES.join(', ')}, got ${JSON.stringify(architecture)}`);
@@ -115,7 +124,8 @@ export function parseTrainOptions(raw: RawTrainOptions): TrainConfig {
   const augment = raw.augmentation !== false;
   const classes = parseClasses(raw.classes);
   return Object.freeze({
-    dataUri: raw.data,
+    dataUri: (sources[0] as DatasetSource).uri,
+    sources,
     outUri: raw.out,
     architecture,
     imageSize: parseImageSize(raw.imageSize, d.imageSize, architecture, sizeRule),

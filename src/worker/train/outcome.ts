@@ -38,14 +38,15 @@ export async function writeTerminationMessage(outcome: WorkerOutcome, env: NodeJ
 }
 
 /** Maps any error to the failure reasons the operator understands. */
-export function failureFrom(err: unknown, context: { dataUri?: string } = {}): WorkerFailure {
+export function failureFrom(err: unknown, context: { dataUri?: string; dataUris?: readonly string[] } = {}): WorkerFailure {
   const message = err instanceof Error ? err.message : String(err);
   const known = (r: string): r is WorkerFailureReason => (WorkerFailureReasons as readonly string[]).includes(r);
   let reason: WorkerFailureReason = 'InternalError';
   if (isTerminal(err) && known(err.reason)) reason = err.reason;
   else if (isStorageError(err)) {
     // Not found outside the dataset: the output bucket (or a model to evaluate) does not exist.
-    if (err.reason === 'NotFound') reason = context.dataUri && err.uri.startsWith(context.dataUri) ? 'DatasetNotFound' : 'InvalidArguments';
+    const dataUris = [...(context.dataUris ?? []), ...(context.dataUri ? [context.dataUri] : [])];
+    if (err.reason === 'NotFound') reason = dataUris.some((u) => err.uri.startsWith(u)) ? 'DatasetNotFound' : 'InvalidArguments';
     else if (err.reason === 'AccessDenied') reason = 'StorageAccessDenied';
     else if (err.reason === 'Unavailable') reason = 'StorageUnavailable';
     else reason = 'InvalidArguments';

@@ -8,7 +8,7 @@ import { calibrationOf, type Calibration, type ReliabilityBin } from '../../ml/c
 import type { FitResult } from '../../ml/fit/fit.js';
 import type { ModelMetadata, ModelMetadataInput } from '../../ml/metadata.js';
 import type { BackendPreference, SelectedBackend } from '../../ml/backend/select.js';
-import { loadDataset, type DuplicateFile, type SkippedFile } from '../dataset/load-dataset.js';
+import { loadDataset, type DuplicateFile, type LoadedSource, type SkippedFile } from '../dataset/load-dataset.js';
 import { splitDataset, type SplitData } from '../dataset/split-dataset.js';
 import { evaluateArtifact } from '../evaluate/evaluate-model.js';
 import { writeReport } from '../report/write-report.js';
@@ -45,6 +45,7 @@ export interface MetricsFile extends MetricsSummary {
   readonly dataset: {
     readonly uri: string;
     readonly digest: string;
+    readonly sources: readonly LoadedSource[];
     readonly skipped: readonly SkippedFile[];
     readonly duplicates: readonly DuplicateFile[];
     readonly ignored: readonly string[];
@@ -64,9 +65,8 @@ export async function runTraining(config: TrainConfig, deps: TrainDeps): Promise
   const { logger, progress } = deps;
   const now = deps.now ?? (() => new Date());
   const backend = await deps.selectBackend({ preference: config.backend, logger });
-  const dataStorage = deps.storageFor(config.dataUri);
   const outStorage = deps.storageFor(config.outUri);
-  const data = await loadSplits(config, dataStorage, deps);
+  const data = await loadSplits(config, deps);
   const { splits, classes } = data;
 
   progress.stage(`training ${config.architecture} at ${config.imageSize}px on ${splits.train.count} images (backend ${backend.name})`);
@@ -129,6 +129,7 @@ export async function runTraining(config: TrainConfig, deps: TrainDeps): Promise
     inputShape: [config.imageSize, config.imageSize, 3],
     datasetUri: config.dataUri,
     datasetDigest: data.digest,
+    datasetSources: data.sources.map((src) => ({ uri: src.uri, type: src.type, digest: src.digest, images: src.images })),
     skippedFiles: data.skipped.length,
     metrics,
     codeVersion: metadata.codeVersion,
@@ -144,13 +145,14 @@ interface Splits {
   readonly duplicates: readonly DuplicateFile[];
   readonly ignored: readonly string[];
   readonly digest: string;
+  readonly sources: readonly LoadedSource[];
 }
 
-async function loadSplits(config: TrainConfig, storage: Storage, deps: TrainDeps): Promise<Splits> {
-  deps.progress.stage(`loading ${config.dataUri}`);
+async function loadSplits(config: TrainConfig, deps: TrainDeps): Promise<Splits> {
+  deps.progress.stage(`loading ${config.sources.map((src) => src.uri).join(', ')}`);
   const dataset = await loadDataset({
-    uri: config.dataUri,
-    storage,
+    sources: config.sources,
+    storageOf: deps.storageFor,
     imageSize: config.imageSize,
     resize: config.resize,
     concurrency: config.concurrency,
@@ -163,8 +165,8 @@ async function loadSplits(config: TrainConfig, storage: Storage, deps: TrainDeps
     throw new TerminalError('InvalidDataset', `the validation split is empty (${dataset.images.length} images, fractions ${JSON.stringify(config.split)}): early stopping and best-weight selection need validation images`);
   }
   deps.logger.info({ train: splits.train.count, validation: splits.validation.count, test: splits.test.count }, 'dataset split');
-  const { classes, skipped, duplicates, ignored, digest } = dataset;
-  return { splits, classes, skipped, duplicates, ignored, digest };
+  const { classes, skipped, duplicates, ignored, digest, sources } = dataset;
+  return { splits, classes, skipped, duplicates, ignored, digest, sources };
 }
 
 /** metadata.json of the artifact: what it classifies, how its input is prepared, and how it was trained. */
@@ -234,7 +236,7 @@ function metricsFile(config: TrainConfig, data: Splits, training: { result: FitR
       history: result.history,
       ...(result.pretrained ? { headHistory: result.pretrained.headHistory, stageSeconds: result.pretrained.seconds } : {}),
     },
-    dataset: { uri: config.dataUri, digest: data.digest, skipped: data.skipped, duplicates: data.duplicates, ignored: data.ignored },
+    dataset: { uri: config.dataUri, digest: data.digest, sources: data.sources, skipped: data.skipped, duplicates: data.duplicates, ignored: data.ignored },
     calibration: { ...(metadata.calibration ? { temperature: metadata.calibration.temperature } : {}), expectedCalibrationError: calibration.ece, reliability: calibration.bins },
     ...(metadata.pretrained ? { pretrained: metadata.pretrained } : {}),
     backend: metadata.backend,

@@ -14,6 +14,8 @@ import { startFakeGcs, type FakeGcs } from '../../../local-cluster/fake-gcs.js';
 import { captureStream, jsonLines } from './capture.js';
 import { writeSyntheticDataset } from './synthetic-dataset.js';
 import { tinyFit } from './tiny-fit.js';
+import { loadDataset } from '../../../src/worker/dataset/load-dataset.js';
+import { feedbackRecord, testImage, writeFeedbackLog } from '../../../src/worker/dataset/test-support/prediction-log-fixture.js';
 
 const BASE_ARGS = { architecture: 'compact-cnn', epochs: '8', imageSize: '32', batchSize: '8', backend: 'cpu', patience: '0', learningRate: '0.05', split: '0.7,0.1,0.2' };
 
@@ -103,6 +105,34 @@ describe('kennel train + evaluate on a generated dataset', function () {
     expect(table.text()).to.match(/accuracy\s+\d+\.\d%/);
     expect(table.text()).to.match(/actual \\ predicted\s+bright\s+dark/);
     expect(table.text()).to.include('3 files skipped');
+  });
+
+  it('trains on several sources (class folders and a prediction log\'s corrections) and reports every source with its digest', async () => {
+    const log = pathToFileURL(path.join(dir, 'log')).href;
+    const storage = createFileStorage();
+    const imgs = await Promise.all([0, 1, 2, 3, 4, 5].map((i) => testImage(i < 3 ? 220 : 30, 100 + i)));
+    await writeFeedbackLog(
+      storage,
+      log,
+      imgs.map((img, i) => feedbackRecord({ id: `p${i}`, sha256: img.sha256, label: i < 3 ? 'bright' : 'dark', predicted: 'dark', model: 'pets' })),
+      imgs.map((img) => img.bytes),
+    );
+    const out = pathToFileURL(path.join(dir, 'model-2')).href;
+    const term = path.join(dir, 'termination-2');
+    const stderr = captureStream();
+    const code = await train({ ...BASE_ARGS, epochs: '2', data: [data], predictionLog: [log], out }, { fit: tinyFit, stdout: captureStream().stream, stderr: stderr.stream, env: { KENNEL_TERMINATION_LOG: term } });
+    expect(code, stderr.text()).to.equal(0);
+    const ok = (await readOutcome(term)) as WorkerSuccess;
+    expect(ok.datasetUri).to.equal(data);
+    expect(ok.datasetSources?.map((src) => [src.uri, src.type, src.images])).to.deep.equal([
+      [data, 'ClassFolders', 60],
+      [log, 'PredictionLog', 6],
+    ]);
+    const alone = await loadDataset({ uri: data, storage, imageSize: 32 });
+    expect(ok.datasetSources?.[0]?.digest).to.equal(alone.digest);
+    expect(ok.datasetDigest).to.not.equal(alone.digest);
+    const metrics = JSON.parse(await readFile(path.join(dir, 'model-2', 'metrics.json'), 'utf8')) as { dataset: { sources: { uri: string; feedback?: { records: number } }[] } };
+    expect(metrics.dataset.sources[1]?.feedback?.records).to.equal(6);
   });
 
   it('fails with a reason, exit code 1 and a termination message', async () => {
