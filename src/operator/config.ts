@@ -25,6 +25,8 @@ export const OperatorConfig = Type.Object({
   logLevel: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l))),
   /** Parallel reconciles per controller (different keys; I/O-bound, so cheap in one Node process). */
   workers: Type.Integer({ minimum: 1, maximum: 64 }),
+  /** How often a serving InferenceService's pods are measured for status.live (and its retraining policy); 0 = never. */
+  liveIntervalSeconds: Type.Integer({ minimum: 0, maximum: 86400 }),
 });
 export type OperatorConfig = Readonly<Static<typeof OperatorConfig>>;
 
@@ -98,6 +100,7 @@ export function loadOperatorConfig(env: NodeJS.ProcessEnv, flags: OperatorFlags 
     serviceAccount: pick(flags.serviceAccount, 'KENNEL_SERVICE_ACCOUNT') || undefined,
     logLevel: pick(flags.logLevel, 'KENNEL_LOG_LEVEL') || 'info',
     workers: parseNum('KENNEL_WORKERS', pick(flags.workers, 'KENNEL_WORKERS'), problems) ?? 16,
+    liveIntervalSeconds: parseNum('KENNEL_LIVE_INTERVAL_SECONDS', env.KENNEL_LIVE_INTERVAL_SECONDS, problems) ?? 60,
   };
   if (!candidate.artifactRoot) problems.push('KENNEL_ARTIFACT_ROOT: required (e.g. gs://bucket/kennel or file:///var/kennel)');
   const envName: Record<string, string> = {
@@ -109,6 +112,7 @@ export function loadOperatorConfig(env: NodeJS.ProcessEnv, flags: OperatorFlags 
     healthPort: 'KENNEL_HEALTH_PORT',
     logLevel: 'KENNEL_LOG_LEVEL',
     workers: 'KENNEL_WORKERS',
+    liveIntervalSeconds: 'KENNEL_LIVE_INTERVAL_SECONDS',
   };
   if (problems.length === 0) {
     for (const e of Value.Errors(OperatorConfig, candidate)) {

@@ -50,6 +50,8 @@ export interface OperatorMetrics {
   rolloutStarted(): void;
   rolloutCompleted(): void;
   rolledBack(reason: RollbackReason): void;
+  /** An InferenceService's retraining policy started a TrainingRun. */
+  retrainingStarted(): void;
   /** Reads the TrainingRun count per phase at scrape time (from the informer cache). */
   setRunPhaseSource(source: () => Record<string, number>): void;
 }
@@ -86,6 +88,7 @@ export function createOperatorMetrics(options: { registry: Registry; controllers
   const leader = new Gauge({ name: 'kennel_operator_leader', help: '1 while this replica holds the leader lease.', registers });
   const rollouts = new Counter({ name: 'kennel_operator_rollouts_total', help: 'InferenceService rollouts by event (started, completed).', labelNames: ['event'] as const, registers });
   const rollbacks = new Counter({ name: 'kennel_operator_rollbacks_total', help: 'Automatic rollbacks by reason.', labelNames: ['reason'] as const, registers });
+  const retrainings = new Counter({ name: 'kennel_operator_retraining_runs_total', help: 'TrainingRuns started by InferenceService retraining policies (live accuracy below their threshold).', registers });
   let phaseSource: () => Record<string, number> = () => ({});
   new Gauge({
     name: 'kennel_operator_training_runs',
@@ -135,6 +138,7 @@ export function createOperatorMetrics(options: { registry: Registry; controllers
   leader.set(0);
   for (const event of ['started', 'completed']) rollouts.inc({ event }, 0);
   for (const reason of RollbackReasons) rollbacks.inc({ reason }, 0);
+  retrainings.inc(0);
 
   return {
     observeReconcile(controller, result, seconds) {
@@ -160,6 +164,7 @@ export function createOperatorMetrics(options: { registry: Registry; controllers
     rolloutStarted: () => rollouts.inc({ event: 'started' }),
     rolloutCompleted: () => rollouts.inc({ event: 'completed' }),
     rolledBack: (reason) => rollbacks.inc({ reason }),
+    retrainingStarted: () => retrainings.inc(),
     setRunPhaseSource(source) {
       phaseSource = source;
     },

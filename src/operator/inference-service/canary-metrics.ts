@@ -26,23 +26,42 @@ export function emptySnapshot(): MetricsSnapshot {
 const LINE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)/;
 const LABEL = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
 
-/** Parses the few kennel_serve series the analysis needs from Prometheus text format. */
-export function parseServeMetrics(text: string): MetricsSnapshot {
-  const s = emptySnapshot();
+/** One sample of Prometheus text format. */
+export interface PromSample {
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+  /** +Inf stays Infinity; unparsable values are skipped. */
+  readonly value: number;
+}
+
+/** The `kennel_serve_*` samples of a Prometheus text page (the only ones the operator reads). */
+export function* serveSamples(text: string): Generator<PromSample> {
   for (const line of text.split('\n')) {
     if (!line.startsWith('kennel_serve_')) continue;
     const m = LINE.exec(line);
     if (!m) continue;
     const [, name, labelText, valueText] = m;
-    const value = Number(valueText === '+Inf' ? Infinity : valueText);
-    if (!Number.isFinite(value)) continue;
+    const value = valueText === '+Inf' ? Infinity : Number(valueText);
+    if (Number.isNaN(value)) continue;
     const labels: Record<string, string> = {};
     for (const l of (labelText ?? '').matchAll(LABEL)) labels[l[1] as string] = l[2] as string;
+    yield { name: name as string, labels, value };
+  }
+}
+
+/** A histogram bucket bound (`le` label) as a number. */
+export const bucketBound = (le: string | undefined): number => (le === '+Inf' ? Infinity : Number(le));
+
+/** Parses the few kennel_serve series the analysis needs from Prometheus text format. */
+export function parseServeMetrics(text: string): MetricsSnapshot {
+  const s = emptySnapshot();
+  for (const { name, labels, value } of serveSamples(text)) {
+    if (!Number.isFinite(value)) continue;
     if (name === 'kennel_serve_requests_total' && PREDICT_ROUTES.has(labels.route ?? '')) {
       s.requests += value;
       if (Number(labels.status) >= 500) s.errors += value;
     } else if (name === 'kennel_serve_request_duration_seconds_bucket' && PREDICT_ROUTES.has(labels.route ?? '')) {
-      const le = labels.le === '+Inf' ? Infinity : Number(labels.le);
+      const le = bucketBound(labels.le);
       s.latencyBuckets.set(le, (s.latencyBuckets.get(le) ?? 0) + value);
     } else if (name === 'kennel_serve_prediction_confidence_sum') {
       s.confidenceSum += value;

@@ -37,10 +37,11 @@ describe('inference-service desired objects', () => {
     expect(c?.livenessProbe?.httpGet?.path).to.equal('/healthz');
     expect((c?.startupProbe?.periodSeconds ?? 0) * (c?.startupProbe?.failureThreshold ?? 0)).to.equal(300);
     // Zero-downtime termination: answer for 5 s after deletion (endpoints and proxies catch up),
-    // then drain for up to 20 s, all inside the grace period before SIGKILL.
+    // then drain for up to 20 s, then write the prediction log out for up to 10 s, all inside
+    // the grace period before SIGKILL.
     expect(c?.lifecycle).to.deep.equal({ preStop: { sleep: { seconds: 5 } } });
-    expect(pod?.spec?.terminationGracePeriodSeconds).to.equal(30);
-    expect(pod?.spec?.terminationGracePeriodSeconds).to.be.greaterThan(5 + 20);
+    expect(pod?.spec?.terminationGracePeriodSeconds).to.equal(40);
+    expect(pod?.spec?.terminationGracePeriodSeconds).to.be.greaterThan(5 + 20 + 10);
     expect(c?.securityContext?.readOnlyRootFilesystem).to.equal(true);
     expect(pod?.spec?.securityContext?.runAsNonRoot).to.equal(true);
     expect(c?.env).to.deep.include({ name: 'KENNEL_GCS_AUTH', value: 'adc' });
@@ -51,6 +52,17 @@ describe('inference-service desired objects', () => {
     const out = desiredServingObjects(isvc((s) => (s.spec.minConfidence = 0.7)), { stable: v1 }, options);
     const args = out.deployments[0]?.spec?.template.spec?.containers[0]?.args ?? [];
     expect(args.slice(-2)).to.deep.equal(['--min-confidence', '0.7']);
+  });
+
+  it('passes spec.logging to every version\'s server, so all of them write one prediction log and share its id key', () => {
+    const logged = isvc((s) => (s.spec.logging = { uri: 'gs://logs/kennel/web', imageSampleRate: 0.25, flushIntervalSeconds: 10 }));
+    const out = desiredServingObjects(logged, { stable: v1, canary: { modelVersion: v2, state: { modelVersion: v2.metadata.name, step: 0, weight: 50, startedAt: '2026-01-01T00:00:00Z', stepStartedAt: '2026-01-01T00:00:00Z' } } }, options);
+    for (const d of out.deployments) {
+      const args = d.spec?.template.spec?.containers[0]?.args ?? [];
+      expect(args.slice(args.indexOf('--prediction-log'))).to.deep.equal(['--prediction-log', 'gs://logs/kennel/web', '--image-sample-rate', '0.25', '--log-flush-seconds', '10', '--log-flush-timeout-seconds', '10']);
+    }
+    const plain = desiredServingObjects(isvc(), { stable: v1 }, options).deployments[0]?.spec?.template.spec?.containers[0]?.args ?? [];
+    expect(plain).to.not.include('--prediction-log');
   });
 
   it('renders a Service over all versions, a PodMonitoring and a PDB', () => {

@@ -34,11 +34,14 @@ export const STARTUP_PROBE_FAILURE_THRESHOLD = 60;
 export const PRE_STOP_SLEEP_SECONDS = 5;
 /** Passed to `kennel serve --shutdown-timeout-seconds`: after SIGTERM, time for in-flight requests. */
 export const SERVER_SHUTDOWN_TIMEOUT_SECONDS = 20;
+/** Passed to `kennel serve --log-flush-timeout-seconds`: after the drain, time to write the prediction log out. */
+export const LOG_FLUSH_TIMEOUT_SECONDS = 10;
 /**
- * The grace period covers the preStop sleep and the server's drain, with room to release the
- * model and exit, so SIGKILL never cuts a drain short: 5 + 20 + 5 = 30 s.
+ * The grace period covers the preStop sleep, the server's drain and the prediction log's final
+ * write, with room to release the model and exit, so SIGKILL never cuts either short:
+ * 5 + 20 + 10 + 5 = 40 s.
  */
-export const TERMINATION_GRACE_PERIOD_SECONDS = PRE_STOP_SLEEP_SECONDS + SERVER_SHUTDOWN_TIMEOUT_SECONDS + 5;
+export const TERMINATION_GRACE_PERIOD_SECONDS = PRE_STOP_SLEEP_SECONDS + SERVER_SHUTDOWN_TIMEOUT_SECONDS + LOG_FLUSH_TIMEOUT_SECONDS + 5;
 const DEFAULT_RESOURCES: V1ResourceRequirements = { requests: { cpu: '500m', memory: '512Mi' }, limits: { memory: '1Gi' } };
 
 export interface ServingOptions {
@@ -143,6 +146,7 @@ function deployment(
                 '--model-version', String(mv.spec.version),
                 '--shutdown-timeout-seconds', String(SERVER_SHUTDOWN_TIMEOUT_SECONDS),
                 ...(isvc.spec.minConfidence !== undefined ? ['--min-confidence', String(isvc.spec.minConfidence)] : []),
+                ...loggingArgs(isvc),
               ],
               ports: [{ name: 'http', containerPort: SERVER_PORT, protocol: 'TCP' }],
               env: [
@@ -166,6 +170,18 @@ function deployment(
       },
     },
   };
+}
+
+/** `kennel serve` flags for spec.logging: every version's pods write the same log (and share its id key). */
+export function loggingArgs(isvc: InferenceService): string[] {
+  const logging = isvc.spec.logging;
+  if (!logging) return [];
+  return [
+    '--prediction-log', logging.uri,
+    '--image-sample-rate', String(logging.imageSampleRate ?? 0),
+    ...(logging.flushIntervalSeconds !== undefined ? ['--log-flush-seconds', String(logging.flushIntervalSeconds)] : []),
+    '--log-flush-timeout-seconds', String(LOG_FLUSH_TIMEOUT_SECONDS),
+  ];
 }
 
 export function desiredServingObjects(isvc: InferenceService, plan: ServingPlan, options: ServingOptions): ServingObjects {

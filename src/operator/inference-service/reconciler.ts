@@ -11,6 +11,7 @@ import type { DeploymentWire } from '../shared/wire.js';
 import { forwardedEnv } from '../shared/worker-env.js';
 import { judgeAnalysis, type AnalysisResult } from './analysis.js';
 import { createCanaryAnalyzer } from './canary-analyzer.js';
+import { createLiveAndRetraining } from './live-and-retraining.js';
 import { desiredServingObjects, monitoringEnabled, type ServingPlan } from './desired.js';
 import { clockWait } from './clock-wait.js';
 import { analysisWindowMs, decideRollout, type RolloutDecision, type TrackObservation } from './rollout.js';
@@ -35,6 +36,7 @@ export function inferenceServiceReconciler(deps: ReconcilerDeps): ObjectReconcil
   const { kube, caches, clock, config, discovery, metrics } = deps;
   const podEnv = forwardedEnv(deps.podEnv);
   const analyzer = createCanaryAnalyzer({ clock, logger: deps.logger });
+  const liveLoop = createLiveAndRetraining(deps);
 
   const readyOf = (namespace: string, name: string): number => caches.deployments.get(namespace, name)?.status?.readyReplicas ?? 0;
   /** The replica count of the Deployment serving `modelVersion` (under autoscaling, the HPA's); undefined while there is none. */
@@ -129,7 +131,10 @@ export function inferenceServiceReconciler(deps: ReconcilerDeps): ObjectReconcil
     reasons: R,
     warningPhases: InferenceServiceWarningPhases,
     statusLogFields: (status) => ({ current: status.currentModelVersion, canary: status.canary?.modelVersion }),
-    forget: (request) => analyzer.forget(`${request.namespace}/${request.name}`),
+    forget: (request) => {
+      analyzer.forget(`${request.namespace}/${request.name}`);
+      liveLoop.forget(`${request.namespace}/${request.name}`);
+    },
     async reconcile(isvc, ctx) {
       const ns = ctx.namespace;
       const now = new Date(clock.now());
@@ -164,10 +169,14 @@ export function inferenceServiceReconciler(deps: ReconcilerDeps): ObjectReconcil
         podMonitoring,
         now,
       });
-      const requeueAfterMs = clockWait(isvc, decision, status, now);
+      const live = await liveLoop.step(isvc, status, byName, ctx, now);
+      if (live.live) status.live = live.live;
+      if (live.retraining) status.retraining = live.retraining;
+      const rolloutWait = clockWait(isvc, decision, status, now);
+      const requeueAfterMs = rolloutWait === undefined ? live.requeueAfterMs : Math.min(rolloutWait, live.requeueAfterMs ?? Infinity);
       return {
         status,
-        events: decision.event ? [decision.event] : [],
+        events: [...(decision.event ? [decision.event] : []), ...live.events],
         afterStatus: (written) => settle(ns, isvc, decision, written),
         ...(requeueAfterMs !== undefined ? { requeueAfterMs } : {}),
         ...(!target.ok && target.terminal && !state.currentModelVersion ? { terminal: { reason: target.reason, message: target.message } } : {}),

@@ -42,4 +42,16 @@ describe('model-version from a successful run', () => {
     const parsed = parseModelVersion(mv);
     expect(parsed.ok, JSON.stringify(parsed)).to.equal(true);
   });
+
+  it('records every dataset source with its digest in the lineage', () => {
+    const run = exampleTrainingRun('r2');
+    run.metadata.uid = 'uid-r2';
+    const datasetSources = [
+      { uri: 'gs://kennel-data/datasets/cats-dogs', type: 'ClassFolders' as const, digest: 'a'.repeat(64), images: 2000 },
+      { uri: 'gs://kennel-data/logs/cats-dogs', type: 'PredictionLog' as const, digest: 'c'.repeat(64), images: 37 },
+    ];
+    const mv = desiredModelVersion({ run, outcome: { ...outcome, datasetSources }, version: 5 });
+    expect(mv.spec.lineage.dataset).to.deep.equal({ uri: 'gs://kennel-data/datasets/cats-dogs', digest: 'sha256:abc', sources: datasetSources });
+    expect(parseModelVersion(mv).ok).to.equal(true);
+  });
 });

@@ -44,7 +44,11 @@ export function desiredModelVersion({ run, outcome, version, workerImage }: Mode
       lineage: {
         trainingRun: run.metadata.name,
         trainingRunUid: run.metadata.uid,
-        dataset: { uri: outcome.datasetUri, digest: outcome.datasetDigest },
+        dataset: {
+          uri: outcome.datasetUri,
+          digest: outcome.datasetDigest,
+          ...(outcome.datasetSources ? { sources: structuredClone(outcome.datasetSources) } : {}),
+        },
         codeVersion: outcome.codeVersion,
         backend: outcome.backend,
       },

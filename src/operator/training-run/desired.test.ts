@@ -41,6 +41,9 @@ describe('training-run desired Job', () => {
     expect(args.slice(args.indexOf('--brightness'), args.indexOf('--brightness') + 2)).to.deep.equal(['--brightness', '0.25']);
     const minimal = run((x) => (x.spec = { model: 'm', dataset: { uri: 'file:///d' }, outputUri: 'file:///o' }));
     expect(trainArgs(minimal, trainingOutputUri(minimal, 'gs://x'))).to.deep.equal(['train', '--data', 'file:///d', '--out', 'file:///o']);
+    // Several sources, in order: class folders as --data, prediction logs as --prediction-log.
+    const several = run((x) => (x.spec = { model: 'm', dataset: { sources: [{ uri: 'gs://b/base' }, { uri: 'gs://b/logs/web', type: 'PredictionLog' }, { uri: 'gs://b/corrections-1', type: 'ClassFolders' }] }, outputUri: 'file:///o' }));
+    expect(trainArgs(several, 'file:///o')).to.deep.equal(['train', '--data', 'gs://b/base', '--prediction-log', 'gs://b/logs/web', '--data', 'gs://b/corrections-1', '--out', 'file:///o']);
   });
 
   it('is locked down and bounded: non-root, read-only root, /tmp emptyDir, deadlines, TTL, owner', () => {

@@ -1,5 +1,5 @@
 import type { V1Container, V1EnvVar, V1ResourceRequirements } from '@kubernetes/client-node';
-import type { TrainingRun } from '../../shared/api/training-run.js';
+import { datasetSources, type TrainingRun } from '../../shared/api/training-run.js';
 import { Annotations, commonLabels, Labels, ownerReference } from '../shared/labels.js';
 import { jobName, specHash } from '../shared/names.js';
 import { toResourceRequirements } from '../shared/resources.js';
@@ -46,12 +46,15 @@ export function trainingOutputUri(run: TrainingRun, artifactRoot: string): strin
 }
 
 /**
- * `kennel train` arguments for a spec (src/worker/cli-spec.ts): only what the spec sets, so the
+ * `kennel train` arguments for a spec (src/worker/cli-spec.ts): every dataset source as a
+ * `--data` (class folders) or `--prediction-log` flag, in order; only what the spec sets, so the
  * worker's defaults (per architecture) do the rest; each augmentation setting is passed on.
  */
 export function trainArgs(run: TrainingRun, outputUri: string): string[] {
   const { spec } = run;
-  const args = ['train', '--data', spec.dataset.uri, '--out', outputUri];
+  const args = ['train'];
+  for (const src of datasetSources(spec.dataset)) args.push(src.type === 'PredictionLog' ? '--prediction-log' : '--data', src.uri);
+  args.push('--out', outputUri);
   const add = (flag: string, value: string | number | undefined) => {
     if (value !== undefined) args.push(flag, String(value));
   };

@@ -5,9 +5,11 @@ import {
   Duration,
   ResourceRequirements,
   Resource,
+  StorageUri,
   StringEnum,
   type KubeSchemaOptions,
 } from './common.js';
+import { TrainingRunSpec } from './training-run.js';
 
 /**
  * InferenceService: serve a model over HTTP. Follows the newest ModelVersion of `model` that
@@ -67,6 +69,48 @@ export const CanaryAnalysis = Type.Object(
   { description: 'Judges each canary step on the canary pods\' own metrics; a failed analysis rolls back.' },
 );
 export type CanaryAnalysis = Static<typeof CanaryAnalysis>;
+
+export const PredictionLogging = Type.Object(
+  {
+    uri: StorageUri(
+      'logging.uri',
+      'Prefix of the prediction log (gs://bucket/prefix, or file:/// for local use): every prediction and every feedback is kept there as JSON Lines, sampled images under images/. Every pod of every version writes to it and shares its prediction-id key, so feedback works on any pod and after rollouts. A TrainingRun source of type PredictionLog (or kennel dataset build) turns its corrections into training data.',
+    ),
+    imageSampleRate: Type.Optional(
+      Type.Number({
+        description: 'Share of predictions whose image is stored (0..1, default 0). Only stored images can become training examples when they are corrected.',
+        minimum: 0,
+        maximum: 1,
+      }),
+    ),
+    flushIntervalSeconds: Type.Optional(
+      Type.Integer({ description: 'A batch of prediction records is written at most this long after its first record (default 5); feedback within 1 s.', minimum: 1, maximum: 3600 }),
+    ),
+  },
+  { description: 'Keep every prediction and feedback in durable storage (the learning loop).' },
+);
+export type PredictionLogging = Static<typeof PredictionLogging>;
+
+export const RetrainingPolicy = Type.Object(
+  {
+    minAccuracy: Type.Number({
+      description: 'Start a TrainingRun when the live accuracy of the serving version (from feedback, over window) is below this (0..1).',
+      minimum: 0,
+      maximum: 1,
+    }),
+    window: Type.Optional(Duration('Time window live accuracy is measured over, e.g. 6h (default 1h).')),
+    minFeedback: Type.Optional(
+      Type.Integer({ description: 'Feedback the window must hold for a verdict (default 50): a few unlucky corrections never retrain.', minimum: 1 }),
+    ),
+    minInterval: Type.Optional(Duration('Never start a retraining run sooner than this after the previous one (default 24h).')),
+    template: TrainingRunSpec,
+  },
+  {
+    description:
+      'Optional (off unless set): retrain when live accuracy drops. The new TrainingRun (named <name>-retrain-<n>, owned by this InferenceService) gets template as its spec; give it the base set and this service\'s prediction log as dataset.sources so it learns from the corrections. Its ModelVersion then goes through its gate and rollout as any other.',
+  },
+);
+export type RetrainingPolicy = Static<typeof RetrainingPolicy>;
 
 export const InferenceServiceSpec = Type.Object(
   {
@@ -162,6 +206,8 @@ export const InferenceServiceSpec = Type.Object(
     port: Type.Optional(
       Type.Integer({ description: 'Port of the Service (default 80); the pods listen on 8080.', minimum: 1, maximum: 65535 }),
     ),
+    logging: Type.Optional(PredictionLogging),
+    retraining: Type.Optional(RetrainingPolicy),
     image: Type.Optional(
       Type.String({ description: 'Server image override; default: the operator\'s KENNEL_WORKER_IMAGE.', minLength: 1, maxLength: 512 }),
     ),
@@ -181,6 +227,10 @@ export const InferenceServiceSpec = Type.Object(
         message: 'set exactly one of model (follow the newest passing version) and modelVersion (pin one version)',
       },
       { rule: '!(has(self.replicas) && has(self.autoscaling))', message: 'set replicas or autoscaling, not both' },
+      {
+        rule: '!has(self.retraining) || !has(self.model) || self.retraining.template.model == self.model',
+        message: 'retraining.template.model must be the model this InferenceService follows, or the retrained version would never be served here',
+      },
     ],
   } satisfies KubeSchemaOptions,
 );
@@ -210,6 +260,7 @@ export const InferenceServiceReasons = {
   PodMonitoringUnavailable: 'PodMonitoringUnavailable',
   PodMonitoringCreated: 'PodMonitoringCreated',
   MonitoringDisabled: 'MonitoringDisabled',
+  RetrainingStarted: 'RetrainingStarted',
   InvalidSpec: 'InvalidSpec',
 } as const;
 export type InferenceServiceReason = (typeof InferenceServiceReasons)[keyof typeof InferenceServiceReasons];
@@ -253,6 +304,47 @@ export const FailedRollout = Type.Object(
 );
 export type FailedRollout = Static<typeof FailedRollout>;
 
+export const LiveQuality = Type.Object(
+  {
+    modelVersion: Type.String({ description: 'The version measured (the serving one).' }),
+    windowSeconds: Type.Integer({ description: 'Length of the window measured (shorter while the window is still filling).', minimum: 0 }),
+    predictions: Type.Integer({ description: 'Images it classified in the window, all pods together.', minimum: 0 }),
+    meanConfidence: Type.Optional(Type.Number({ description: 'Mean top-class confidence of those predictions.' })),
+    confidenceHistogram: Type.Optional(
+      Type.Array(Type.Integer({ minimum: 0, description: 'Predictions in this bin.' }), {
+        description: 'Top-class confidence of those predictions over 10 equal bins on [0,1], comparable with the ModelVersion\'s baseline histogram.',
+        minItems: 10,
+        maxItems: 10,
+      }),
+    ),
+    baselineMeanConfidence: Type.Optional(Type.Number({ description: 'Mean confidence on the test split (the ModelVersion\'s baseline).' })),
+    confidenceDrift: Type.Optional(
+      Type.Number({
+        description: 'Total variation distance between the live and the baseline confidence histograms (0 = same distribution, 1 = disjoint).',
+        minimum: 0,
+        maximum: 1,
+      }),
+    ),
+    feedback: Type.Integer({ description: 'Feedback on this version\'s predictions received in the window (any pod, any version serving).', minimum: 0 }),
+    accuracy: Type.Optional(Type.Number({ description: 'Share of that feedback that confirmed the prediction: live accuracy.' })),
+    baselineAccuracy: Type.Optional(Type.Number({ description: 'Accuracy on the test split (the ModelVersion\'s baseline).' })),
+    measuredAt: Type.String({ description: 'When the pods were last measured (RFC 3339).', format: 'date-time' }),
+  },
+  { description: 'Live quality of the serving version against its offline baseline, from the serving pods\' own metrics.' },
+);
+export type LiveQuality = Static<typeof LiveQuality>;
+
+export const RetrainingStatus = Type.Object(
+  {
+    runs: Type.Integer({ description: 'TrainingRuns the policy has started.', minimum: 0 }),
+    lastTrainingRun: Type.Optional(Type.String({ description: 'The latest of them.' })),
+    lastStartedAt: Type.Optional(Type.String({ description: 'When it was started (RFC 3339); the next comes at least minInterval later.', format: 'date-time' })),
+    lastReason: Type.Optional(Type.String({ description: 'Why it was started, for a person.' })),
+  },
+  { description: 'What the retraining policy did.' },
+);
+export type RetrainingStatus = Static<typeof RetrainingStatus>;
+
 export const InferenceServiceStatus = Type.Object(
   {
     phase: Type.Optional(StringEnum(InferenceServicePhases, { description: 'Pending, Progressing, Ready or Degraded.' })),
@@ -270,6 +362,8 @@ export const InferenceServiceStatus = Type.Object(
     failedRollouts: Type.Optional(
       Type.Array(FailedRollout, { description: 'Versions rolled back here, never retried automatically (newest last, at most 20).', maxItems: 20 }),
     ),
+    live: Type.Optional(LiveQuality),
+    retraining: Type.Optional(RetrainingStatus),
     conditions: Type.Optional(Conditions()),
   },
   { description: 'What is serving and how the rollout goes; written only by the operator.' },

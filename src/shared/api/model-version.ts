@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Conditions, DNS_LABEL_PATTERN, Resource, StorageUri, StringEnum, type KubeSchemaOptions } from './common.js';
 import { EvaluationGate, GateMetrics } from './training-run.js';
-import { MetricsSummary } from './worker-report.js';
+import { DatasetSourceLineage, MetricsSummary } from './worker-report.js';
 
 /**
  * ModelVersion: one entry of the model registry — an immutable record of a trained artifact,
@@ -50,8 +50,14 @@ export const ModelVersionSpec = Type.Object(
         trainingRunUid: Type.Optional(Type.String({ description: 'UID of that TrainingRun, so a run registers exactly one version.' })),
         dataset: Type.Object(
           {
-            uri: Type.String({ description: 'Dataset prefix the model was trained on.' }),
-            digest: Type.String({ description: 'Digest of the dataset\'s file list and contents.' }),
+            uri: Type.String({ description: 'Dataset prefix the model was trained on (the first source when there are several).' }),
+            digest: Type.String({ description: 'Digest of the whole training set: its images\' content and labels, every source together.' }),
+            sources: Type.Optional(
+              Type.Array(DatasetSourceLineage, {
+                description: 'Every source the model was trained on, in order, each with its own digest (e.g. the base set and a prediction log\'s corrections).',
+                maxItems: 16,
+              }),
+            ),
           },
           { description: 'The data the model was trained on.' },
         ),

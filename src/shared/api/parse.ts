@@ -70,7 +70,7 @@ function parseWith<T extends TSchema>(schema: T, rules: (v: Static<T>) => string
 export function trainingRunRuleErrors(run: TrainingRun): string[] {
   const errors: string[] = [];
   const { spec } = run;
-  errors.push(...storageUriErrors('dataset.uri', spec.dataset.uri).map((e) => `/spec/dataset/uri: ${e}`));
+  errors.push(...datasetRuleErrors(spec.dataset, '/spec/dataset'));
   if (spec.outputUri !== undefined) errors.push(...storageUriErrors('outputUri', spec.outputUri).map((e) => `/spec/outputUri: ${e}`));
   const size = spec.hyperparameters?.imageSize;
   const sizeProblem = size === undefined ? undefined : imageSizeProblem(spec.architecture ?? DEFAULT_ARCHITECTURE, size);
@@ -79,6 +79,19 @@ export function trainingRunRuleErrors(run: TrainingRun): string[] {
     const sum = spec.split.train + spec.split.validation + spec.split.test;
     if (!(sum > 0.999 && sum < 1.001)) errors.push(`/spec/split: split fractions must sum to 1 (train + validation + test), got ${sum}`);
   }
+  return errors;
+}
+
+/** The CEL rules of a TrainingRun's dataset (also inside an InferenceService's retraining template). */
+function datasetRuleErrors(dataset: TrainingRun['spec']['dataset'], at: string): string[] {
+  const errors: string[] = [];
+  if ((dataset.uri === undefined) === (dataset.sources === undefined)) {
+    errors.push(`${at}: set exactly one of dataset.uri (one class-per-folder prefix) and dataset.sources (several)`);
+  }
+  if (dataset.uri !== undefined) errors.push(...storageUriErrors('dataset.uri', dataset.uri).map((e) => `${at}/uri: ${e}`));
+  (dataset.sources ?? []).forEach((src, i) => {
+    errors.push(...storageUriErrors('dataset.sources[].uri', src.uri).map((e) => `${at}/sources/${i}/uri: ${e}`));
+  });
   return errors;
 }
 
@@ -103,6 +116,14 @@ export function inferenceServiceRuleErrors(isvc: InferenceService): string[] {
     const weights = (rollout.steps ?? []).map((s) => s.weight);
     if (weights.some((w, i) => i > 0 && w <= (weights[i - 1] ?? 0))) {
       errors.push('/spec/rollout/steps: canary step weights must increase strictly (for example 10, 50, 100) and stay at or below 100');
+    }
+  }
+  if (spec.logging) errors.push(...storageUriErrors('logging.uri', spec.logging.uri).map((e) => `/spec/logging/uri: ${e}`));
+  if (spec.retraining) {
+    const template = spec.retraining.template;
+    errors.push(...datasetRuleErrors(template.dataset, '/spec/retraining/template/dataset'));
+    if (spec.model !== undefined && template.model !== spec.model) {
+      errors.push('/spec: retraining.template.model must be the model this InferenceService follows, or the retrained version would never be served here');
     }
   }
   if (!/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(isvc.metadata.name) || isvc.metadata.name.length > 40) {

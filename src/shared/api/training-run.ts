@@ -8,6 +8,7 @@ import {
   StringEnum,
   type KubeSchemaOptions,
 } from './common.js';
+import { DatasetSourceTypes, type DatasetSourceType } from './worker-report.js';
 
 /**
  * TrainingRun: "train this architecture on that dataset". The operator renders one Job per
@@ -85,6 +86,55 @@ export const EvaluationGate = Type.Object(
 );
 export type EvaluationGate = Static<typeof EvaluationGate>;
 
+/** One place training images come from. */
+export const DatasetSource = Type.Object(
+  {
+    uri: StorageUri('dataset.sources[].uri', 'Storage prefix: one folder per class (ClassFolders), or a kennel serve prediction log (PredictionLog).'),
+    type: Type.Optional(
+      StringEnum(DatasetSourceTypes, {
+        description:
+          'ClassFolders (default): one folder per class under uri. PredictionLog: the images a prediction log stored, labelled by the feedback people gave (the latest per image), e.g. an InferenceService\'s logging.uri.',
+      }),
+    ),
+  },
+  { description: 'A dataset source.' },
+);
+export type DatasetSource = Static<typeof DatasetSource>;
+
+export const TrainingDataset = Type.Object(
+  {
+    uri: Type.Optional(StorageUri('dataset.uri', 'Storage prefix holding one folder per class (gs://bucket/prefix or file:///path). Exactly one of uri and sources.')),
+    sources: Type.Optional(
+      Type.Array(DatasetSource, {
+        description:
+          'Several sources trained on as one dataset, e.g. the base set plus the corrections of the served model (a PredictionLog, or a folder built by kennel dataset build). An image in several sources keeps the label of the first. The ModelVersion\'s lineage records each with its digest. Exactly one of uri and sources.',
+        minItems: 1,
+        maxItems: 8,
+        'x-kubernetes-list-type': 'atomic',
+      } satisfies KubeSchemaOptions),
+    ),
+    classes: Type.Optional(
+      Type.Array(Type.String({ description: 'A class (folder) name.', minLength: 1, maxLength: 253 }), {
+        description: 'Classes to train on, in output order; default: every class folder (and feedback label) found, sorted.',
+        minItems: 2,
+        maxItems: 1000,
+        'x-kubernetes-list-type': 'set',
+      } satisfies KubeSchemaOptions),
+    ),
+  },
+  {
+    description: 'The labelled images: one folder per class under a storage prefix, or several sources.',
+    'x-kubernetes-validations': [{ rule: 'has(self.uri) != has(self.sources)', message: 'set exactly one of dataset.uri (one class-per-folder prefix) and dataset.sources (several)' }],
+  } satisfies KubeSchemaOptions,
+);
+export type TrainingDataset = Static<typeof TrainingDataset>;
+
+/** The sources of a run's dataset: `dataset.sources`, or `dataset.uri` as one ClassFolders source. */
+export function datasetSources(dataset: TrainingDataset): { uri: string; type: DatasetSourceType }[] {
+  if (dataset.sources) return dataset.sources.map((src) => ({ uri: src.uri, type: src.type ?? 'ClassFolders' }));
+  return dataset.uri ? [{ uri: dataset.uri, type: 'ClassFolders' }] : [];
+}
+
 export const TrainingRunSpec = Type.Object(
   {
     model: Type.String({
@@ -94,20 +144,7 @@ export const TrainingRunSpec = Type.Object(
       maxLength: 40,
       pattern: DNS_LABEL_PATTERN,
     }),
-    dataset: Type.Object(
-      {
-        uri: StorageUri('dataset.uri', 'Storage prefix holding one folder per class (gs://bucket/prefix or file:///path).'),
-        classes: Type.Optional(
-          Type.Array(Type.String({ description: 'A class (folder) name.', minLength: 1, maxLength: 253 }), {
-            description: 'Classes to train on, in output order; default: every folder under uri, sorted.',
-            minItems: 2,
-            maxItems: 1000,
-            'x-kubernetes-list-type': 'set',
-          } satisfies KubeSchemaOptions),
-        ),
-      },
-      { description: 'The labelled images: one folder per class under a storage prefix.' },
-    ),
+    dataset: TrainingDataset,
     split: Type.Optional(
       Type.Object(
         {

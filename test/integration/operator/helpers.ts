@@ -37,6 +37,8 @@ export interface InProcessOptions {
   gateMinAccuracy?: number;
   logFile?: string;
   onLostLeadership?: () => void;
+  /** KENNEL_LIVE_INTERVAL_SECONDS (default: the operator's 60). */
+  liveIntervalSeconds?: number;
 }
 
 /** The operator in this process (its log goes to a file in the test bed's directory). */
@@ -49,6 +51,7 @@ export async function startInProcess(bed: Testbed, o: InProcessOptions): Promise
     KENNEL_ARTIFACT_ROOT: 'file:///tmp/kennel-artifacts',
     KENNEL_GATE_MIN_ACCURACY: String(o.gateMinAccuracy ?? 0.8),
     KENNEL_HEALTH_PORT: '0',
+    ...(o.liveIntervalSeconds !== undefined ? { KENNEL_LIVE_INTERVAL_SECONDS: String(o.liveIntervalSeconds) } : {}),
   });
   const logger = pino({ level: 'debug' }, createWriteStream(o.logFile ?? join(bed.dir, `operator-${config.identity}.log`), { flags: 'a' }));
   return startOperator({
