@@ -22,5 +22,10 @@ describe('local cluster: manifests patched from examples/', () => {
     expect(parsed.ok, JSON.stringify(parsed)).to.equal(true);
     expect(isvc.spec?.monitoring).to.deep.equal({ enabled: true, interval: '5s' });
     expect((isvc.spec?.rollout as { progressDeadlineSeconds: number }).progressDeadlineSeconds).to.equal(60);
+    // The example's prediction log and retraining point at a bucket the local cluster lacks: off unless given.
+    expect(isvc.spec).to.not.have.any.keys('logging', 'retraining');
+    const logged = inferenceServiceFromExample({ namespace: 'ns', progressDeadlineSeconds: 60, logging: { uri: 'gs://b/logs', imageSampleRate: 1 } });
+    expect(logged.spec?.logging).to.deep.equal({ uri: 'gs://b/logs', imageSampleRate: 1 });
+    expect(parseInferenceService(logged).ok).to.equal(true);
   });
 });

@@ -50,8 +50,12 @@ export function trainingRunFromExample(o: {
   });
 }
 
-/** The example InferenceService with short canary pauses, a short progress deadline and a 5 s scrape interval. */
-export function inferenceServiceFromExample(o: { namespace: string; progressDeadlineSeconds: number }): Obj {
+/**
+ * The example InferenceService with short canary pauses, a short progress deadline and a 5 s
+ * scrape interval; its prediction log and retraining policy only when given (the example's
+ * point at a bucket the local cluster does not have).
+ */
+export function inferenceServiceFromExample(o: { namespace: string; progressDeadlineSeconds: number; logging?: Record<string, unknown>; retraining?: Record<string, unknown> }): Obj {
   const example = readExample('inference-service.yaml');
   return merge(example, {
     metadata: { namespace: o.namespace },
@@ -65,6 +69,8 @@ export function inferenceServiceFromExample(o: { namespace: string; progressDead
       },
       resources: { requests: { cpu: '250m', memory: '512Mi' } },
       monitoring: { enabled: true, interval: '5s' },
+      logging: o.logging,
+      retraining: o.retraining,
     },
   });
 }

@@ -51,6 +51,9 @@ const CLI = path.join(REPO, 'dist', 'cli.js');
 const NS = 'kennel-e2e';
 const BUCKET = 'kennel-e2e';
 const DATASET_URI = `gs://${BUCKET}/datasets/cats-dogs`;
+/** The InferenceService's prediction log (logging.uri), every image stored. */
+const LOG_URI = `gs://${BUCKET}/logs/cats-dogs`;
+const CORRECTIONS_URI = `gs://${BUCKET}/datasets/corrections-1`;
 /**
  * `cats-dogs` (default): real photos from ../shared. `stripes`: the demo's generated dataset
  * (horizontal vs vertical stripes), which a small CNN learns in seconds; it exercises the same
@@ -106,9 +109,12 @@ interface State {
   mv3?: Obj;
   brokenName?: string;
   deploymentsBefore?: string;
+  /** The true class of each held-out photo. */
+  classOf: Map<string, string>;
+  manifest?: { examples: number; corrections: number; digest: string; perClass: Record<string, number> };
 }
 
-const s: State = { tmp: '', heldOutDir: '', heldOutFiles: [] };
+const s: State = { tmp: '', heldOutDir: '', heldOutFiles: [], classOf: new Map() };
 let failedStep: string | undefined;
 
 const k = (): Kubectl => {
@@ -233,6 +239,7 @@ describe('e2e: cats vs dogs, from kubectl apply to answers, and rollouts under l
         KENNEL_ARTIFACT_ROOT: `gs://${BUCKET}/kennel`,
         KENNEL_GCS_ENDPOINT: bed.gcsEndpoint,
         KENNEL_GATE_MIN_ACCURACY: '0.55',
+        KENNEL_LIVE_INTERVAL_SECONDS: '5',
         KENNEL_LOG_LEVEL: 'debug',
       },
     });
@@ -246,6 +253,7 @@ describe('e2e: cats vs dogs, from kubectl apply to answers, and rollouts under l
     expect(n).to.equal(2 * TRAIN_PER_CLASS);
     await linkPhotos(s.heldOutDir, s.photos.heldOut);
     s.heldOutFiles = CLASSES.flatMap((c) => s.photos?.heldOut[c] ?? []);
+    for (const c of CLASSES) for (const f of s.photos?.heldOut[c] ?? []) s.classOf.set(f, c);
   });
 
   it('4. kubectl apply -f of the example TrainingRun (fewer epochs) is accepted', async () => {
@@ -273,7 +281,7 @@ describe('e2e: cats vs dogs, from kubectl apply to answers, and rollouts under l
   });
 
   it('7. the InferenceService rolls it out, with a PodMonitoring', async () => {
-    await k().apply(inferenceServiceFromExample({ namespace: NS, progressDeadlineSeconds: PROGRESS_DEADLINE_SECONDS }), 'inference-service.yaml');
+    await k().apply(inferenceServiceFromExample({ namespace: NS, progressDeadlineSeconds: PROGRESS_DEADLINE_SECONDS, logging: { uri: LOG_URI, imageSampleRate: 1 } }), 'inference-service.yaml');
     const mv1 = s.mv1?.metadata.name as string;
     const isvc = await k().waitFor('inferenceservice', 'cats-dogs', (o) => o.status?.phase === 'Ready' && o.status.currentModelVersion === mv1, `InferenceService cats-dogs Ready on ${mv1}`, 5 * MIN);
     expect(isvcStatus(isvc).readyReplicas).to.equal(2);
@@ -317,12 +325,20 @@ describe('e2e: cats vs dogs, from kubectl apply to answers, and rollouts under l
     expect(targets.filter((t) => t.health === 'up')).to.have.length(2);
   });
 
-  it('10. a steady load of predictions starts and is answered', async () => {
-    s.load = await startSteadyLoad({ url: (s.proxy as ServiceProxy).url, photos: s.heldOutFiles, concurrency: 2, pauseMs: 100 });
+  it('10. a steady load of predictions starts and is answered; one in two gets feedback (the photo\'s true class) through the Service', async () => {
+    s.load = await startSteadyLoad({
+      url: (s.proxy as ServiceProxy).url,
+      photos: s.heldOutFiles,
+      concurrency: 2,
+      pauseMs: 100,
+      feedback: { every: 2, labelOf: (photo) => s.classOf.get(photo) ?? '?' },
+    });
     await new Promise((r) => setTimeout(r, 5_000));
     const st = s.load.stats();
     expect(st.ok, JSON.stringify(st)).to.be.greaterThan(5);
     expect(st.failed, JSON.stringify(st)).to.equal(0);
+    expect(st.feedback.sent, JSON.stringify(st)).to.be.greaterThan(2);
+    expect(st.feedback.accepted, JSON.stringify(st)).to.equal(st.feedback.sent);
     s.deploymentsBefore = JSON.stringify((await k().list('deployments')).map((d) => [d.metadata.name, d.metadata.generation]));
   });
 
@@ -355,6 +371,7 @@ describe('e2e: cats vs dogs, from kubectl apply to answers, and rollouts under l
     console.log(`    load during the rollout: ${JSON.stringify(st)}`);
     expect(st?.failed, JSON.stringify(st)).to.equal(0);
     expect(Object.keys(st?.versions ?? {})).to.include(String((s.mv3.spec as { version: number }).version));
+    expect(st?.feedback.accepted, JSON.stringify(st)).to.equal(st?.feedback.sent);
   });
 
   it(`13. the default model answers held-out photos through the Service with accuracy ≥ ${MIN_DEFAULT_HELD_OUT_ACCURACY}, unsure answers counted as wrong`, async () => {
@@ -365,7 +382,38 @@ describe('e2e: cats vs dogs, from kubectl apply to answers, and rollouts under l
     expect(report.accuracy).to.be.at.least(MIN_DEFAULT_HELD_OUT_ACCURACY);
   });
 
-  it('14. a version whose artifact is broken never becomes ready, is rolled back, and the service keeps answering', async () => {
+  it('14. feedback on version 1\'s predictions, sent after the rollout (so to version 3\'s pods), is accepted and counted for version 1', async () => {
+    const v1 = String((s.mv1?.spec as { version: number }).version);
+    const pending = (s.load?.answered() ?? []).filter((a) => a.version === v1 && !a.feedback).slice(0, 20);
+    expect(pending.length, 'predictions of version 1 without feedback yet').to.be.greaterThan(5);
+    for (const a of pending) {
+      const label = s.classOf.get(a.photo) as string;
+      const res = await fetch(`${(s.proxy as ServiceProxy).url}/feedback`, { method: 'POST', body: JSON.stringify({ predictionId: a.predictionId, label }), headers: { 'content-type': 'application/json' } });
+      const body = (await res.json()) as { version?: string; correct?: boolean };
+      expect(res.status, JSON.stringify(body)).to.equal(200);
+      expect(body.version).to.equal(v1);
+      expect(body.correct).to.equal(a.top === label);
+      a.feedback = { label, version: body.version as string };
+    }
+  });
+
+  it('15. a serving pod is killed (kubectl delete pod) under load: no request and no feedback fails, and a new pod takes its place', async () => {
+    s.load?.reset();
+    const mv3 = s.mv3?.metadata.name as string;
+    const pods = (await k().list('pods', `kennel.dev/model-version=${mv3}`)).filter((p) => p.status?.phase === 'Running');
+    expect(pods.length).to.equal(2);
+    const victim = pods[0]?.metadata.name as string;
+    await k().run(['delete', 'pod', '-n', NS, victim, '--wait=true']);
+    await k().waitFor('inferenceservice', 'cats-dogs', (o) => o.status?.readyReplicas === 2 && o.status?.phase === 'Ready', 'two ready replicas again', 3 * MIN);
+    await new Promise((r) => setTimeout(r, 5_000));
+    const st = s.load?.stats();
+    console.log(`    load while a pod was killed and replaced: ${JSON.stringify(st)}`);
+    expect(st?.failed, JSON.stringify(st)).to.equal(0);
+    expect(st?.feedback.accepted, JSON.stringify(st)).to.equal(st?.feedback.sent);
+    expect(st?.feedback.sent, JSON.stringify(st)).to.be.greaterThan(0);
+  });
+
+  it('16. a version whose artifact is broken never becomes ready, is rolled back, and the service keeps answering', async () => {
     // Count only this scenario: wait until the pods of the version promoted away from are gone.
     await waitFor(async () => ((await k().list('pods', `kennel.dev/model-version=${s.mv1?.metadata.name}`)).length === 0 ? true : undefined), {
       timeoutMs: 2 * MIN,
@@ -420,7 +468,7 @@ describe('e2e: cats vs dogs, from kubectl apply to answers, and rollouts under l
     expect(Object.keys(st?.versions ?? {})).to.deep.equal([String(spec.version)]);
   });
 
-  it('15. status history and Events tell the whole story', async () => {
+  it('17. status history and Events tell the whole story', async () => {
     const isvc = (await k().get('inferenceservice', 'cats-dogs')) as Obj;
     const h = history(isvc).map((e) => [e.modelVersion, e.reason]);
     expect(h).to.deep.equal([
@@ -437,5 +485,102 @@ describe('e2e: cats vs dogs, from kubectl apply to answers, and rollouts under l
     expect(reasonsOf('ModelVersion', s.mv3?.metadata.name ?? '').join(' ')).to.match(/GatePassed/);
     expect(reasonsOf('ModelVersion', s.mv3?.metadata.name ?? '').join(' ')).to.match(/Serving/);
     expect(reasonsOf('InferenceService', 'cats-dogs').join(' ')).to.match(/RolledBack/);
+  });
+
+  it('18. no acknowledged record is lost: every answered prediction and every accepted feedback is in the prediction log, nothing was dropped', async () => {
+    const stats = await s.load?.stop();
+    console.log(`    steady load over the whole run: ${JSON.stringify(stats)}`);
+    // Live pods write their batches within 5 s (feedback within 1 s); pods that left wrote theirs at SIGTERM.
+    await new Promise((r) => setTimeout(r, 8_000));
+    const answered = s.load?.answered() ?? [];
+    const acknowledged = answered.filter((a) => a.feedback);
+    const gcs = new GcsClient({ apiEndpoint: (s.bed as Testbed).gcsEndpoint, projectId: 'kennel-e2e' });
+    const read = async (stream: string): Promise<{ id: string; version: string; label: string }[]> => {
+      const [files] = await gcs.bucket(BUCKET).getFiles({ prefix: `logs/cats-dogs/${stream}/` });
+      const out: { id: string; version: string; label: string }[] = [];
+      for (const f of files.filter((x) => x.name.endsWith('.jsonl'))) {
+        const [data] = await f.download();
+        for (const line of data.toString('utf8').split('\n').filter(Boolean)) out.push(JSON.parse(line) as { id: string; version: string; label: string });
+      }
+      return out;
+    };
+    const nonce = (predictionId: string): string => (JSON.parse(Buffer.from(predictionId.split('.')[1] as string, 'base64url').toString()) as { i: string }).i;
+    const predictions = await read('predictions');
+    const feedback = await read('feedback');
+    const logged = new Set(predictions.map((p) => p.id));
+    const loggedFeedback = new Set(feedback.map((f) => f.id));
+    const missing = answered.filter((a) => !logged.has(nonce(a.predictionId)));
+    const missingFeedback = acknowledged.filter((a) => !loggedFeedback.has(nonce(a.predictionId)));
+    console.log(`    ${answered.length} predictions answered under load, ${predictions.length} prediction records (with kennel evaluate's); ${acknowledged.length} feedback acknowledged, ${feedback.length} feedback records`);
+    expect(missing.length, `answered predictions missing from the log, e.g. ${JSON.stringify(missing.slice(0, 3))}`).to.equal(0);
+    expect(missingFeedback.length, 'acknowledged feedback missing from the log').to.equal(0);
+    expect(feedback.length).to.equal(acknowledged.length);
+    const [images] = await gcs.bucket(BUCKET).getFiles({ prefix: 'logs/cats-dogs/images/' });
+    expect(images.length, 'every held-out photo stored once (sample rate 1, content-addressed; kennel evaluate --url sent each)').to.equal(s.heldOutFiles.length);
+    const dropped = await (s.prometheus as Prometheus).query('sum(kennel_serve_prediction_log_dropped_total)');
+    expect(dropped[0]?.value ?? 0).to.equal(0);
+  });
+
+  it('19. live accuracy per version sums across replicas: Prometheus and status.live agree with the feedback acknowledged', async () => {
+    const acknowledged = (s.load?.answered() ?? []).filter((a) => a.feedback);
+    const expected: Record<string, { correct: number; total: number }> = {};
+    for (const a of acknowledged) {
+      const e = (expected[a.version] ??= { correct: 0, total: 0 });
+      e.total++;
+      if (a.feedback?.label === a.top) e.correct++;
+    }
+    // Per pod series, max over the run (a killed pod's last value counts), summed over pods.
+    const query = 'sum by (version, outcome) (max_over_time(kennel_serve_feedback_total[1h]))';
+    const samples = await (s.prometheus as Prometheus).waitForQuery(query, (x) => x.reduce((n, y) => n + (y.value ?? 0), 0) >= acknowledged.length, { timeoutMs: MIN, what: 'Prometheus to count every acknowledged feedback' });
+    const seen: Record<string, { correct: number; total: number }> = {};
+    for (const x of samples) {
+      const e = (seen[x.metric.version as string] ??= { correct: 0, total: 0 });
+      e.total += x.value ?? 0;
+      if (x.metric.outcome === 'correct') e.correct += x.value ?? 0;
+    }
+    for (const v of Object.keys(seen)) if (seen[v]?.total === 0) delete seen[v];
+    console.log(`    feedback by version: acknowledged ${JSON.stringify(expected)}, Prometheus ${JSON.stringify(seen)}`);
+    expect(seen).to.deep.equal(expected);
+    const isvc = await k().waitFor('inferenceservice', 'cats-dogs', (o) => ((o.status?.live as { feedback?: number } | undefined)?.feedback ?? 0) > 0, 'status.live to show feedback', MIN);
+    const live = isvc.status?.live as { modelVersion: string; accuracy?: number; baselineAccuracy?: number; predictions: number; confidenceHistogram?: number[] };
+    console.log(`    status.live: ${JSON.stringify(live)}`);
+    expect(live.modelVersion).to.equal(s.mv3?.metadata.name);
+    expect(live.accuracy).to.be.within(0, 1);
+    expect(live.baselineAccuracy).to.equal(accuracyOf(s.mv3 as Obj));
+  });
+
+  it('20. kennel dataset build turns the log into a class-per-folder set of the photos people labelled', async () => {
+    const bed = s.bed as Testbed;
+    const out = await run(process.execPath, [CLI, 'dataset', 'build', '--log', LOG_URI, '--out', CORRECTIONS_URI, '--model', 'cats-dogs'], {
+      env: { ...process.env, KENNEL_GCS_AUTH: 'emulator', KENNEL_GCS_ENDPOINT: bed.gcsEndpoint, KENNEL_LOG_LEVEL: 'warn' },
+      maxBuffer: 16 * 1024 * 1024,
+    }).catch((err: { stdout?: string; stderr?: string; code?: number }) => {
+      throw new Error(`kennel dataset build exited ${err.code}: ${err.stdout ?? ''}${err.stderr ?? ''}`);
+    });
+    s.manifest = JSON.parse(out.stdout) as NonNullable<State['manifest']>;
+    console.log(`    ${JSON.stringify(s.manifest)}`);
+    const labelled = new Set((s.load?.answered() ?? []).filter((a) => a.feedback).map((a) => a.photo));
+    expect(s.manifest.examples).to.equal(labelled.size);
+    expect(Object.keys(s.manifest.perClass).sort()).to.deep.equal(CLASSES);
+    const gcs = new GcsClient({ apiEndpoint: bed.gcsEndpoint, projectId: 'kennel-e2e' });
+    const [files] = await gcs.bucket(BUCKET).getFiles({ prefix: 'datasets/corrections-1/' });
+    expect(files.filter((f) => !f.name.endsWith('manifest.json'))).to.have.length(labelled.size);
+  });
+
+  it('21. a TrainingRun on the base set plus the corrections trains, and its ModelVersion records both sources with their digests', async () => {
+    const tr = trainingRunFromExample({ name: 'cats-dogs-4', namespace: NS, datasetUri: DATASET_URI, classes: CLASSES, hyperparameters: hyper.first, evaluation: gate(0.55, 0) });
+    (tr.spec as { dataset: unknown }).dataset = { sources: [{ uri: DATASET_URI }, { uri: CORRECTIONS_URI }], classes: CLASSES };
+    await k().apply(tr, 'training-run-4.yaml');
+    await waitRun('cats-dogs-4', 6 * MIN);
+    const mv4 = await modelVersionOf('cats-dogs-4');
+    const lineage = (mv4.spec as { lineage: { dataset: { sources?: { uri: string; type: string; digest: string; images: number }[]; digest: string } } }).lineage;
+    console.log(`    model 4 (base + corrections): test accuracy ${accuracyOf(mv4)}; lineage ${JSON.stringify(lineage.dataset)}`);
+    expect(lineage.dataset.sources?.map((x) => [x.uri, x.type])).to.deep.equal([
+      [DATASET_URI, 'ClassFolders'],
+      [CORRECTIONS_URI, 'ClassFolders'],
+    ]);
+    expect(lineage.dataset.sources?.[1]?.digest).to.equal(s.manifest?.digest);
+    expect(lineage.dataset.sources?.[1]?.images).to.equal(s.manifest?.examples);
+    expect(lineage.dataset.sources?.[0]?.digest).to.equal((s.mv1?.spec as { lineage: { dataset: { digest: string } } }).lineage.dataset.digest);
   });
 });

@@ -38,9 +38,10 @@ const CRUD_OWNED = sorted('get', 'list', 'watch', 'create', 'patch', 'delete');
 
 /** Exactly what the operator may do in the namespaces it watches (README.md explains each). */
 const EXPECTED_NAMESPACED_GRANTS: Record<string, string[]> = {
-  // The operator never writes a user's object, nor finalizers: it reads them, creates ModelVersions,
-  // and PUTs status (src/operator/runtime/object-reconciler.ts).
-  'kennel.dev/trainingruns': sorted('get', 'list', 'watch'),
+  // The operator never writes a user's object, nor finalizers: it reads them, creates ModelVersions
+  // (and TrainingRuns when a retraining policy fires), and PUTs status
+  // (src/operator/runtime/object-reconciler.ts).
+  'kennel.dev/trainingruns': sorted('get', 'list', 'watch', 'create'),
   'kennel.dev/modelversions': sorted('get', 'list', 'watch', 'create'),
   'kennel.dev/inferenceservices': sorted('get', 'list', 'watch'),
   'kennel.dev/batchpredictions': sorted('get', 'list', 'watch'),

@@ -70,7 +70,7 @@ export function createPredictClient(options: PredictClientOptions): PredictClien
     } catch {
       body = undefined;
     }
-    const b = (body ?? {}) as { label?: unknown; confidence?: unknown; probabilities?: unknown; version?: unknown; reason?: unknown; error?: unknown };
+    const b = (body ?? {}) as { label?: unknown; confidence?: unknown; probabilities?: unknown; version?: unknown; predictionId?: unknown; reason?: unknown; error?: unknown };
     if (!res.ok) {
       const reason = typeof b.reason === 'string' && REASON.test(b.reason) ? ` ${b.reason}` : '';
       const message = typeof b.error === 'string' ? b.error : text.slice(0, 200);
@@ -81,7 +81,15 @@ export function createPredictClient(options: PredictClientOptions): PredictClien
       return { ok: false, kind: 'bad response', message: `expected {label, confidence}, got ${text.slice(0, 200)}`, latencyMs };
     }
     const top = mostProbable(b.probabilities);
-    return { ok: true, label: b.label, confidence: b.confidence, latencyMs, ...(top !== undefined ? { top } : {}), ...(typeof b.version === 'string' ? { version: b.version } : {}) };
+    return {
+      ok: true,
+      label: b.label,
+      confidence: b.confidence,
+      latencyMs,
+      ...(top !== undefined ? { top } : {}),
+      ...(typeof b.version === 'string' ? { version: b.version } : {}),
+      ...(typeof b.predictionId === 'string' ? { predictionId: b.predictionId } : {}),
+    };
   };
 }
 

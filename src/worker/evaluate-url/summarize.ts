@@ -8,6 +8,7 @@ export type PredictOutcome =
       readonly confidence: number;
       readonly latencyMs: number;
       readonly version?: string;
+      readonly predictionId?: string;
     }
   | { readonly ok: false; readonly kind: string; readonly message: string; readonly latencyMs: number };
 
