@@ -5,7 +5,8 @@
  * artifacts) and each concurrency: req/s, p50/p99 latency, non-2xx and errors, and the server's
  * RSS before and after. `--steady 60` adds a 60-second run at concurrency 8 sampling RSS and the
  * TF.js tensor count. Flags: --sizes 128,224 --concurrency 1,8,32 --duration 10 --workers 2
- * --max-batch-size 8 --max-wait-ms 2 --steady 0 --photos 200 --arch simple-cnn.
+ * --max-batch-size 8 --max-wait-ms 2 --steady 0 --photos 200 --arch simple-cnn
+ * [--prediction-log <uri> --image-sample-rate 0].
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
@@ -38,8 +39,13 @@ const { values: args } = parseArgs({
     photos: { type: 'string', default: '200' },
     arch: { type: 'string', default: 'simple-cnn' },
     dist: { type: 'boolean', default: false },
+    'prediction-log': { type: 'string' },
+    'image-sample-rate': { type: 'string', default: '0' },
   },
 });
+
+/** `--prediction-log <uri>` (and `--image-sample-rate`) pass through to the server, to measure what logging costs. */
+const loggingArgs = (): string[] => (args['prediction-log'] ? ['--prediction-log', args['prediction-log'], '--image-sample-rate', args['image-sample-rate']] : []);
 
 const list = (s: string): number[] => s.split(',').map((x) => Number(x.trim())).filter((n) => Number.isFinite(n) && n > 0);
 
@@ -51,6 +57,7 @@ async function main(): Promise<void> {
   if (!isArchitecture(arch)) throw new Error(`unknown architecture ${arch}`);
   const bodies = await multipartBodies(Number(args.photos));
   console.log(`photos: ${bodies.length} real JPEGs from ${photosDir}; load average at start: ${load()}`);
+  console.log(args['prediction-log'] ? `prediction log: ${args['prediction-log']} (image sample rate ${args['image-sample-rate']})` : 'prediction log: off');
   const rows: Row[] = [];
   for (const size of list(args.sizes)) {
     const dir = await mkdtemp(path.join(tmpdir(), 'kennel-bench-serve-'));
@@ -182,7 +189,7 @@ async function startServer(uri: string): Promise<Server> {
   const child = spawn(
     process.execPath,
     // KENNEL_BENCH_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", to profile the server.
-    [...(process.env.KENNEL_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), ...cli, 'serve', '--model', uri, '--host', '127.0.0.1', '--port', '0', '--workers', args.workers, '--max-batch-size', args['max-batch-size'], '--max-wait-ms', args['max-wait-ms']],
+    [...(process.env.KENNEL_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), ...cli, 'serve', '--model', uri, '--host', '127.0.0.1', '--port', '0', '--workers', args.workers, '--max-batch-size', args['max-batch-size'], '--max-wait-ms', args['max-wait-ms'], ...loggingArgs()],
     { cwd: repo, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, KENNEL_LOG_LEVEL: process.env.KENNEL_LOG_LEVEL ?? 'info' } },
   );
   shutdown.adopt('kennel serve', child);

@@ -231,6 +231,10 @@ export const InferenceServiceSpec = Type.Object(
         rule: '!has(self.retraining) || !has(self.model) || self.retraining.template.model == self.model',
         message: 'retraining.template.model must be the model this InferenceService follows, or the retrained version would never be served here',
       },
+      {
+        rule: '!has(self.retraining) || !has(self.retraining.template.outputUri)',
+        message: 'retraining.template.outputUri must be left out: every retraining run writes its own artifact under the operator\'s artifact root',
+      },
     ],
   } satisfies KubeSchemaOptions,
 );

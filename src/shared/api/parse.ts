@@ -125,6 +125,9 @@ export function inferenceServiceRuleErrors(isvc: InferenceService): string[] {
     if (spec.model !== undefined && template.model !== spec.model) {
       errors.push('/spec: retraining.template.model must be the model this InferenceService follows, or the retrained version would never be served here');
     }
+    if (template.outputUri !== undefined) {
+      errors.push("/spec: retraining.template.outputUri must be left out: every retraining run writes its own artifact under the operator's artifact root");
+    }
   }
   if (!/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(isvc.metadata.name) || isvc.metadata.name.length > 40) {
     errors.push('/metadata/name: InferenceService names become Service names: lowercase letters, digits and -, starting with a letter, at most 40 characters');
