@@ -46,7 +46,11 @@ export function createLiveAndRetraining(deps: ReconcilerDeps): LiveAndRetraining
       const kept = { ...(previous?.live ? { live: previous.live } : {}), ...(previous?.retraining ? { retraining: previous.retraining } : {}) };
       const serving = status.currentModelVersion ? byName.get(status.currentModelVersion) : undefined;
       if (intervalMs <= 0 || !serving || status.phase !== 'Ready') return { ...kept, events: [] };
-      const live = (await measure(isvc, serving, ctx.namespace, now)) ?? previous?.live;
+      // Measured at most once an interval: a status write brings this key straight back, and a
+      // fresh measuredAt each time would make every write cause the next.
+      const last = previous?.live?.modelVersion === serving.metadata.name ? Date.parse(previous.live.measuredAt) : Number.NaN;
+      const dueInMs = Number.isNaN(last) ? 0 : last + intervalMs - now.getTime();
+      const live = dueInMs > 0 ? previous?.live : ((await measure(isvc, serving, ctx.namespace, now)) ?? previous?.live);
       const lastRun = previous?.retraining?.lastTrainingRun;
       const decision = decideRetraining({
         isvc: { ...isvc, status: { ...status, ...(previous?.retraining ? { retraining: previous.retraining } : {}) } },
@@ -54,7 +58,7 @@ export function createLiveAndRetraining(deps: ReconcilerDeps): LiveAndRetraining
         now,
         ...(lastRun ? { lastRunPhase: caches.trainingRuns.get(ctx.namespace, lastRun)?.status?.phase ?? 'Pending' } : {}),
       });
-      const base = { ...kept, ...(live ? { live } : {}), requeueAfterMs: intervalMs };
+      const base = { ...kept, ...(live ? { live } : {}), requeueAfterMs: dueInMs > 0 ? dueInMs : intervalMs };
       if (!decision.start) {
         if (isvc.spec.retraining) ctx.logger.debug({ why: decision.why }, 'retraining policy: not now');
         return { ...base, events: [] };

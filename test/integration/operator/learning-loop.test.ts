@@ -142,6 +142,16 @@ describe('operator: live quality and the retraining policy', function () {
       },
       { timeoutMs: 30_000, what: 'a RetrainingStarted event' },
     );
+    // Measured once an interval, not once a status write (which would feed itself): over 10 s at
+    // a 2 s interval, a handful of reconciles of this service, not hundreds.
+    const reconciles = async () => {
+      const text = await operator.registry.metrics();
+      return [...text.matchAll(/^kennel_operator_reconciles_total\{controller="inferenceservice",result="[a-z]+"\} (\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
+    };
+    const before = await reconciles();
+    await new Promise((r) => setTimeout(r, 10_000));
+    const during = (await reconciles()) - before;
+    expect(during, 'reconciles of the InferenceService in 10 s').to.be.within(2, 20);
     // The run finishes (the stand-in trainer); accuracy stays low, but minInterval (1 h) holds the policy back.
     await waitForStatus(kube, Resources.trainingRun, NS, 'pets-retrain-1', (o) => o.status?.phase === 'Succeeded' || o.status?.phase === 'Failed', 'the retraining run to finish', 90_000);
     await new Promise((r) => setTimeout(r, 8_000));
