@@ -24,8 +24,8 @@ describe('local cluster: manifests patched from examples/', () => {
     expect((isvc.spec?.rollout as { progressDeadlineSeconds: number }).progressDeadlineSeconds).to.equal(60);
     // The example's prediction log and retraining point at a bucket the local cluster lacks: off unless given.
     expect(isvc.spec).to.not.have.any.keys('logging', 'retraining');
-    const logged = inferenceServiceFromExample({ namespace: 'ns', progressDeadlineSeconds: 60, logging: { uri: 'gs://b/logs', imageSampleRate: 1 } });
-    expect(logged.spec?.logging).to.deep.equal({ uri: 'gs://b/logs', imageSampleRate: 1 });
+    const logged = inferenceServiceFromExample({ namespace: 'ns', progressDeadlineSeconds: 60, logging: { uri: 'gs://kennel-data/logs', imageSampleRate: 1 } });
+    expect(logged.spec?.logging).to.deep.equal({ uri: 'gs://kennel-data/logs', imageSampleRate: 1 });
     expect(parseInferenceService(logged).ok).to.equal(true);
   });
 });

@@ -9,7 +9,7 @@ function service(status: Partial<NonNullable<InferenceService['status']>> = {}):
   const s = exampleInferenceService('web');
   s.metadata.uid = 'isvc-uid';
   const template = exampleTrainingRun('template').spec;
-  template.dataset = { sources: [{ uri: 'gs://b/datasets/cats-dogs' }, { uri: 'gs://b/logs/web', type: 'PredictionLog' }] };
+  template.dataset = { sources: [{ uri: 'gs://kennel-data/datasets/cats-dogs' }, { uri: 'gs://kennel-data/logs/web', type: 'PredictionLog' }] };
   s.spec.retraining = { minAccuracy: 0.8, window: '6h', minFeedback: 20, minInterval: '12h', template };
   s.status = { phase: 'Ready', currentModelVersion: 'cats-dogs-v3', ...status };
   return s;

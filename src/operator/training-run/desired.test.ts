@@ -42,8 +42,8 @@ describe('training-run desired Job', () => {
     const minimal = run((x) => (x.spec = { model: 'm', dataset: { uri: 'file:///d' }, outputUri: 'file:///o' }));
     expect(trainArgs(minimal, trainingOutputUri(minimal, 'gs://x'))).to.deep.equal(['train', '--data', 'file:///d', '--out', 'file:///o']);
     // Several sources, in order: class folders as --data, prediction logs as --prediction-log.
-    const several = run((x) => (x.spec = { model: 'm', dataset: { sources: [{ uri: 'gs://b/base' }, { uri: 'gs://b/logs/web', type: 'PredictionLog' }, { uri: 'gs://b/corrections-1', type: 'ClassFolders' }] }, outputUri: 'file:///o' }));
-    expect(trainArgs(several, 'file:///o')).to.deep.equal(['train', '--data', 'gs://b/base', '--prediction-log', 'gs://b/logs/web', '--data', 'gs://b/corrections-1', '--out', 'file:///o']);
+    const several = run((x) => (x.spec = { model: 'm', dataset: { sources: [{ uri: 'gs://kennel-data/base' }, { uri: 'gs://kennel-data/logs/web', type: 'PredictionLog' }, { uri: 'gs://kennel-data/corrections-1', type: 'ClassFolders' }] }, outputUri: 'file:///o' }));
+    expect(trainArgs(several, 'file:///o')).to.deep.equal(['train', '--data', 'gs://kennel-data/base', '--prediction-log', 'gs://kennel-data/logs/web', '--data', 'gs://kennel-data/corrections-1', '--out', 'file:///o']);
   });
 
   it('is locked down and bounded: non-root, read-only root, /tmp emptyDir, deadlines, TTL, owner', () => {

@@ -29,7 +29,7 @@ describe('feedback desk', () => {
     d.setSigner(createPredictionIdSigner(key));
     return d;
   };
-  const claims = (over: Partial<{ model: string; version: string; label: string; time: number }> = {}) => ({
+  const claims = (over: Partial<{ model: string; version: string; label: string; time: number; unsure: boolean }> = {}) => ({
     id: newPredictionNonce(),
     model: 'pets',
     version: '3',
@@ -58,6 +58,18 @@ describe('feedback desk', () => {
     expect(verdict.claims.version).to.equal('3');
     expect(s.records).to.have.length(1);
     expect(s.records[0]).to.deep.include({ version: '3', servedVersion: '4', predicted: 'cat', label: 'dog', correct: false, image: { sha256: 'b'.repeat(64) } });
+  });
+
+  it('judges feedback on an unsure answer (label null) against the top class, and logs that it was unsure', () => {
+    const d = desk();
+    const s = sink();
+    const right = d.accept({ predictionId: d.issue(claims({ label: 'dog', unsure: true })), label: 'dog' }, { identity, classes, sink: s });
+    expect(right).to.deep.include({ correct: true });
+    expect(right.claims.unsure).to.equal(true);
+    d.accept({ predictionId: d.issue(claims({ label: 'dog' })), label: 'cat' }, { identity, classes, sink: s });
+    expect(s.records[0]).to.deep.include({ predicted: 'dog', unsure: true, correct: true });
+    expect(s.records[1]).to.deep.include({ predicted: 'dog', correct: false });
+    expect(s.records[1]).to.not.have.property('unsure');
   });
 
   it('refuses what it cannot take, with the status and reason a client can act on', () => {

@@ -16,6 +16,18 @@ describe('prediction ids', () => {
     expect(newPredictionNonce()).to.not.equal(newPredictionNonce());
   });
 
+  it('say when the answer was unsure (label null) and stay short otherwise; the flag is signed like the rest', () => {
+    const signer = createPredictionIdSigner(randomBytes(32));
+    const sure = signer.sign(claims);
+    const unsure = signer.sign({ ...claims, unsure: true });
+    expect(signer.verify(unsure)).to.deep.equal({ ok: true, claims: { ...claims, unsure: true } });
+    expect(JSON.parse(Buffer.from(sure.split('.')[1] as string, 'base64url').toString())).to.not.have.property('u');
+    // Dropping the flag from a signed payload breaks the signature.
+    const [, payload, tag] = unsure.split('.') as [string, string, string];
+    const { u: _u, ...rest } = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown>;
+    expect(signer.verify(`kp1.${Buffer.from(JSON.stringify(rest)).toString('base64url')}.${tag}`).ok).to.equal(false);
+  });
+
   it('refuse an id signed with another key, a changed payload, a cut signature and garbage', () => {
     const signer = createPredictionIdSigner(randomBytes(32));
     const token = signer.sign(claims);

@@ -35,11 +35,11 @@ describe('createPredictClient', () => {
     expect(seen.body).to.include('JPEGBYTES');
   });
 
-  it('takes label null (the model was unsure) as an answer', async () => {
-    const s = await listen((_req, res) => res.end(JSON.stringify({ label: null, confidence: 0.55, version: '3', probabilities: { cat: 0.45, dog: 0.55 } })));
+  it('takes label null (the model was unsure) as an answer, with its top class and prediction id', async () => {
+    const s = await listen((_req, res) => res.end(JSON.stringify({ label: null, confidence: 0.55, version: '3', probabilities: { cat: 0.45, dog: 0.55 }, predictionId: 'kp1.x.y' })));
     server = s.server;
     const out = await createPredictClient({ baseUrl: s.url, timeoutMs: 5000 })(Buffer.from('x'), 'a.jpg');
-    expect(out).to.include({ ok: true, label: null, confidence: 0.55, top: 'dog' });
+    expect(out).to.include({ ok: true, label: null, confidence: 0.55, top: 'dog', predictionId: 'kp1.x.y' });
   });
 
   it('names HTTP failures by status and the server reason', async () => {

@@ -105,6 +105,45 @@ describe('kennel serve: prediction log and feedback across replicas', function (
     expect(names.every((n) => /^\d{4}-\d{2}-\d{2}\/\d{2}\/\d{8}T\d{6}\.\d{3}Z-[A-Za-z0-9.-]+-\d{6}\.jsonl$/.test(n))).to.equal(true);
   });
 
+  it('an unsure answer (label null, below --min-confidence) is logged as label null beside its top class; feedback on it is accepted and judged against the top class', async () => {
+    const art = await createTinyArtifact();
+    cleanups.push(art.cleanup);
+    const dir = await mkdtemp(path.join(tmpdir(), 'kennel-plog-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const log = `${pathToFileURL(dir).href}/pets`;
+    // The tiny untrained model answers near 0.5: below 0.99 every answer is unsure.
+    const server = await startTestServer(art.uri, { predictionLog: log, minConfidence: 0.99 });
+    const imgs = await images(4);
+    const answers = await Promise.all(
+      imgs.map(async (img) => {
+        const res = await fetch(`${server.url}/predict`, { method: 'POST', body: new Uint8Array(img), headers: { 'content-type': 'image/jpeg' } });
+        expect(res.status).to.equal(200);
+        return (await res.json()) as { label: string | null; probabilities: Record<string, number>; predictionId: string };
+      }),
+    );
+    const tops = answers.map((a) => (Object.entries(a.probabilities).sort((x, y) => y[1] - x[1])[0] as [string, number])[0]);
+    answers.forEach((a) => expect(a.label).to.equal(null));
+    // Half confirm the top class, half correct it.
+    const verdicts = await Promise.all(answers.map((a, i) => feedback(server.url, a.predictionId, i % 2 === 0 ? (tops[i] as string) : other(tops[i] as string))));
+    verdicts.forEach((v, i) => {
+      expect(v.status, JSON.stringify(v.body)).to.equal(200);
+      expect(v.body).to.include({ predicted: tops[i], unsure: true, correct: i % 2 === 0 });
+    });
+    expect(await metric(server.url, 'kennel_serve_unsure_predictions_total', {})).to.equal(4);
+    expect(await metric(server.url, 'kennel_serve_feedback_total', { outcome: 'correct' })).to.equal(2);
+    await server.stop();
+
+    const storage = createFileStorage();
+    const predictions = await readStream(storage, log, 'predictions');
+    const feedbacks = await readStream(storage, log, 'feedback');
+    expect(predictions).to.have.length(4);
+    expect(predictions.map((p) => p.label)).to.deep.equal([null, null, null, null]);
+    const nonce = (id: string): string => (JSON.parse(Buffer.from(id.split('.')[1] as string, 'base64url').toString()) as { i: string }).i;
+    answers.forEach((a, i) => expect(predictions.find((p) => p.id === nonce(a.predictionId))).to.deep.include({ label: null, top: tops[i] }));
+    expect(feedbacks).to.have.length(4);
+    for (const f of feedbacks) expect(f).to.deep.include({ unsure: true, predicted: predictions.find((p) => p.id === f.id)?.top });
+  });
+
   it('SIGTERM flushes the log before exiting: nothing acknowledged is lost, even with a long flush interval (child processes)', async () => {
     const art = await createTinyArtifact();
     cleanups.push(art.cleanup);
