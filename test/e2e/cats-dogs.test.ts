@@ -568,7 +568,7 @@ describe('e2e: cats vs dogs, from kubectl apply to answers, and rollouts under l
   });
 
   it('21. a TrainingRun on the base set plus the corrections trains, and its ModelVersion records both sources with their digests', async () => {
-    const tr = trainingRunFromExample({ name: 'cats-dogs-4', namespace: NS, datasetUri: DATASET_URI, classes: CLASSES, hyperparameters: hyper.first, evaluation: gate(0.55, 0) });
+    const tr = trainingRunFromExample({ name: 'cats-dogs-4', namespace: NS, datasetUri: DATASET_URI, classes: CLASSES, architecture: SCRATCH, hyperparameters: hyper.first, evaluation: gate(0.55, 0) });
     (tr.spec as { dataset: unknown }).dataset = { sources: [{ uri: DATASET_URI }, { uri: CORRECTIONS_URI }], classes: CLASSES };
     await k().apply(tr, 'training-run-4.yaml');
     await waitRun('cats-dogs-4', 6 * MIN);
