@@ -178,6 +178,7 @@ describe('Helm chart charts/kennel', function () {
         KENNEL_SERVICE_ACCOUNT: 'kennel-workload',
         KENNEL_LOG_LEVEL: 'info',
         KENNEL_GCS_AUTH: 'adc',
+        KENNEL_LIVE_INTERVAL_SECONDS: '60',
       });
       const annotations = operatorDeployment(objects).spec?.template.metadata?.annotations ?? {};
       expect(annotations['checksum/config']).to.match(/^[a-f0-9]{64}$/);
