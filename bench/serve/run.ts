@@ -6,7 +6,9 @@
  * RSS before and after. `--steady 60` adds a 60-second run at concurrency 8 sampling RSS and the
  * TF.js tensor count. Flags: --sizes 128,224 --concurrency 1,8,32 --duration 10 --workers 2
  * --max-batch-size 8 --max-wait-ms 2 --steady 0 --photos 200 --arch simple-cnn
- * [--prediction-log <uri> --image-sample-rate 0].
+ * [--prediction-log <uri> --image-sample-rate 0]. `--compare-logging` runs two servers per size,
+ * one without and one with a prediction log (the --prediction-log URI, or a temporary file://
+ * one), and loads them in turn, `--rounds` times per concurrency, so both see the same machine.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
@@ -41,11 +43,13 @@ const { values: args } = parseArgs({
     dist: { type: 'boolean', default: false },
     'prediction-log': { type: 'string' },
     'image-sample-rate': { type: 'string', default: '0' },
+    'compare-logging': { type: 'boolean', default: false },
+    rounds: { type: 'string', default: '3' },
   },
 });
 
 /** `--prediction-log <uri>` (and `--image-sample-rate`) pass through to the server, to measure what logging costs. */
-const loggingArgs = (): string[] => (args['prediction-log'] ? ['--prediction-log', args['prediction-log'], '--image-sample-rate', args['image-sample-rate']] : []);
+const loggingArgs = (log = args['prediction-log']): string[] => (log ? ['--prediction-log', log, '--image-sample-rate', args['image-sample-rate']] : []);
 
 const list = (s: string): number[] => s.split(',').map((x) => Number(x.trim())).filter((n) => Number.isFinite(n) && n > 0);
 
@@ -57,6 +61,7 @@ async function main(): Promise<void> {
   if (!isArchitecture(arch)) throw new Error(`unknown architecture ${arch}`);
   const bodies = await multipartBodies(Number(args.photos));
   console.log(`photos: ${bodies.length} real JPEGs from ${photosDir}; load average at start: ${load()}`);
+  if (args['compare-logging']) return compareLogging(arch, bodies);
   console.log(args['prediction-log'] ? `prediction log: ${args['prediction-log']} (image sample rate ${args['image-sample-rate']})` : 'prediction log: off');
   const rows: Row[] = [];
   for (const size of list(args.sizes)) {
@@ -99,6 +104,81 @@ async function main(): Promise<void> {
   }
   console.log('\nsize  conc   req/s   p50 ms   p99 ms  non2xx errors  RSS MiB bef→after  CPU ms/req  load(1m,5m,15m)');
   for (const row of rows) console.log(format(row));
+}
+
+/**
+ * What a prediction log costs: per size, a server without and one with the log, both warm, loaded
+ * in turn (off, on, then on, off, ...) `--rounds` times at each concurrency, so drift in what else
+ * runs on the machine falls on both alike. Prints every step, then per size and concurrency the
+ * mean req/s and server CPU ms per request of each, the throughput cost, and what the log wrote.
+ */
+async function compareLogging(arch: Architecture, bodies: Buffer[]): Promise<void> {
+  const rounds = Math.max(1, Number(args.rounds) || 1);
+  const summary: string[] = [];
+  for (const size of list(args.sizes)) {
+    const dir = await mkdtemp(path.join(tmpdir(), 'kennel-bench-serve-'));
+    try {
+      const uri = await saveModel(dir, arch, size);
+      const logUri = args['prediction-log'] ?? `${pathToFileURL(dir).href}/prediction-log`;
+      console.log(`size ${size}: prediction log ${logUri} (image sample rate ${args['image-sample-rate']}), ${rounds} rounds per concurrency`);
+      const servers = { off: await startServer(uri, []), on: await startServer(uri, loggingArgs(logUri)) };
+      try {
+        for (const server of Object.values(servers)) await autocannon({ url: server.url, connections: 8, duration: 3, requests: [request(bodies)] });
+        for (const c of list(args.concurrency)) {
+          const runs: Record<'off' | 'on', Row[]> = { off: [], on: [] };
+          for (let round = 0; round < rounds; round++) {
+            for (const which of round % 2 === 0 ? (['off', 'on'] as const) : (['on', 'off'] as const)) {
+              const row = await step(servers[which], bodies, size, c);
+              runs[which].push(row);
+              console.log(`${format(row)}   log ${which}`);
+            }
+          }
+          const mean = (rows: Row[], f: (r: Row) => number): number => rows.reduce((a, r) => a + f(r), 0) / rows.length;
+          const [offRps, onRps] = [mean(runs.off, (r) => r.rps), mean(runs.on, (r) => r.rps)];
+          const [offCpu, onCpu] = [mean(runs.off, (r) => r.cpuMsPerReq), mean(runs.on, (r) => r.cpuMsPerReq)];
+          const failed = [...runs.off, ...runs.on].reduce((a, r) => a + r.non2xx + r.errors, 0);
+          summary.push(
+            `${String(size).padStart(4)} ${String(c).padStart(5)} ${offRps.toFixed(1).padStart(9)} ${onRps.toFixed(1).padStart(8)} ${`${(((offRps - onRps) / offRps) * 100).toFixed(1)} %`.padStart(8)} ${offCpu.toFixed(1).padStart(10)} ${onCpu.toFixed(1).padStart(9)} ${String(failed).padStart(7)}   ${load()}`,
+          );
+        }
+        const metrics = await fetch(`${servers.on.url}/metrics`).then((r) => r.text());
+        const sum = (name: string, stream: string): number =>
+          metrics
+            .split('\n')
+            .filter((l) => l.startsWith(`${name}{`) && l.includes(`stream="${stream}"`))
+            .reduce((a, l) => a + Number(l.split(' ').at(-1)), 0);
+        summary.push(`      log: ${sum('kennel_serve_prediction_log_appended_total', 'predictions')} prediction records appended, ${sum('kennel_serve_prediction_log_written_total', 'predictions')} written, ${sum('kennel_serve_prediction_log_dropped_total', 'predictions')} dropped (before shutdown's flush)`);
+      } finally {
+        await stopServer(servers.off);
+        await stopServer(servers.on);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+  console.log('\nsize  conc  req/s off  req/s on     cost  CPU ms off  CPU ms on  failed   load(1m,5m,15m)');
+  for (const line of summary) console.log(line);
+}
+
+/** One autocannon step at concurrency c against a warm server. */
+async function step(server: Server, bodies: Buffer[], size: number, c: number): Promise<Row> {
+  const rssBefore = rssMiB(server.child);
+  const cpuBefore = cpuSeconds(server.child);
+  const r = await autocannon({ url: server.url, connections: c, duration: Number(args.duration), timeout: 30, requests: [request(bodies)] });
+  return {
+    size,
+    c,
+    rps: Math.round((r.requests.total / r.duration) * 10) / 10,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    non2xx: r.non2xx,
+    errors: r.errors + r.timeouts,
+    rssBefore,
+    rssAfter: rssMiB(server.child),
+    /* one decimal: the comparison looks for differences of a few per cent */
+    cpuMsPerReq: Math.round(((cpuSeconds(server.child) - cpuBefore) * 10_000) / Math.max(1, r.requests.total)) / 10,
+    load: load(),
+  };
 }
 
 interface Row {
@@ -184,12 +264,12 @@ interface Server {
   url: string;
 }
 
-async function startServer(uri: string): Promise<Server> {
+async function startServer(uri: string, logging: string[] = loggingArgs()): Promise<Server> {
   const cli = args.dist ? [path.join(repo, 'dist/cli.js')] : ['--import', 'tsx', path.join(repo, 'src/cli.ts')];
   const child = spawn(
     process.execPath,
     // KENNEL_BENCH_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", to profile the server.
-    [...(process.env.KENNEL_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), ...cli, 'serve', '--model', uri, '--host', '127.0.0.1', '--port', '0', '--workers', args.workers, '--max-batch-size', args['max-batch-size'], '--max-wait-ms', args['max-wait-ms'], ...loggingArgs()],
+    [...(process.env.KENNEL_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), ...cli, 'serve', '--model', uri, '--host', '127.0.0.1', '--port', '0', '--workers', args.workers, '--max-batch-size', args['max-batch-size'], '--max-wait-ms', args['max-wait-ms'], ...logging],
     { cwd: repo, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, KENNEL_LOG_LEVEL: process.env.KENNEL_LOG_LEVEL ?? 'info' } },
   );
   shutdown.adopt('kennel serve', child);
