@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 export const KERNEL_WASM_FILE = 'kennel-kernels.wasm';
 
 /** Arguments for the AssemblyScript compiler; `npm run build:kernels` uses the same ones. */
-export const ASC_ARGS = ['-O3', '--noAssert', '--runtime', 'stub', '--enable', 'simd', '--initialMemory', '16'] as const;
+export const ASC_ARGS = ['-O3', '--noAssert', '--runtime', 'stub', '--enable', 'simd', '--initialMemory', '16', '--importMemory'] as const;
 
 export function kernelWasmPath(): string {
   return fileURLToPath(new URL(`./${KERNEL_WASM_FILE}`, import.meta.url));

@@ -11,9 +11,9 @@ export function activationCode(activation: ConvActivation): number {
 
 /** The raw exports of the AssemblyScript module (see assembly/index.ts). */
 interface KernelExports {
-  memory: WebAssembly.Memory;
   gemmGather(src: number, rowOff: number, colOff: number, b: number, c: number, m: number, r: number, np: number, rBlock: number): void;
   gemmGatherBiasAct(src: number, rowOff: number, colOff: number, b: number, c: number, m: number, r: number, np: number, rBlock: number, bias: number, relu: number): void;
+  gemmDenseBiasAct(src: number, ldaBytes: number, colOff: number, b: number, c: number, m: number, r: number, np: number, rBlock: number, bias: number, relu: number): void;
   winogradInput(xp: number, v: number, hp: number, wp: number, c: number, tilesY: number, tilesX: number, t0: number, count: number, count4: number): void;
   winogradOutput(m: number, out: number, bias: number, relu: number, oh: number, ow: number, np: number, tilesY: number, tilesX: number, t0: number, count: number, count4: number): void;
   channelMoments(x: number, p: number, c: number, shift: number, sums: number, sq: number): void;
@@ -24,26 +24,48 @@ interface KernelExports {
   depthwiseInputGrad(dy: number, w: number, dxp: number, batch: number, oh: number, ow: number, sy: number, sx: number, hp: number, wp: number, fh: number, fw: number, c: number): void;
 }
 
+/** The compiled kernels (they import their linear memory, so one binary serves every instance). */
+let compiled: Promise<WebAssembly.Module> | undefined;
+
+function compiledKernels(): Promise<WebAssembly.Module> {
+  compiled ??= loadKernelBinary().then((binary) => WebAssembly.compile(binary));
+  return compiled;
+}
+
+function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory): KernelExports {
+  const abort = (): never => {
+    throw new Error('kennel kernel aborted');
+  };
+  return new WebAssembly.Instance(module, { env: { memory, abort } }).exports as unknown as KernelExports;
+}
+
 /**
- * One instance of the compiled kernels with a scratch arena in its linear memory. Each kernel
+ * One instance of the compiled kernels with a scratch arena in its own linear memory. Each kernel
  * call lays its buffers out from the start of the arena (`reset`, then `alloc`), so memory is
  * reused between calls and only grows to the largest call seen. Not re-entrant (kernels run
  * synchronously on one thread).
  */
 export class KernelModule {
   private top = 0;
-  private constructor(private readonly exports: KernelExports) {}
+  private constructor(
+    private readonly exports: KernelExports,
+    private readonly memory: WebAssembly.Memory,
+    private readonly module: WebAssembly.Module,
+  ) {}
 
   static async create(): Promise<KernelModule> {
-    const binary = await loadKernelBinary();
-    const { instance } = await WebAssembly.instantiate(binary, {
-      env: {
-        abort: (): never => {
-          throw new Error('kennel kernel aborted');
-        },
-      },
-    });
-    return new KernelModule(instance.exports as unknown as KernelExports);
+    const module = await compiledKernels();
+    const memory = new WebAssembly.Memory({ initial: 16 });
+    return new KernelModule(instantiate(module, memory), memory, module);
+  }
+
+  /**
+   * Another instance of the same kernels working directly in `memory` (the TensorFlow.js wasm
+   * backend's heap), for kernels that read and write the backend's tensors in place. It has no
+   * arena: callers pass offsets of memory they own there.
+   */
+  onMemory(memory: WebAssembly.Memory): HeapKernels {
+    return new HeapKernels(instantiate(this.module, memory));
   }
 
   /** Starts a new layout; previous allocations become invalid. */
@@ -55,13 +77,13 @@ export class KernelModule {
   alloc(bytes: number): number {
     const at = this.top;
     this.top += Math.ceil(bytes / 64) * 64;
-    const have = this.exports.memory.buffer.byteLength;
-    if (this.top > have) this.exports.memory.grow(Math.ceil((this.top - have) / 65536));
+    const have = this.memory.buffer.byteLength;
+    if (this.top > have) this.memory.grow(Math.ceil((this.top - have) / 65536));
     return at;
   }
 
   /** The module's exported kernels (byte-offset arguments; see assembly/index.ts). */
-  get kernels(): Omit<KernelExports, 'memory'> {
+  get kernels(): KernelExports {
     return this.exports;
   }
 
@@ -73,15 +95,15 @@ export class KernelModule {
   }
 
   f64(ptr: number, length: number): Float64Array {
-    return new Float64Array(this.exports.memory.buffer, ptr, length);
+    return new Float64Array(this.memory.buffer, ptr, length);
   }
 
   f32(ptr: number, length: number): Float32Array {
-    return new Float32Array(this.exports.memory.buffer, ptr, length);
+    return new Float32Array(this.memory.buffer, ptr, length);
   }
 
   i32(ptr: number, length: number): Int32Array {
-    return new Int32Array(this.exports.memory.buffer, ptr, length);
+    return new Int32Array(this.memory.buffer, ptr, length);
   }
 
   gemmGather(src: number, rowOff: number, colOff: number, b: number, c: number, m: number, r: number, np: number, rBlock: number): void {
@@ -91,5 +113,18 @@ export class KernelModule {
   /** C = act(A·B + bias), written without reading C; `bias` 0 means none (see assembly/index.ts). */
   gemmGatherBiasAct(src: number, rowOff: number, colOff: number, b: number, c: number, m: number, r: number, np: number, rBlock: number, bias: number, activation: ConvActivation): void {
     this.exports.gemmGatherBiasAct(src, rowOff, colOff, b, c, m, r, np, rBlock, bias, activationCode(activation));
+  }
+}
+
+/** The kernels over the TensorFlow.js wasm backend's heap (see {@link KernelModule.onMemory}). */
+export class HeapKernels {
+  constructor(private readonly exports: KernelExports) {}
+
+  /**
+   * C[m, np] = act(A·B + bias) for a 1×1 convolution in place: A [m, k] rows `ldaBytes` apart at
+   * `src`, `colOff` an identity table of at least k entries (r → 4r), B [k, np], bias 0 for none.
+   */
+  gemmDenseBiasAct(src: number, ldaBytes: number, colOff: number, b: number, c: number, m: number, k: number, np: number, rBlock: number, bias: number, activation: ConvActivation): void {
+    this.exports.gemmDenseBiasAct(src, ldaBytes, colOff, b, c, m, k, np, rBlock, bias, activationCode(activation));
   }
 }

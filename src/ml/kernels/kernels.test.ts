@@ -56,6 +56,13 @@ function cases(): Case[] {
     { batch: 1, h: 9, w: 6, inC: 8, outC: 5, f: 3, stride: 1, pad: 'valid' },
     { batch: 3, h: 7, w: 10, inC: 12, outC: 16, f: 3, stride: 1, pad: 'same' },
   );
+  // 1×1 stride-1 convolutions with outC % 8 == 0 run in place on the backend's heap (pointwise.ts):
+  // pixel counts that leave a partial last tile of 1, 3 and 2 rows, and inC > 256 (two r-blocks).
+  out.push(
+    { batch: 1, h: 5, w: 5, inC: 160, outC: 16, f: 1, stride: 1, pad: 'same' },
+    { batch: 3, h: 3, w: 3, inC: 300, outC: 24, f: 1, stride: 1, pad: 'valid' },
+    { batch: 2, h: 7, w: 5, inC: 24, outC: 40, f: 1, stride: 1, pad: 'same' },
+  );
   return out;
 }
 

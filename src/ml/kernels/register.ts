@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { conv2dBackpropFilter, conv2dBackpropInput, conv2dForward, conv2dForwardWinograd, winogradApplies, winogradFilter, type ConvEpilogue, type ConvGeometry } from './conv.js';
 import { depthwiseBackpropFilter, depthwiseBackpropInput } from './depthwise.js';
+import { pointwiseApplies, pointwiseInPlace } from './pointwise.js';
 import { CONV_ACTIVATIONS, KernelModule, type ConvActivation } from './kernel-module.js';
 
 /** The kernels Kennel adds to (or replaces in) the WebAssembly backend. */
@@ -43,7 +44,8 @@ export function registerWasmKernels(): Promise<void> {
       if (!covered(a) && stockConv) return stockConv(args);
       const info = convInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number], a);
       const out = wasm.makeOutput(info.outShape, 'float32');
-      forward(mod, wasm, x, filter, geometry(info), out, {});
+      const g = geometry(info);
+      if (!(pointwiseApplies(g) && pointwiseInPlace(mod, wasm, x, filter, undefined, out, g, 'linear'))) forward(mod, wasm, x, filter, g, out, {});
       return out;
     });
     install('FusedConv2D', (args) => {
@@ -55,12 +57,15 @@ export function registerWasmKernels(): Promise<void> {
       if ((!covered(a) || !simple) && stockFused) return stockFused(args);
       const info = convInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number], a);
       const result = wasm.makeOutput(info.outShape, 'float32');
+      const g = geometry(info);
       const c = info.outChannels;
+      const channelBias = bias && bias.shape.length === 1 && bias.shape[0] === c;
+      if (pointwiseApplies(g) && (!bias || channelBias) && pointwiseInPlace(mod, wasm, x, filter, bias, result, g, activation as ConvActivation)) return result;
       const b = bias ? floats(wasm, bias) : undefined;
       // A scalar bias broadcasts over the channels.
-      const channelBias = b && b.length === 1 ? new Float32Array(c).fill(b[0] as number) : b;
-      forward(mod, wasm, x, filter, geometry(info), result, {
-        ...(channelBias ? { bias: channelBias } : {}),
+      const biasPerChannel = b && b.length === 1 ? new Float32Array(c).fill(b[0] as number) : b;
+      forward(mod, wasm, x, filter, g, result, {
+        ...(biasPerChannel ? { bias: biasPerChannel } : {}),
         activation: activation as ConvActivation,
       });
       return result;

@@ -31,10 +31,24 @@ export function gemmGatherBiasAct(src: usize, rowOff: usize, colOff: usize, b: u
   gemm(src, rowOff, colOff, b, c, m, r, np, rBlock, bias, relu, 0);
 }
 
-/** The one microkernel: C = act(A·B + bias), or C += A·B when `accumulate` is 1. */
-@inline function gemm(src: usize, rowOff: usize, colOff: usize, b: usize, c: usize, m: i32, r: i32, np: i32, rBlock: i32, bias: usize, relu: i32, accumulate: i32): void {
+/**
+ * The dense inference form for 1×1 convolutions run in place on the TensorFlow.js heap: row i of
+ * A starts at `src + i * ldaBytes` (no row table), `colOff` is the identity table (r → 4r), and
+ * m may be any count (the last tile stores only its valid rows, so C needs exactly m rows).
+ */
+export function gemmDenseBiasAct(src: usize, ldaBytes: usize, colOff: usize, b: usize, c: usize, m: i32, r: i32, np: i32, rBlock: i32, bias: usize, relu: i32): void {
+  gemm(src, 0, colOff, b, c, m, r, np, rBlock, bias, relu, 0, ldaBytes);
+}
+
+/**
+ * The one microkernel: C = act(A·B + bias), or C += A·B when `accumulate` is 1. Rows of A come
+ * from the `rowOff` table, or, when `ldaBytes` is not 0, at that stride (rows past m repeat the
+ * last one and are not stored).
+ */
+@inline function gemm(src: usize, rowOff: usize, colOff: usize, b: usize, c: usize, m: i32, r: i32, np: i32, rBlock: i32, bias: usize, relu: i32, accumulate: i32, ldaBytes: usize = 0): void {
   const rowBytes = <usize>np << 2;
   const zeroV = f32x4.splat(0);
+  const lastRow = m - 1;
   for (let r0 = 0; r0 < r; r0 += rBlock) {
     const r1 = min(r0 + rBlock, r);
     const first = r0 == 0;
@@ -43,12 +57,27 @@ export function gemmGatherBiasAct(src: usize, rowOff: usize, colOff: usize, b: u
       const bias0 = bias != 0 ? v128.load(bias + (<usize>n0 << 2)) : zeroV;
       const bias1 = bias != 0 ? v128.load(bias + (<usize>n0 << 2), 16) : zeroV;
       for (let m0 = 0; m0 < m; m0 += 4) {
-        const ro = rowOff + (<usize>m0 << 2);
-        const s0 = src + <usize>load<i32>(ro);
-        const s1 = src + <usize>load<i32>(ro, 4);
-        const s2 = src + <usize>load<i32>(ro, 8);
-        const s3 = src + <usize>load<i32>(ro, 12);
-        const cp = c + (<usize>m0 * rowBytes) + (<usize>n0 << 2);
+        const i1 = <usize>min(m0 + 1, lastRow);
+        const i2 = <usize>min(m0 + 2, lastRow);
+        const i3 = <usize>min(m0 + 3, lastRow);
+        let s0: usize, s1: usize, s2: usize, s3: usize;
+        if (ldaBytes != 0) {
+          s0 = src + <usize>m0 * ldaBytes;
+          s1 = src + i1 * ldaBytes;
+          s2 = src + i2 * ldaBytes;
+          s3 = src + i3 * ldaBytes;
+        } else {
+          const ro = rowOff + (<usize>m0 << 2);
+          s0 = src + <usize>load<i32>(ro);
+          s1 = src + <usize>load<i32>(ro, 4);
+          s2 = src + <usize>load<i32>(ro, 8);
+          s3 = src + <usize>load<i32>(ro, 12);
+        }
+        const col = <usize>n0 << 2;
+        const c0 = c + <usize>m0 * rowBytes + col;
+        const c1 = c + i1 * rowBytes + col;
+        const c2 = c + i2 * rowBytes + col;
+        const c3 = c + i3 * rowBytes + col;
         let a00 = bias0;
         let a01 = bias1;
         let a10 = bias0;
@@ -58,14 +87,14 @@ export function gemmGatherBiasAct(src: usize, rowOff: usize, colOff: usize, b: u
         let a30 = bias0;
         let a31 = bias1;
         if (!first || accumulate != 0) {
-          a00 = v128.load(cp);
-          a01 = v128.load(cp, 16);
-          a10 = v128.load(cp + rowBytes);
-          a11 = v128.load(cp + rowBytes, 16);
-          a20 = v128.load(cp + 2 * rowBytes);
-          a21 = v128.load(cp + 2 * rowBytes, 16);
-          a30 = v128.load(cp + 3 * rowBytes);
-          a31 = v128.load(cp + 3 * rowBytes, 16);
+          a00 = v128.load(c0);
+          a01 = v128.load(c0, 16);
+          a10 = v128.load(c1);
+          a11 = v128.load(c1, 16);
+          a20 = v128.load(c2);
+          a21 = v128.load(c2, 16);
+          a30 = v128.load(c3);
+          a31 = v128.load(c3, 16);
         }
         let bp = b + <usize>r0 * rowBytes + (<usize>n0 << 2);
         let co = colOff + (<usize>r0 << 2);
@@ -110,14 +139,21 @@ export function gemmGatherBiasAct(src: usize, rowOff: usize, colOff: usize, b: u
             a31 = f32x4.min(a31, six);
           }
         }
-        v128.store(cp, a00);
-        v128.store(cp, a01, 16);
-        v128.store(cp + rowBytes, a10);
-        v128.store(cp + rowBytes, a11, 16);
-        v128.store(cp + 2 * rowBytes, a20);
-        v128.store(cp + 2 * rowBytes, a21, 16);
-        v128.store(cp + 3 * rowBytes, a30);
-        v128.store(cp + 3 * rowBytes, a31, 16);
+        // A tail tile's rows past m repeat the last row's reads and are not stored.
+        if (m0 + 3 <= lastRow) {
+          v128.store(c3, a30);
+          v128.store(c3, a31, 16);
+        }
+        if (m0 + 2 <= lastRow) {
+          v128.store(c2, a20);
+          v128.store(c2, a21, 16);
+        }
+        if (m0 + 1 <= lastRow) {
+          v128.store(c1, a10);
+          v128.store(c1, a11, 16);
+        }
+        v128.store(c0, a00);
+        v128.store(c0, a01, 16);
       }
     }
   }
