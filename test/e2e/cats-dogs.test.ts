@@ -77,7 +77,7 @@ const HELD_OUT_PER_CLASS = REAL ? 50 : 30;
  * label through the Service (the InferenceService's minConfidence leaves the rest unsure): chance is 0.5.
  */
 const MIN_HELD_OUT_ACCURACY = 0.65;
-/** Accuracy the default (pretrained) model must reach on every held-out photo, unsure answers counted as wrong. */
+/** Accuracy the default (pretrained) model's most probable class must reach on the held-out photos, and its labelled (sure) answers. */
 const MIN_DEFAULT_TOP_ACCURACY = REAL ? 0.85 : 0.95;
 const MIN_DEFAULT_SURE_ACCURACY = REAL ? 0.9 : 0.95;
 const PROGRESS_DEADLINE_SECONDS = 60;
