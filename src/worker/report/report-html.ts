@@ -3,7 +3,7 @@ import type { ModelMetadata } from '../../ml/metadata.js';
 import type { DuplicateFile, SkippedFile } from '../dataset/load-dataset.js';
 import type { EpochLog } from '../../ml/fit/types.js';
 import type { ReliabilityBin } from '../../ml/calibration.js';
-import { escapeXml as e } from './svg.js';
+import { escapeXml as e } from '../../shared/charts/svg.js';
 
 export interface ReportInput {
   readonly artifactUri: string;

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import sharp from 'sharp';
 import type { ModelMetadata } from '../../ml/metadata.js';
-import { renderConfusionSvg } from './confusion-svg.js';
-import { renderCurvesSvg } from './curves-svg.js';
+import { renderConfusionSvg } from '../../shared/charts/confusion-svg.js';
+import { renderCurvesSvg } from '../../shared/charts/curves-svg.js';
 import { renderReportHtml } from './report-html.js';
 import { svgToPng } from './write-report.js';
 

@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { joinUri, type Storage } from '../../shared/storage/index.js';
-import { renderConfusionSvg } from './confusion-svg.js';
-import { renderCurvesSvg } from './curves-svg.js';
+import { renderConfusionSvg } from '../../shared/charts/confusion-svg.js';
+import { renderCurvesSvg } from '../../shared/charts/curves-svg.js';
 import { renderReportHtml, type ReportInput } from './report-html.js';
 
 export const REPORT_FILES = { html: 'report/index.html', curves: 'report/curves.png', confusion: 'report/confusion.png' } as const;

@@ -1,5 +1,15 @@
-import type { EpochLog } from '../../ml/fit/types.js';
 import { escapeXml, n } from './svg.js';
+
+/**
+ * One epoch of a training history as the curves need it: the fields of src/ml/fit's `EpochLog`
+ * that are drawn (an `EpochLog` is one), declared here because src/shared imports nothing from src/ml.
+ */
+export interface CurveEpoch {
+  readonly loss: number;
+  readonly accuracy: number;
+  readonly valLoss: number;
+  readonly valAccuracy: number;
+}
 
 interface Series {
   readonly label: string;
@@ -54,7 +64,7 @@ function panel(x0: number, title: string, series: readonly Series[], epochs: num
  * Training curves as SVG: loss (left) and accuracy (right) per epoch for the training and
  * validation splits, with the epoch whose weights were kept marked by a dashed green line.
  */
-export function renderCurvesSvg(history: readonly EpochLog[], bestEpoch: number): string {
+export function renderCurvesSvg(history: readonly CurveEpoch[], bestEpoch: number): string {
   const epochs = Math.max(1, history.length);
   const loss = panel(0, 'Loss', [
     { label: 'train', color: '#1f77b4', values: history.map((h) => h.loss) },
