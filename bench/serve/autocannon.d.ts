@@ -22,10 +22,12 @@ declare module 'autocannon' {
     connections?: number;
     duration?: number;
     pipelining?: number;
+    /** Requests per second over all connections (open loop). */
+    overallRate?: number;
     timeout?: number;
     requests?: (RawRequest & { setupRequest?: (req: RawRequest, context: Record<string, unknown>) => RawRequest })[];
   }
-  interface Result {
+  export interface Result {
     requests: Percentiles & { total: number; sent: number };
     latency: Percentiles;
     non2xx: number;
@@ -34,6 +36,10 @@ declare module 'autocannon' {
     duration: number;
     statusCodeStats?: Record<string, { count: number }>;
   }
+  interface Instance {
+    on(event: 'response', listener: (client: unknown, statusCode: number, resBytes: number, responseTime: number) => void): Instance;
+  }
   function autocannon(options: Options): Promise<Result>;
+  function autocannon(options: Options, done: (err: Error | null, result: Result) => void): Instance;
   export default autocannon;
 }

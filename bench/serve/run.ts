@@ -9,6 +9,8 @@
  * [--prediction-log <uri> --image-sample-rate 0]. `--compare-logging` runs two servers per size,
  * one without and one with a prediction log (the --prediction-log URI, or a temporary file://
  * one), and loads them in turn, `--rounds` times per concurrency, so both see the same machine.
+ * `--overload 2,4` measures load shedding instead: capacity at concurrency 8, then an open-loop
+ * flood at 2× and 4× that rate (`--max-in-flight`, default 64, is passed to the server).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
@@ -18,7 +20,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ownShutdown } from '../../local-cluster/shutdown.js';
-import autocannon from 'autocannon';
+import autocannon, { type Result as CannonResult } from 'autocannon';
 import * as tf from '@tensorflow/tfjs';
 import { saveArtifact } from '../../src/ml/artifact.js';
 import { isArchitecture, isPretrainedArchitecture, type Architecture } from '../../src/ml/architectures.js';
@@ -45,6 +47,8 @@ const { values: args } = parseArgs({
     'image-sample-rate': { type: 'string', default: '0' },
     'compare-logging': { type: 'boolean', default: false },
     rounds: { type: 'string', default: '3' },
+    overload: { type: 'string' },
+    'max-in-flight': { type: 'string', default: '64' },
   },
 });
 
@@ -62,6 +66,7 @@ async function main(): Promise<void> {
   const bodies = await multipartBodies(Number(args.photos));
   console.log(`photos: ${bodies.length} real JPEGs from ${photosDir}; load average at start: ${load()}`);
   if (args['compare-logging']) return compareLogging(arch, bodies);
+  if (args.overload) return overloadSteps(arch, bodies, list(args.overload));
   console.log(args['prediction-log'] ? `prediction log: ${args['prediction-log']} (image sample rate ${args['image-sample-rate']})` : 'prediction log: off');
   const rows: Row[] = [];
   for (const size of list(args.sizes)) {
@@ -181,6 +186,70 @@ async function step(server: Server, bodies: Buffer[], size: number, c: number): 
   };
 }
 
+/**
+ * Load shedding: per size, capacity = req/s at concurrency 8 (closed loop), then an open-loop
+ * flood at each factor × capacity (autocannon's overallRate over 512 connections, so requests
+ * keep arriving whatever the server does) for --duration seconds. Reports, separately, the
+ * latency of the answered (2xx) and the shed (503) requests, the shed rate, other failures, and
+ * the server's RSS before and at its peak.
+ */
+async function overloadSteps(arch: Architecture, bodies: Buffer[], factors: number[]): Promise<void> {
+  const lines: string[] = [];
+  for (const size of list(args.sizes)) {
+    const dir = await mkdtemp(path.join(tmpdir(), 'kennel-bench-serve-'));
+    try {
+      const server = await startServer(await saveModel(dir, arch, size));
+      try {
+        await autocannon({ url: server.url, connections: 8, duration: 3, requests: [request(bodies)] });
+        const base = await step(server, bodies, size, 8);
+        const capacity = base.rps;
+        const head = `${String(size).padStart(4)}  capacity ${capacity.toFixed(1)} req/s at c=8 (p99 ${base.p99} ms)   load ${base.load}`;
+        console.log(head);
+        lines.push(head);
+        for (const factor of factors) {
+          const line = `${String(size).padStart(4)} ${`${factor}×`.padStart(4)} ${await flood(server, bodies, capacity * factor)}`;
+          console.log(line);
+          lines.push(line);
+        }
+      } finally {
+        await stopServer(server);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+  console.log(`\nsize  load  offered/s  ok/s   ok p50/p99 ms  shed %  shed p50/p99 ms  other  RSS MiB bef→peak  load(1m,5m,15m)   (--max-in-flight ${args['max-in-flight']})`);
+  for (const line of lines) console.log(line);
+}
+
+async function flood(server: Server, bodies: Buffer[], rate: number): Promise<string> {
+  const ok: number[] = [];
+  const shed: number[] = [];
+  let other = 0;
+  const rssBefore = rssMiB(server.child);
+  let rssPeak = rssBefore;
+  const timer = setInterval(() => (rssPeak = Math.max(rssPeak, rssMiB(server.child))), 250);
+  const duration = Number(args.duration);
+  const result = await new Promise<CannonResult>((resolve, reject) => {
+    const instance = autocannon({ url: server.url, connections: 512, overallRate: Math.max(1, Math.round(rate)), duration, timeout: 30, requests: [request(bodies)] }, (err, r) => (err ? reject(err) : resolve(r)));
+    instance.on('response', (_client, status, _bytes, ms) => (status >= 200 && status < 300 ? ok : status === 503 ? shed : { push: () => other++ }).push(ms));
+  });
+  clearInterval(timer);
+  const pct = (xs: number[], p: number) => (xs.length ? Math.round([...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!) : NaN);
+  const total = ok.length + shed.length + other;
+  other += result.errors + result.timeouts;
+  return [
+    (total / duration).toFixed(1).padStart(9),
+    (ok.length / duration).toFixed(1).padStart(6),
+    `${pct(ok, 50)}/${pct(ok, 99)}`.padStart(14),
+    ((shed.length / Math.max(1, total)) * 100).toFixed(1).padStart(7),
+    `${pct(shed, 50)}/${pct(shed, 99)}`.padStart(16),
+    String(other).padStart(6),
+    `${rssBefore.toFixed(0).padStart(6)} → ${rssPeak.toFixed(0).padEnd(6)}`,
+    `   ${load()}`,
+  ].join(' ');
+}
+
 interface Row {
   size: number;
   c: number;
@@ -269,7 +338,7 @@ async function startServer(uri: string, logging: string[] = loggingArgs()): Prom
   const child = spawn(
     process.execPath,
     // KENNEL_BENCH_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", to profile the server.
-    [...(process.env.KENNEL_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), ...cli, 'serve', '--model', uri, '--host', '127.0.0.1', '--port', '0', '--workers', args.workers, '--max-batch-size', args['max-batch-size'], '--max-wait-ms', args['max-wait-ms'], ...logging],
+    [...(process.env.KENNEL_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), ...cli, 'serve', '--model', uri, '--host', '127.0.0.1', '--port', '0', '--workers', args.workers, '--max-batch-size', args['max-batch-size'], '--max-wait-ms', args['max-wait-ms'], '--max-in-flight', args['max-in-flight'], ...logging],
     { cwd: repo, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, KENNEL_LOG_LEVEL: process.env.KENNEL_LOG_LEVEL ?? 'info' } },
   );
   shutdown.adopt('kennel serve', child);

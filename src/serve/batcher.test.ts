@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { HttpError } from '../shared/errors.js';
+import { OverloadedError } from './admission.js';
 import { MicroBatcher } from './batcher.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -100,6 +101,8 @@ describe('MicroBatcher', () => {
     expect(err).to.be.instanceOf(HttpError);
     expect((err as HttpError).status).to.equal(503);
     expect((err as HttpError).reason).to.equal('Overloaded');
+    expect(err).to.be.instanceOf(OverloadedError);
+    expect((err as OverloadedError).stage).to.equal('queue');
     await b.idle();
     expect(b.load).to.equal(0);
     expect(await Promise.all(accepted)).to.deep.equal([1, 2, 3]);

@@ -1,5 +1,5 @@
 import { clearTimeout, setTimeout } from 'node:timers';
-import { HttpError } from '../shared/errors.js';
+import { OverloadedError } from './admission.js';
 
 export interface MicroBatcherOptions<I, O> {
   /** Largest batch handed to `run`. */
@@ -47,7 +47,7 @@ export class MicroBatcher<I, O> {
 
   submit(item: I): Promise<O> {
     if (this.#queue.length >= this.#opts.maxQueue) {
-      return Promise.reject(new HttpError(503, 'Overloaded', 'server is overloaded, retry later'));
+      return Promise.reject(new OverloadedError('queue'));
     }
     return new Promise<O>((resolve, reject) => {
       this.#queue.push({ item, resolve, reject });

@@ -18,6 +18,7 @@ export function addServeCommand(program: Command): void {
     .option('--backend <name>', 'TensorFlow.js backend preference: auto, tensorflow, wasm, cpu (default auto)')
     .option('--max-batch-size <n>', 'largest micro-batch (default 8)')
     .option('--max-wait-ms <ms>', 'longest a request waits for batch companions (default 2)')
+    .option('--max-in-flight <n>', 'prediction requests handled at once; beyond it a request gets 503 Overloaded with Retry-After before its body is read (default 64)')
     .option('--max-queue <n>', 'images allowed to wait before requests are shed with 503 (default 1024)')
     .option('--max-image-bytes <n>', 'largest image upload (default 10 MiB)')
     .option('--max-json-bytes <n>', 'largest JSON body (default 16 MiB)')

@@ -20,6 +20,11 @@ export const ServeConfig = Type.Object({
   maxBatchSize: Int(1, 256, 8),
   maxWaitMs: Type.Number({ minimum: 0, maximum: 1000, default: 2 }),
   maxQueue: Int(1, 100_000, 1024),
+  /**
+   * Prediction requests in flight (body, decode, queue, model) at once; beyond it a request is
+   * refused at once with 503 Overloaded and Retry-After, before its body is read.
+   */
+  maxInFlight: Int(1, 100_000, 64),
   maxImageBytes: Int(1, 1 << 30, 10 * 1024 * 1024),
   maxJsonBytes: Int(1, 1 << 30, 16 * 1024 * 1024),
   maxInstances: Int(1, 1024, 32),

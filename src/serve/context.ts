@@ -1,4 +1,5 @@
 import type { Registry } from 'prom-client';
+import type { Admission } from './admission.js';
 import type { Logger } from '../shared/logger.js';
 import type { BodyLimits } from './body.js';
 import type { Prediction } from './classifier.js';
@@ -34,4 +35,6 @@ export interface AppDeps {
   /** The durable prediction log (`--prediction-log`), when there is one. */
   readonly predictionLog?: PredictionLog;
   readonly limits: ServeLimits;
+  /** Bounds the prediction requests in flight (load shedding). */
+  readonly admission: Admission;
 }

@@ -56,6 +56,8 @@ export class ServeMetrics {
   readonly #feedback: Counter<'model' | 'version' | 'class' | 'outcome'>;
   readonly #batchSize: Histogram<'model' | 'version'>;
   readonly #tensors: Gauge<'model' | 'version'>;
+  readonly #shed: Counter<'model' | 'version' | 'stage'>;
+  readonly #inFlight: Gauge<'model' | 'version'>;
   #classes = new Set<string>();
   readonly #feedbackVersions = new Set<string>();
 
@@ -73,6 +75,8 @@ export class ServeMetrics {
     this.#feedback = new Counter({ name: 'kennel_serve_feedback_total', help: 'Feedback on earlier predictions, by true class and whether the prediction was correct; version = the version that made the prediction.', labelNames: ['model', 'version', 'class', 'outcome'], registers });
     this.#batchSize = new Histogram({ name: 'kennel_serve_batch_size', help: 'Images per model invocation (micro-batching).', labelNames: ['model', 'version'], buckets: BATCH_BUCKETS, registers });
     this.#tensors = new Gauge({ name: 'kennel_serve_tfjs_tensors', help: 'Live TensorFlow.js tensors over all model workers.', labelNames: ['model', 'version'], registers });
+    this.#shed = new Counter({ name: 'kennel_serve_shed_requests_total', help: 'Prediction requests refused with 503 Overloaded (load shedding), by stage: admission (--max-in-flight) or queue (--max-queue).', labelNames: ['model', 'version', 'stage'], registers });
+    this.#inFlight = new Gauge({ name: 'kennel_serve_requests_in_flight', help: 'Prediction requests admitted and not yet answered (bounded by --max-in-flight).', labelNames: ['model', 'version'], registers });
 
     for (const route of ROUTES) {
       this.#latency.zero({ ...this.#base, route });
@@ -84,6 +88,8 @@ export class ServeMetrics {
     this.#batchSize.zero(this.#base);
     this.#modelLoaded.set(this.#base, 0);
     this.#tensors.set(this.#base, 0);
+    for (const stage of ['admission', 'queue']) this.#shed.inc({ ...this.#base, stage }, 0);
+    this.#inFlight.set(this.#base, 0);
     if (options.processMetrics) {
       collectDefaultMetrics({ register: options.registry, prefix: 'kennel_serve_', labels: this.#base });
       // prom-client names these gauges *_total, which promtool rejects for non-counters.
@@ -145,6 +151,15 @@ export class ServeMetrics {
 
   observeBatch(size: number): void {
     this.#batchSize.observe(this.#base, size);
+  }
+
+  /** A prediction request shed with 503 Overloaded at `stage`. */
+  observeShed(stage: 'admission' | 'queue'): void {
+    this.#shed.inc({ ...this.#base, stage });
+  }
+
+  setInFlight(count: number): void {
+    this.#inFlight.set(this.#base, count);
   }
 
   setTensors(count: number): void {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import { HttpError } from '../shared/errors.js';
 import { ImageDecodeError, type ImageDecodeReason } from '../ml/image.js';
+import { OverloadedError } from './admission.js';
 import type { ErrorReason } from './error-reasons.js';
 import type { AppDeps, ServeState } from './context.js';
 
@@ -43,6 +44,12 @@ export function mapError(err: unknown): Mapped {
   return { status: 500, reason: 'Internal', message: 'internal error', unexpected: true };
 }
 
+/** A body of known length up to 1 MiB: discarding it costs less than the client's reconnect. */
+function smallBody(ctx: Context): boolean {
+  const length = Number(ctx.get('content-length'));
+  return ctx.get('content-length') !== '' && Number.isFinite(length) && length <= 1024 * 1024;
+}
+
 /**
  * The outermost middleware: gives the request an id (the client's `x-request-id` when it is a
  * sane token, else a new UUID) and echoes it, turns every error into a JSON `{"error": ...}`
@@ -69,8 +76,13 @@ export function requestMiddleware(deps: Pick<AppDeps, 'metrics' | 'logger'>) {
       ctx.status = mapped.status;
       ctx.type = 'application/json';
       ctx.body = { error: mapped.message, reason: mapped.reason, requestId };
-      // An unread request body must not be parsed as the next request on this connection.
-      if (!ctx.req.readableEnded) ctx.set('Connection', 'close');
+      if (err instanceof OverloadedError) {
+        ctx.set('Retry-After', String(err.retryAfterSeconds));
+        metrics.observeShed(err.stage);
+      }
+      // An unread request body must not be parsed as the next request on this connection; a shed
+      // request's small body is cheaper to discard (Node reads past it) than a new connection.
+      if (!ctx.req.readableEnded && !(err instanceof OverloadedError && smallBody(ctx))) ctx.set('Connection', 'close');
       if (mapped.unexpected) logger.error({ err, requestId, route: ctx.state.route }, 'unexpected error');
     }
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;

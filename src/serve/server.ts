@@ -5,6 +5,7 @@ import { Registry } from 'prom-client';
 import type { Logger } from '../shared/logger.js';
 import { storageFor, type Storage } from '../shared/storage/index.js';
 import { errorMessage, ReasonError } from '../shared/errors.js';
+import { Admission } from './admission.js';
 import { createApp } from './app.js';
 import { modelIdentity, type ServeConfig } from './config.js';
 import type { AppDeps } from './context.js';
@@ -59,6 +60,7 @@ export async function startServe(config: ServeConfig, options: StartServeOptions
     logger,
     feedback: loop.feedback,
     ...(loop.predictionLog ? { predictionLog: loop.predictionLog } : {}),
+    admission: new Admission(config.maxInFlight, metrics),
     limits: { maxImageBytes: config.maxImageBytes, maxJsonBytes: config.maxJsonBytes, maxInstances: config.maxInstances },
   };
   const app = createApp(deps);

@@ -19,8 +19,7 @@ export function addKServeV1Routes(router: Router, deps: AppDeps): void {
   });
 
   // The verb follows a colon in the last segment ("name:predict"), so match the segment whole.
-  router.post('/v1/models/:target', async (ctx: ServeContext) => {
-    ctx.state.route = 'v1_predict';
+  router.post('/v1/models/:target', deps.admission.gate('v1_predict'), async (ctx: ServeContext) => {
     const target = String(ctx.params.target);
     const colon = target.lastIndexOf(':');
     const verb = colon >= 0 ? target.slice(colon + 1) : '';

@@ -50,8 +50,7 @@ export function addOipV2Routes(router: Router, deps: AppDeps): void {
       ctx.status = deps.readiness.ready ? 200 : 503;
       ctx.body = { name: deps.identity.name, ready: deps.readiness.ready };
     });
-    router.post(`${base}/infer`, async (ctx: ServeContext) => {
-      ctx.state.route = 'v2_infer';
+    router.post(`${base}/infer`, deps.admission.gate('v2_infer'), async (ctx: ServeContext) => {
       requireServed(deps, ctx);
       const model = requireModel(deps);
       const body = parseBody('oip', await readJsonBody(ctx, deps.limits));

@@ -9,8 +9,7 @@ import { elapsedMs, recordPredictions, requireModel, type ServeContext } from '.
  * `predictionId` is what `POST /feedback` takes.
  */
 export function addPredictRoute(router: Router, deps: AppDeps): void {
-  router.post('/predict', async (ctx: ServeContext) => {
-    ctx.state.route = 'predict';
+  router.post('/predict', deps.admission.gate('predict'), async (ctx: ServeContext) => {
     const started = process.hrtime.bigint();
     const model = requireModel(deps);
     const image = await readImageBody(ctx, deps.limits);
