@@ -8,6 +8,7 @@ import { addOperatorCommand } from './operator/cli-spec.js';
 import { addWorkerCommands } from './worker/cli-spec.js';
 import { addEvaluateUrlOptions } from './worker/evaluate-url/cli-spec.js';
 import { addPredictBatchCommand } from './worker/predict-batch/cli-spec.js';
+import { addCompareCommand } from './worker/compare/cli-spec.js';
 
 /**
  * The `kennel` command. Each subcommand lives in its own module and is loaded lazily, so that
@@ -23,6 +24,7 @@ export function buildCli(): Command {
   addWorkerCommands(program);
   addEvaluateUrlOptions(program);
   addPredictBatchCommand(program);
+  addCompareCommand(program);
   return program;
 }
 
