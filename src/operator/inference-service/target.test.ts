@@ -26,6 +26,26 @@ describe('inference-service target', () => {
     expect(r.ok && r.modelVersion.metadata.name).to.equal('cats-dogs-v1');
   });
 
+  it('skips versions marked not eligible for serving (a sweep\'s trials but its best), unless pinned', () => {
+    const ineligible = (v: ModelVersion) => {
+      v.metadata.annotations = { 'kennel.dev/serving-eligible': 'false' };
+      return v;
+    };
+    const winner = mv(2, true);
+    winner.metadata.annotations = { 'kennel.dev/serving-eligible': 'true' };
+    const sweep = [mv(1, true), winner, ineligible(mv(3, true)), ineligible(mv(4, true))];
+    const r = selectTarget(exampleInferenceService(), sweep);
+    expect(r.ok && r.modelVersion.metadata.name).to.equal('cats-dogs-v2');
+    const none = selectTarget(exampleInferenceService(), [ineligible(mv(3, true)), mv(5, false)]);
+    expect(none).to.deep.include({ ok: false, reason: 'NoEligibleVersion', terminal: false });
+    if (!none.ok) expect(none.message).to.contain('1 passed their gate but are marked not eligible for serving');
+    const pinned = exampleInferenceService();
+    delete pinned.spec.model;
+    pinned.spec.modelVersion = 'cats-dogs-v3';
+    const p = selectTarget(pinned, [ineligible(mv(3, true))]);
+    expect(p.ok && p.modelVersion.metadata.name).to.equal('cats-dogs-v3');
+  });
+
   it('says why when nothing is eligible', () => {
     const r = selectTarget(exampleInferenceService(), [mv(3, false)]);
     expect(r).to.deep.include({ ok: false, reason: 'NoEligibleVersion', terminal: false });

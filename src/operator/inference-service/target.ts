@@ -1,10 +1,12 @@
 import type { FailedRollout, InferenceService } from '../../shared/api/inference-service.js';
 import { InferenceServiceReasons as R } from '../../shared/api/inference-service.js';
 import type { ModelVersion } from '../../shared/api/model-version.js';
+import { servingEligible } from '../model-version/eligibility.js';
 
 /**
  * Which ModelVersion an InferenceService should serve: the pinned one, or the newest version of
- * the followed model that passed its gate and was not rolled back here. Pure.
+ * the followed model that passed its gate, is eligible for serving (model-version/eligibility.ts:
+ * not a TrainingSweep trial other than the sweep's best) and was not rolled back here. Pure.
  */
 
 export type TargetResult =
@@ -36,10 +38,21 @@ export function selectTarget(isvc: InferenceService, versions: readonly ModelVer
   }
   const model = isvc.spec.model;
   let best: ModelVersion | undefined;
+  let notEligible = 0;
   for (const v of versions) {
     if (v.spec.model !== model || v.status?.gate?.passed !== true || isBlocked(failed, v.metadata.name, isvc)) continue;
+    if (!servingEligible(v)) {
+      notEligible++;
+      continue;
+    }
     if (!best || v.spec.version > best.spec.version) best = v;
   }
-  if (!best) return { ok: false, reason: R.NoEligibleVersion, message: `no ModelVersion of ${model ?? '?'} has passed its gate yet`, terminal: false };
+  if (!best) {
+    const message =
+      notEligible > 0
+        ? `no ModelVersion of ${model ?? '?'} is eligible yet: ${notEligible} passed their gate but are marked not eligible for serving (kennel.dev/serving-eligible: "false", e.g. trials a TrainingSweep has not picked as its best)`
+        : `no ModelVersion of ${model ?? '?'} has passed its gate yet`;
+    return { ok: false, reason: R.NoEligibleVersion, message, terminal: false };
+  }
   return { ok: true, modelVersion: best };
 }

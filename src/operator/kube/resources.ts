@@ -34,6 +34,7 @@ export const Resources = Object.freeze({
   modelVersion: ref('kennel.dev', 'v1alpha1', 'modelversions', 'ModelVersion'),
   inferenceService: ref('kennel.dev', 'v1alpha1', 'inferenceservices', 'InferenceService'),
   batchPrediction: ref('kennel.dev', 'v1alpha1', 'batchpredictions', 'BatchPrediction'),
+  trainingSweep: ref('kennel.dev', 'v1alpha1', 'trainingsweeps', 'TrainingSweep'),
   job: ref('batch', 'v1', 'jobs', 'Job'),
   pod: ref('', 'v1', 'pods', 'Pod'),
   service: ref('', 'v1', 'services', 'Service'),

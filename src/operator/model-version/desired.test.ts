@@ -21,6 +21,17 @@ describe('model-version from a successful run', () => {
     backend: 'wasm',
   };
 
+  it('is born not eligible for serving, with its sweep\'s label, when the run is a sweep\'s trial', () => {
+    const run = exampleTrainingRun('search-1');
+    run.metadata.uid = 'uid-t1';
+    expect(desiredModelVersion({ run, outcome, version: 2 }).metadata.annotations).to.equal(undefined);
+    run.metadata.labels = { 'kennel.dev/training-sweep': 'search', 'kennel.dev/sweep-trial': '1' };
+    const mv = desiredModelVersion({ run, outcome, version: 2 });
+    expect(mv.metadata.labels).to.include({ 'kennel.dev/training-sweep': 'search' });
+    expect(mv.metadata.annotations).to.include({ 'kennel.dev/serving-eligible': 'false' });
+    expect(parseModelVersion(mv).ok).to.equal(true);
+  });
+
   it('carries artifact, metrics, lineage and the run\'s gate, and no owner', () => {
     const run = exampleTrainingRun('r1');
     run.metadata.uid = 'uid-r1';

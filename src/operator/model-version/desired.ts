@@ -3,6 +3,7 @@ import { MODEL_VERSION_KIND, type ModelVersion } from '../../shared/api/model-ve
 import type { TrainingRun } from '../../shared/api/training-run.js';
 import type { WorkerSuccess } from '../../shared/api/worker-report.js';
 import { Labels, MANAGED_BY } from '../shared/labels.js';
+import { bornEligibility } from './eligibility.js';
 import { modelVersionName } from '../shared/names.js';
 
 /**
@@ -54,6 +55,11 @@ export function desiredModelVersion({ run, outcome, version, workerImage }: Mode
       },
     },
   };
+  const sweep = run.metadata.labels?.[Labels.trainingSweep];
+  if (sweep) {
+    mv.metadata.labels = { ...mv.metadata.labels, [Labels.trainingSweep]: sweep };
+    mv.metadata.annotations = bornEligibility(run);
+  }
   if (workerImage) mv.spec.lineage.workerImage = workerImage;
   if (run.spec.evaluation) mv.spec.gate = structuredClone(run.spec.evaluation);
   return mv;

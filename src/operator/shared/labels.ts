@@ -18,6 +18,8 @@ export const Labels = {
   trainingRunUid: 'kennel.dev/training-run-uid',
   inferenceService: 'kennel.dev/inference-service',
   batchPrediction: 'kennel.dev/batch-prediction',
+  trainingSweep: 'kennel.dev/training-sweep',
+  sweepTrial: 'kennel.dev/sweep-trial',
   track: 'kennel.dev/track',
   specHash: 'kennel.dev/spec-hash',
 } as const;
@@ -27,12 +29,16 @@ export const Annotations = {
   artifactSha256: 'kennel.dev/artifact-sha256',
   outputUri: 'kennel.dev/output-uri',
   modelVersion: 'kennel.dev/model-version',
+  /** On a ModelVersion: "false" keeps InferenceServices that follow its model from serving it (a sweep's trials but its best). */
+  servingEligible: 'kennel.dev/serving-eligible',
+  /** Why, for a person. */
+  servingEligibleReason: 'kennel.dev/serving-eligible-reason',
 } as const;
 
 export const MANAGED_BY = 'kennel-operator';
 
 /** Labels every child carries. */
-export function commonLabels(component: 'training' | 'serving' | 'batch-prediction', instance: string): Record<string, string> {
+export function commonLabels(component: 'training' | 'serving' | 'batch-prediction' | 'training-sweep', instance: string): Record<string, string> {
   return {
     [Labels.name]: 'kennel',
     [Labels.instance]: instance,

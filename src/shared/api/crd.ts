@@ -18,6 +18,14 @@ import {
 } from './inference-service.js';
 import { MODEL_VERSION_KIND, MODEL_VERSION_PLURAL, ModelVersionPhases, ModelVersionReasons, ModelVersionSpec, ModelVersionStatus } from './model-version.js';
 import { TRAINING_RUN_KIND, TRAINING_RUN_PLURAL, TrainingRunPhases, TrainingRunReasons, TrainingRunSpec, TrainingRunStatus } from './training-run.js';
+import {
+  TRAINING_SWEEP_KIND,
+  TRAINING_SWEEP_PLURAL,
+  TrainingSweepPhases,
+  TrainingSweepReasons,
+  TrainingSweepSpec,
+  TrainingSweepStatus,
+} from './training-sweep.js';
 
 /**
  * Turns the TypeBox schemas of Kennel's kinds into apiextensions.k8s.io/v1
@@ -194,6 +202,35 @@ export const KINDS: readonly KindDefinition[] = [
       { name: 'Shards', type: 'integer', jsonPath: '.status.shards', description: 'Pods (one shard each).' },
       { name: 'Output', type: 'string', jsonPath: '.status.outputUri', description: 'Where the results are.', priority: 1 },
       { name: 'Reason', type: 'string', jsonPath: '.status.failure.reason', description: 'Why the batch failed.', priority: 1 },
+      age,
+    ],
+  },
+  {
+    kind: TRAINING_SWEEP_KIND,
+    plural: TRAINING_SWEEP_PLURAL,
+    singular: 'trainingsweep',
+    shortNames: ['kts'],
+    description:
+      'TrainingSweep runs one TrainingRun per trial of a search space (grid or random), at most parallelism at once, ranks them by an objective and marks only the best trial\'s ModelVersion eligible for serving.',
+    spec: TrainingSweepSpec,
+    status: TrainingSweepStatus,
+    phases: TrainingSweepPhases,
+    reasons: Object.values(TrainingSweepReasons),
+    rootRules: [
+      {
+        rule: "self.metadata.name.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$') && size(self.metadata.name) <= 40",
+        message: 'TrainingSweep names become the prefix of their trials\' TrainingRun names: lowercase letters, digits and -, at most 40 characters',
+        fieldPath: '.metadata',
+      },
+    ],
+    printerColumns: [
+      { name: 'Model', type: 'string', jsonPath: '.spec.template.model', description: 'Logical model name of every trial.' },
+      { name: 'Phase', type: 'string', jsonPath: '.status.phase', description: 'Pending, Running, Succeeded or Failed.' },
+      { name: 'Trials', type: 'string', jsonPath: '.status.summary', description: 'Trials finished of all.' },
+      { name: 'Running', type: 'integer', jsonPath: '.status.running', description: 'Trials running now.' },
+      { name: 'Best', type: 'string', jsonPath: '.status.best.modelVersion', description: 'The best trial\'s ModelVersion.' },
+      { name: 'Objective', type: 'number', jsonPath: '.status.best.value', description: 'Its objective value.' },
+      { name: 'Metric', type: 'string', jsonPath: '.status.objective', description: 'The objective.', priority: 1 },
       age,
     ],
   },

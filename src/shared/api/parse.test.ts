@@ -1,12 +1,13 @@
 import { expect } from 'chai';
-import { exampleBatchPrediction, exampleInferenceService, exampleModelVersion, exampleTrainingRun, INVALID_CASES } from '../../../test/fixtures/api-examples.js';
-import { describeErrors, parseBatchPrediction, parseInferenceService, parseModelVersion, parseTrainingRun, type ParseResult } from './parse.js';
+import { exampleBatchPrediction, exampleInferenceService, exampleModelVersion, exampleTrainingRun, exampleTrainingSweep, INVALID_CASES } from '../../../test/fixtures/api-examples.js';
+import { describeErrors, parseBatchPrediction, parseInferenceService, parseModelVersion, parseTrainingRun, parseTrainingSweep, type ParseResult } from './parse.js';
 
 const PARSERS: Record<string, (value: unknown) => ParseResult<unknown>> = {
   TrainingRun: parseTrainingRun,
   ModelVersion: parseModelVersion,
   InferenceService: parseInferenceService,
   BatchPrediction: parseBatchPrediction,
+  TrainingSweep: parseTrainingSweep,
 };
 
 function parseAny(kind: string, value: unknown): ParseResult<unknown> {
@@ -27,6 +28,30 @@ describe('api parse', () => {
     expect(parseModelVersion(exampleModelVersion()).ok).to.equal(true);
     expect(parseInferenceService(exampleInferenceService()).ok).to.equal(true);
     expect(parseBatchPrediction(exampleBatchPrediction()).ok).to.equal(true);
+    const sweep = parseTrainingSweep(exampleTrainingSweep());
+    expect(sweep.ok, JSON.stringify(sweep)).to.equal(true);
+  });
+
+  it('finds what a sweep\'s CEL rules cannot: an image size an architecture of the space cannot take, a grid too big, a bad template', () => {
+    const sizes = exampleTrainingSweep();
+    sizes.spec.search.parameters.architecture = { values: ['simple-cnn', 'mobilenet-v2'] };
+    sizes.spec.search.parameters.imageSize = { values: [48, 96] };
+    const r1 = parseTrainingSweep(sizes);
+    expect(r1.ok).to.equal(false);
+    if (!r1.ok) expect(r1.errors.join('\n')).to.contain('pair architecture mobilenet-v2 with imageSize 48').and.not.contain('simple-cnn with');
+    const big = exampleTrainingSweep();
+    delete big.spec.maxTrials;
+    big.spec.search.parameters.epochs = { values: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13] };
+    const r2 = parseTrainingSweep(big);
+    expect(r2.ok).to.equal(false);
+    if (!r2.ok) expect(r2.errors.join('\n')).to.contain('the grid has 104 combinations, more than 100');
+    big.spec.maxTrials = 5;
+    expect(parseTrainingSweep(big).ok).to.equal(true);
+    const template = exampleTrainingSweep();
+    template.spec.template.dataset = { uri: 'https://example.com/photos' };
+    const r3 = parseTrainingSweep(template);
+    expect(r3.ok).to.equal(false);
+    if (!r3.ok) expect(r3.errors.join('\n')).to.contain('/spec/template/dataset/uri');
   });
 
   it('tells an output beside the input from one inside it', () => {

@@ -1,10 +1,12 @@
 import { FormatRegistry, type Static, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
-import { storageUriErrors } from './common.js';
+import { API_VERSION, storageUriErrors } from './common.js';
 import { BatchPrediction } from './batch-prediction.js';
 import { InferenceService } from './inference-service.js';
 import { ModelVersion } from './model-version.js';
+import { spaceProblems } from './sweep-space.js';
 import { DEFAULT_ARCHITECTURE, imageSizeProblem, TrainingRun } from './training-run.js';
+import { TrainingSweep } from './training-sweep.js';
 
 /**
  * Parse at the boundary: an object read from the API server (or a file) becomes a deeply frozen
@@ -152,6 +154,23 @@ export function batchPredictionRuleErrors(bp: BatchPrediction): string[] {
   return errors;
 }
 
+export function trainingSweepRuleErrors(sweep: TrainingSweep): string[] {
+  const { spec } = sweep;
+  const errors = trainingRunRuleErrors({ ...sweep, apiVersion: API_VERSION, kind: 'TrainingRun', spec: spec.template, status: {} }).map((e) =>
+    e.replace(/^\/spec/, '/spec/template'),
+  );
+  if (spec.template.outputUri !== undefined) {
+    errors.push("/spec: template.outputUri must be left out: every trial writes its own artifact under the operator's artifact root");
+  }
+  if (spec.search.algorithm === 'Random' && spec.maxTrials === undefined) errors.push('/spec: maxTrials is required for a Random search: it is the number of draws');
+  if (spec.search.algorithm !== 'Random' && spec.search.seed !== undefined) errors.push('/spec/search: search.seed applies only to the Random algorithm');
+  errors.push(...new Set(spaceProblems(spec)));
+  if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(sweep.metadata.name) || sweep.metadata.name.length > 40) {
+    errors.push("/metadata/name: TrainingSweep names become the prefix of their trials' TrainingRun names: lowercase letters, digits and -, at most 40 characters");
+  }
+  return errors;
+}
+
 /** A TrainingRun as read from the API server, checked and frozen. */
 export function parseTrainingRun(value: unknown): ParseResult<TrainingRun> {
   return parseWith(TrainingRun, trainingRunRuleErrors, value);
@@ -170,6 +189,11 @@ export function parseInferenceService(value: unknown): ParseResult<InferenceServ
 /** A BatchPrediction as read from the API server, checked and frozen. */
 export function parseBatchPrediction(value: unknown): ParseResult<BatchPrediction> {
   return parseWith(BatchPrediction, batchPredictionRuleErrors, value);
+}
+
+/** A TrainingSweep as read from the API server, checked and frozen. */
+export function parseTrainingSweep(value: unknown): ParseResult<TrainingSweep> {
+  return parseWith(TrainingSweep, trainingSweepRuleErrors, value);
 }
 
 /** One-line summary of a failed parse, for a condition message. */

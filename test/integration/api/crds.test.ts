@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GROUP, VERSION } from '../../../src/shared/api/common.js';
 import { buildCrds } from '../../../src/shared/api/crd.js';
-import { exampleBatchPrediction, exampleInferenceService, exampleModelVersion, exampleTrainingRun, INVALID_CASES } from '../../fixtures/api-examples.js';
+import { exampleBatchPrediction, exampleInferenceService, exampleModelVersion, exampleTrainingRun, exampleTrainingSweep, INVALID_CASES } from '../../fixtures/api-examples.js';
 import { desiredBatchJob } from '../../../src/operator/batch-prediction/desired.js';
 import { startEtcd, type Etcd } from '../../../local-cluster/etcd.js';
 import { installCrds, readCrds, thirdPartyCrdDir } from '../../../local-cluster/install-crds.js';
@@ -29,7 +29,7 @@ import { createPki, type Pki } from '../../../local-cluster/pki.js';
  */
 
 const crdDir = fileURLToPath(new URL('../../../crds/', import.meta.url));
-const plural = { TrainingRun: 'trainingruns', ModelVersion: 'modelversions', InferenceService: 'inferenceservices', BatchPrediction: 'batchpredictions' } as const;
+const plural = { TrainingRun: 'trainingruns', ModelVersion: 'modelversions', InferenceService: 'inferenceservices', BatchPrediction: 'batchpredictions', TrainingSweep: 'trainingsweeps' } as const;
 
 async function rejection(p: Promise<unknown>): Promise<{ code?: number; body?: string }> {
   try {
@@ -128,6 +128,7 @@ describe('CRDs in a real kube-apiserver', function () {
     await create('ModelVersion', exampleModelVersion('cats-dogs-v1', 1));
     await create('InferenceService', exampleInferenceService('web'));
     await create('BatchPrediction', exampleBatchPrediction('relabel'));
+    await create('TrainingSweep', exampleTrainingSweep('search'));
     const named = exampleBatchPrediction('by-version');
     named.spec.model = { modelVersion: 'cats-dogs-v1' };
     named.spec.input.uri = 'gs://bucket/photos';

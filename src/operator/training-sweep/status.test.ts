@@ -1,0 +1,109 @@
+import { expect } from 'chai';
+import { exampleModelVersion, exampleTrainingSweep } from '../../../test/fixtures/api-examples.js';
+import type { ModelVersion } from '../../shared/api/model-version.js';
+import type { TrainingRun } from '../../shared/api/training-run.js';
+import type { TrainingSweep } from '../../shared/api/training-sweep.js';
+import { desiredTrialRun } from './desired.js';
+import { computeTrainingSweepStatus } from './status.js';
+import { expandTrials } from './trials.js';
+
+const now = new Date('2026-03-01T10:00:00Z');
+
+function sweep(maxTrials = 4): TrainingSweep {
+  const s = exampleTrainingSweep('search');
+  s.metadata.uid = 'aaaaaaaa-0000-4000-8000-000000000001';
+  s.metadata.generation = 1;
+  s.spec.maxTrials = maxTrials;
+  return s;
+}
+
+function mv(name: string, accuracy: number, ece?: number): ModelVersion {
+  const v = exampleModelVersion(name, Number(name.split('v').pop()));
+  v.spec.metrics.accuracy = accuracy;
+  if (ece !== undefined) v.spec.metrics.expectedCalibrationError = ece;
+  return v;
+}
+
+type Outcome = { phase: 'Pending' | 'Running' | 'Failed' } | { phase: 'Succeeded'; mv: string };
+
+function observe(s: TrainingSweep, outcomes: (Outcome | undefined)[], versions: ModelVersion[]) {
+  const trials = expandTrials(s.spec);
+  const runs = new Map<number, TrainingRun>();
+  outcomes.forEach((o, i) => {
+    const t = trials[i];
+    if (!o || !t) return;
+    const run = desiredTrialRun(s, t);
+    run.metadata.generation = 1;
+    run.status = { phase: o.phase, observedGeneration: 1, ...(o.phase === 'Succeeded' ? { modelVersion: o.mv } : {}) };
+    if (o.phase === 'Failed') run.status.failure = { reason: 'OOMKilled', message: 'out of memory' };
+    runs.set(i, run);
+  });
+  return { trials, runs, modelVersions: new Map(versions.map((v) => [v.metadata.name, v])), now };
+}
+
+describe('training-sweep status', () => {
+  it('is Pending before any trial, and Running with a leaderboard while trials run', () => {
+    const s = sweep();
+    const pending = computeTrainingSweepStatus(s, observe(s, [], []));
+    expect(pending).to.deep.include({ phase: 'Pending', trials: 4, summary: '0/4', running: 0 });
+    expect(pending.leaderboard?.map((r) => r.phase)).to.deep.equal(['NotStarted', 'NotStarted', 'NotStarted', 'NotStarted']);
+    const running = computeTrainingSweepStatus(s, observe(s, [{ phase: 'Succeeded', mv: 'cats-dogs-v1' }, { phase: 'Running' }], [mv('cats-dogs-v1', 0.8)]));
+    expect(running).to.deep.include({ phase: 'Running', summary: '1/4', running: 1, succeeded: 1, objective: 'accuracy (Maximize)' });
+    expect(running.best).to.equal(undefined);
+    expect(running.leaderboard?.[0]).to.deep.include({ trial: 0, trainingRun: 'search-0', modelVersion: 'cats-dogs-v1', value: 0.8, rank: 1 });
+    expect(running.leaderboard?.[0]?.best).to.equal(undefined);
+    expect(running.leaderboard?.[0]?.parameters).to.deep.equal({ imageSize: 64, learningRate: 0.001, horizontalFlip: true });
+    const ready = running.conditions?.find((c) => c.type === 'Ready');
+    expect(ready).to.deep.include({ status: 'False', reason: 'TrialsRunning' });
+    expect(running.conditions?.find((c) => c.type === 'Reconciling')?.status).to.equal('True');
+  });
+
+  it('waits for a succeeded trial\'s ModelVersion to reach the cache before counting it finished', () => {
+    const s = sweep(1);
+    const st = computeTrainingSweepStatus(s, observe(s, [{ phase: 'Succeeded', mv: 'cats-dogs-v1' }], []));
+    expect(st).to.deep.include({ phase: 'Running', summary: '0/1' });
+    expect(st.conditions?.find((c) => c.type === 'Ready')?.reason).to.equal('WaitingForModelVersions');
+  });
+
+  it('marks the best once every trial has finished, ranks the others and counts failures', () => {
+    const s = sweep();
+    const obs = observe(
+      s,
+      [{ phase: 'Succeeded', mv: 'cats-dogs-v1' }, { phase: 'Succeeded', mv: 'cats-dogs-v2' }, { phase: 'Failed' }, { phase: 'Succeeded', mv: 'cats-dogs-v3' }],
+      [mv('cats-dogs-v1', 0.8), mv('cats-dogs-v2', 0.9), mv('cats-dogs-v3', 0.9)],
+    );
+    const st = computeTrainingSweepStatus(s, obs);
+    expect(st).to.deep.include({ phase: 'Succeeded', summary: '4/4', running: 0, succeeded: 3, failed: 1 });
+    // a tie goes to the lower trial number
+    expect(st.best).to.deep.equal({ trial: 1, trainingRun: 'search-1', modelVersion: 'cats-dogs-v2', value: 0.9 });
+    expect(st.leaderboard?.map((r) => [r.rank, r.best ?? false, r.failure])).to.deep.equal([
+      [3, false, undefined],
+      [1, true, undefined],
+      [undefined, false, 'OOMKilled'],
+      [2, false, undefined],
+    ]);
+    expect(st.conditions?.find((c) => c.type === 'Ready')).to.deep.include({ status: 'True', reason: 'BestTrialSelected' });
+    expect(st.completionTime).to.equal('2026-03-01T10:00:00Z');
+    // final for its generation
+    expect(computeTrainingSweepStatus({ ...s, status: st }, observe(s, [], []))).to.equal(st);
+  });
+
+  it('ranks by a metric to minimize', () => {
+    const s = sweep(2);
+    s.spec.objective = { metric: 'expectedCalibrationError' };
+    const st = computeTrainingSweepStatus(
+      s,
+      observe(s, [{ phase: 'Succeeded', mv: 'cats-dogs-v1' }, { phase: 'Succeeded', mv: 'cats-dogs-v2' }], [mv('cats-dogs-v1', 0.9, 0.08), mv('cats-dogs-v2', 0.8, 0.03)]),
+    );
+    expect(st.objective).to.equal('expectedCalibrationError (Minimize)');
+    expect(st.best?.modelVersion).to.equal('cats-dogs-v2');
+  });
+
+  it('fails, stalled, when no trial produced a ModelVersion', () => {
+    const s = sweep(2);
+    const st = computeTrainingSweepStatus(s, observe(s, [{ phase: 'Failed' }, { phase: 'Failed' }], []));
+    expect(st).to.deep.include({ phase: 'Failed', failed: 2 });
+    expect(st.failure?.reason).to.equal('NoTrialSucceeded');
+    expect(st.conditions?.find((c) => c.type === 'Stalled')?.status).to.equal('True');
+  });
+});

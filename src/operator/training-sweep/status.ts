@@ -1,0 +1,139 @@
+import type { ModelVersion } from '../../shared/api/model-version.js';
+import type { TrainingRun } from '../../shared/api/training-run.js';
+import {
+  defaultDirection,
+  TrainingSweepReasons as R,
+  type SweepTrial,
+  type TrainingSweep,
+  type TrainingSweepPhase,
+  type TrainingSweepStatus,
+} from '../../shared/api/training-sweep.js';
+import { mergeConditions, summaryConditions, verdictSummary } from '../shared/conditions.js';
+import { rfc3339 } from '../shared/wire.js';
+import { runFinished } from './desired.js';
+import { trialRunName } from './desired.js';
+import type { Trial } from './trials.js';
+
+/**
+ * TrainingSweep status from its trials' TrainingRuns and their ModelVersions: the leaderboard
+ * (every trial in trial order, its parameters, phase, ModelVersion and objective value, ranked),
+ * the counts, and — once every trial has finished — the best trial. Pure. A finished sweep is
+ * final for its generation.
+ */
+
+export interface SweepObservation {
+  trials: readonly Trial[];
+  /** The sweep's runs by trial number. */
+  runs: ReadonlyMap<number, TrainingRun>;
+  /** ModelVersions of the namespace, by name. */
+  modelVersions: ReadonlyMap<string, ModelVersion>;
+  now: Date;
+}
+
+export const TrainingSweepWarningPhases: readonly TrainingSweepPhase[] = ['Failed'];
+
+/** The objective value of a version, when it has the metric. */
+export function objectiveValue(sweep: TrainingSweep, mv: ModelVersion): number | undefined {
+  const v = mv.spec.metrics[sweep.spec.objective.metric];
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+}
+
+export function directionOf(sweep: TrainingSweep): 'Maximize' | 'Minimize' {
+  return sweep.spec.objective.direction ?? defaultDirection(sweep.spec.objective.metric);
+}
+
+interface Row extends SweepTrial {
+  finished: boolean;
+}
+
+function row(sweep: TrainingSweep, trial: Trial, obs: SweepObservation): Row {
+  const run = obs.runs.get(trial.trial);
+  const base = { trial: trial.trial, trainingRun: trialRunName(sweep.metadata.name, trial.trial), parameters: { ...trial.parameters } };
+  if (!run) return { ...base, phase: 'NotStarted', finished: false };
+  const current = runFinished(run);
+  const phase = current ? (run.status?.phase ?? 'Pending') : run.status?.phase === 'Running' ? 'Running' : 'Pending';
+  const out: Row = { ...base, phase, finished: false };
+  if (current && run.status?.phase === 'Failed') {
+    out.finished = true;
+    if (run.status.failure) out.failure = run.status.failure.reason;
+    return out;
+  }
+  const name = current ? run.status?.modelVersion : undefined;
+  if (!name) return out;
+  out.modelVersion = name;
+  const mv = obs.modelVersions.get(name);
+  if (!mv) return out; // registered, not in the cache yet: its watch event brings the sweep back
+  out.finished = true;
+  const value = objectiveValue(sweep, mv);
+  if (value !== undefined) out.value = value;
+  return out;
+}
+
+/** Ranks rows with a value (1 = best; ties go to the lower trial number). */
+function rank(rows: Row[], direction: 'Maximize' | 'Minimize'): Row[] {
+  const sign = direction === 'Maximize' ? -1 : 1;
+  const scored = rows.filter((r) => r.value !== undefined).sort((a, b) => sign * ((a.value ?? 0) - (b.value ?? 0)) || a.trial - b.trial);
+  scored.forEach((r, i) => (r.rank = i + 1));
+  return scored;
+}
+
+export function computeTrainingSweepStatus(sweep: TrainingSweep, obs: SweepObservation): TrainingSweepStatus {
+  const previous = sweep.status;
+  const generation = sweep.metadata.generation;
+  if ((previous?.phase === 'Succeeded' || previous?.phase === 'Failed') && previous.observedGeneration === generation) return previous;
+
+  const rows = obs.trials.map((t) => row(sweep, t, obs));
+  const ranked = rank(rows, directionOf(sweep));
+  const total = rows.length;
+  const done = rows.filter((r) => r.finished).length;
+  const running = rows.filter((r) => r.phase !== 'NotStarted' && !r.finished).length;
+  const failed = rows.filter((r) => r.phase === 'Failed').length;
+  const allDone = total > 0 && done === total;
+  const winner = allDone ? ranked[0] : undefined;
+  if (winner) winner.best = true;
+  const metric = sweep.spec.objective.metric;
+
+  let phase: TrainingSweepPhase;
+  let reason: string;
+  let message: string;
+  if (winner?.modelVersion !== undefined && winner.value !== undefined) {
+    phase = 'Succeeded';
+    reason = R.BestTrialSelected;
+    message = `trial ${winner.trial} (${winner.trainingRun}) is the best of ${total} with ${metric} ${winner.value}: ${winner.modelVersion} is the sweep's one ModelVersion eligible for serving${failed ? ` (${failed} trials failed)` : ''}`;
+  } else if (allDone) {
+    phase = 'Failed';
+    reason = R.NoTrialSucceeded;
+    message = `none of the ${total} trials produced a ModelVersion with ${metric}${failed ? ` (${failed} failed)` : ''}`;
+  } else if (obs.runs.size === 0) {
+    phase = 'Pending';
+    reason = R.TrialsRunning;
+    message = `starting the first of ${total} trials`;
+  } else {
+    const waiting = rows.filter((r) => !r.finished && r.modelVersion !== undefined).length;
+    phase = 'Running';
+    reason = waiting > 0 && running === waiting ? R.WaitingForModelVersions : R.TrialsRunning;
+    message = `${done}/${total} trials finished, ${running} running${failed ? `, ${failed} failed` : ''}`;
+  }
+
+  const status: TrainingSweepStatus = {
+    phase,
+    trials: total,
+    running: phase === 'Succeeded' || phase === 'Failed' ? 0 : running,
+    succeeded: ranked.length,
+    failed,
+    summary: `${done}/${total}`,
+    objective: `${metric} (${directionOf(sweep)})`,
+    leaderboard: rows.map(({ finished: _finished, ...r }) => r),
+  };
+  if (generation !== undefined) status.observedGeneration = generation;
+  if (winner?.modelVersion !== undefined && winner.value !== undefined) {
+    status.best = { trial: winner.trial, trainingRun: winner.trainingRun, modelVersion: winner.modelVersion, value: winner.value };
+  }
+  if (phase === 'Failed') status.failure = { reason, message };
+  const startTime = previous?.startTime ?? (obs.runs.size > 0 ? rfc3339(obs.now) : undefined);
+  if (startTime) status.startTime = startTime;
+  if (phase === 'Succeeded' || phase === 'Failed') status.completionTime = rfc3339(obs.now);
+  const summary = verdictSummary({ reason, message, terminal: phase === 'Failed' }, phase === 'Succeeded');
+  status.conditions = mergeConditions(previous?.conditions, summaryConditions(summary), { now: obs.now, generation });
+  return status;
+}
