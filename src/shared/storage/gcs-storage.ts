@@ -1,5 +1,5 @@
 import { PassThrough, type Readable } from 'node:stream';
-import { IdempotencyStrategy, Storage as GcsClient, type StorageOptions } from '@google-cloud/storage';
+import { IdempotencyStrategy, RETRYABLE_ERR_FN_DEFAULT, Storage as GcsClient, type StorageOptions } from '@google-cloud/storage';
 import type { GcsConfig } from './gcs-config.js';
 import { StorageError, type Storage, type StorageEntry, type StorageStat, type WriteOptions } from './storage.js';
 import { joinUri, parseStorageUri } from './uri.js';
@@ -11,11 +11,20 @@ export interface GcsRetryPolicy {
   readonly retryDelayMultiplier: number;
   /** Cap on one delay, seconds. */
   readonly maxRetryDelay: number;
-  /** Give up after this many seconds overall. */
+  /** Give up after this many seconds overall: every operation, retries included, ends by then. */
   readonly totalTimeout: number;
+  /** One HTTP request that has not answered after this many ms is abandoned and retried (a stall). */
+  readonly requestTimeoutMs: number;
 }
 
-export const DEFAULT_GCS_RETRY: GcsRetryPolicy = { maxRetries: 5, retryDelayMultiplier: 2, maxRetryDelay: 32, totalTimeout: 300 };
+export const DEFAULT_GCS_RETRY: GcsRetryPolicy = { maxRetries: 5, retryDelayMultiplier: 2, maxRetryDelay: 32, totalTimeout: 300, requestTimeoutMs: 60_000 };
+
+/** The client's own retry rule, plus requests that timed out (the client does not retry those). */
+export function isRetryableGcsError(err: unknown): boolean {
+  if (RETRYABLE_ERR_FN_DEFAULT(err as Parameters<typeof RETRYABLE_ERR_FN_DEFAULT>[0])) return true;
+  const e = err as { type?: unknown; message?: unknown } | undefined;
+  return e?.type === 'request-timeout' || (typeof e?.message === 'string' && /network timeout at|socket hang up|ECONNRESET/i.test(e.message));
+}
 
 export interface GcsStorageOptions {
   readonly config: GcsConfig;
@@ -24,15 +33,17 @@ export interface GcsStorageOptions {
 
 function clientOptions(config: GcsConfig, retry: GcsRetryPolicy): StorageOptions {
   // Writes here replace a whole object with the same bytes on retry, so retrying them is safe.
-  const retryOptions = { autoRetry: true, ...retry, idempotencyStrategy: IdempotencyStrategy.RetryAlways };
+  const { requestTimeoutMs, ...policy } = retry;
+  const retryOptions = { autoRetry: true, ...policy, idempotencyStrategy: IdempotencyStrategy.RetryAlways, retryableErrorFn: isRetryableGcsError };
+  const timeout = requestTimeoutMs;
   switch (config.mode) {
     case 'emulator':
       // A custom endpoint without useAuthWithCustomEndpoint sends no credentials: the emulator.
-      return { apiEndpoint: config.endpoint, projectId: config.projectId, retryOptions, useAuthWithCustomEndpoint: false };
+      return { apiEndpoint: config.endpoint, projectId: config.projectId, retryOptions, timeout, useAuthWithCustomEndpoint: false };
     case 'keyfile':
-      return { keyFilename: config.keyFilename, retryOptions, ...(config.endpoint ? { apiEndpoint: config.endpoint, useAuthWithCustomEndpoint: true } : {}) };
+      return { keyFilename: config.keyFilename, retryOptions, timeout, ...(config.endpoint ? { apiEndpoint: config.endpoint, useAuthWithCustomEndpoint: true } : {}) };
     case 'adc':
-      return { retryOptions, ...(config.endpoint ? { apiEndpoint: config.endpoint, useAuthWithCustomEndpoint: true } : {}) };
+      return { retryOptions, timeout, ...(config.endpoint ? { apiEndpoint: config.endpoint, useAuthWithCustomEndpoint: true } : {}) };
   }
 }
 
@@ -64,6 +75,21 @@ export function mapGcsError(err: unknown, uri: string): StorageError {
 }
 
 /**
+ * Settles like `op`, or rejects with StorageError('Unavailable') once `seconds` have passed: a
+ * server that stalls mid-answer (headers sent, body never finished) is not covered by the
+ * per-request timeout, so every operation also has an overall deadline. The abandoned request
+ * is left to the client's own timeout.
+ */
+function withDeadline<T>(op: Promise<T>, seconds: number, uri: string, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new StorageError('Unavailable', uri, `GCS did not complete the ${what} of ${uri} within ${seconds} s (stalled or too slow); giving up`)), seconds * 1000);
+    timer.unref();
+  });
+  return Promise.race([op, deadline]).finally(() => clearTimeout(timer));
+}
+
+/**
  * Storage over Google Cloud Storage. Credentials come from an explicit {@link GcsConfig};
  * retries with exponential backoff on 408/429/5xx and connection errors are the client
  * library's own (configured here), and what is left after them is mapped to a StorageError.
@@ -72,6 +98,7 @@ export function createGcsStorage(options: GcsStorageOptions): Storage {
   const retry = { ...DEFAULT_GCS_RETRY, ...options.retry };
   let client: GcsClient | undefined;
   const gcs = (): GcsClient => (client ??= new GcsClient(clientOptions(options.config, retry)));
+  const bounded = <T>(what: string, uri: string, op: () => Promise<T>): Promise<T> => withDeadline(op(), retry.totalTimeout, uri, what);
   const file = (uri: string) => {
     const { bucket, key } = gsLocation(uri);
     if (key.length === 0 || key.endsWith('/')) throw new StorageError('InvalidUri', uri, `expected an object, got a prefix: ${uri}`);
@@ -83,7 +110,7 @@ export function createGcsStorage(options: GcsStorageOptions): Storage {
       const { bucket, key } = gsLocation(prefix);
       const dir = key.length === 0 || key.endsWith('/') ? key : `${key}/`;
       try {
-        const [files] = await gcs().bucket(bucket).getFiles({ prefix: dir, autoPaginate: true });
+        const [files] = await bounded('listing', prefix, () => gcs().bucket(bucket).getFiles({ prefix: dir, autoPaginate: true }));
         return files
           .filter((f) => !f.name.endsWith('/'))
           .map((f) => {
@@ -100,7 +127,7 @@ export function createGcsStorage(options: GcsStorageOptions): Storage {
 
     async read(uri: string): Promise<Buffer> {
       try {
-        const [data] = await file(uri).download();
+        const [data] = await bounded('download', uri, () => file(uri).download());
         return data;
       } catch (err) {
         throw mapGcsError(err, uri);
@@ -118,11 +145,15 @@ export function createGcsStorage(options: GcsStorageOptions): Storage {
     async write(uri: string, data: Buffer | string, opts?: WriteOptions): Promise<void> {
       try {
         // Single-request upload: artifacts are a few MB, and resumable sessions add round trips.
-        await file(uri).save(typeof data === 'string' ? Buffer.from(data) : data, {
-          resumable: false,
-          ...(opts?.contentType ? { contentType: opts.contentType } : {}),
-          ...(opts?.ifAbsent ? { preconditionOpts: { ifGenerationMatch: 0 } } : {}),
-        });
+        await bounded('upload', uri, () =>
+          file(uri).save(typeof data === 'string' ? Buffer.from(data) : data, {
+            resumable: false,
+            // A simple upload has no request timeout of its own: give it the policy's.
+            timeout: retry.requestTimeoutMs,
+            ...(opts?.contentType ? { contentType: opts.contentType } : {}),
+            ...(opts?.ifAbsent ? { preconditionOpts: { ifGenerationMatch: 0 } } : {}),
+          }),
+        );
       } catch (err) {
         throw mapGcsError(err, uri);
       }
@@ -130,7 +161,7 @@ export function createGcsStorage(options: GcsStorageOptions): Storage {
 
     async exists(uri: string): Promise<boolean> {
       try {
-        const [yes] = await file(uri).exists();
+        const [yes] = await bounded('existence check', uri, () => file(uri).exists());
         return yes;
       } catch (err) {
         throw mapGcsError(err, uri);
@@ -139,7 +170,7 @@ export function createGcsStorage(options: GcsStorageOptions): Storage {
 
     async stat(uri: string): Promise<StorageStat> {
       try {
-        const [meta] = await file(uri).getMetadata();
+        const [meta] = await bounded('metadata read', uri, () => file(uri).getMetadata());
         return {
           size: Number(meta.size ?? 0),
           ...(meta.contentType ? { contentType: meta.contentType } : {}),

