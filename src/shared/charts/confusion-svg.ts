@@ -32,7 +32,7 @@ export function renderConfusionSvg(classes: readonly string[], matrix: readonly 
       parts.push(`<text x="${n(x + cell / 2)}" y="${n(y + cell / 2 + 5)}" font-size="${cell > 40 ? 14 : 10}" text-anchor="middle">${count}</text>`);
     });
   });
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="DejaVu Sans, sans-serif">
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="Confusion matrix" font-family="DejaVu Sans, sans-serif">
 <rect width="100%" height="100%" fill="white"/>
 ${parts.join('\n')}
 </svg>`;

@@ -74,7 +74,7 @@ export function renderCurvesSvg(history: readonly CurveEpoch[], bestEpoch: numbe
     { label: 'train', color: '#1f77b4', values: history.map((h) => h.accuracy) },
     { label: 'validation', color: '#ff7f0e', values: history.map((h) => h.valAccuracy) },
   ], epochs, 1, bestEpoch);
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="DejaVu Sans, sans-serif">
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img" aria-label="Training curves" font-family="DejaVu Sans, sans-serif">
 <rect width="100%" height="100%" fill="white"/>
 ${loss}
 ${acc}

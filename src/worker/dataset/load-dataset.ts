@@ -24,6 +24,8 @@ export interface DuplicateFile {
 
 export interface DatasetImage {
   readonly name: string;
+  /** Where the file was read from (the report makes thumbnails from it). */
+  readonly uri: string;
   readonly classIndex: number;
   /** sha256 of the file's bytes (hex): decides its split, feeds the dataset digest. */
   readonly sha256: string;
@@ -106,7 +108,7 @@ export async function loadDataset(options: LoadDatasetOptions): Promise<LoadedDa
       const bytes = await (storages.get(sources[file.source]?.uri ?? '') as Storage).read(file.uri);
       const sha256 = createHash('sha256').update(bytes).digest('hex');
       const img = await decodeImage(bytes, { size: imageSize, resize, ...(options.maxPixels ? { maxPixels: options.maxPixels } : {}) });
-      return { name: file.name, classIndex: file.classIndex, sha256, pixels: img.pixels, source: file.source };
+      return { name: file.name, uri: file.uri, classIndex: file.classIndex, sha256, pixels: img.pixels, source: file.source };
     } catch (err) {
       if (err instanceof ImageDecodeError) {
         skipped.push({ name: file.name, reason: err.reason, message: err.message });
@@ -140,7 +142,7 @@ export async function loadDataset(options: LoadDatasetOptions): Promise<LoadedDa
       continue;
     }
     seen.set(img.sha256, img.name);
-    images.push({ name: img.name, classIndex: img.classIndex, sha256: img.sha256, pixels: img.pixels });
+    images.push({ name: img.name, uri: img.uri, classIndex: img.classIndex, sha256: img.sha256, pixels: img.pixels });
   }
   skipped.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   if (skipped.length > 0) logger?.warn({ skipped: skipped.length, examples: skipped.slice(0, 5) }, 'dataset files skipped');

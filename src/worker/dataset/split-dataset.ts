@@ -6,6 +6,8 @@ import { splitOf, type SplitFractions, type SplitName } from './split.js';
 export interface SplitData extends LabeledImages {
   /** Dataset-relative names, parallel to labels. */
   readonly names: readonly string[];
+  /** Storage URI of each image's file, parallel to labels. */
+  readonly uris: readonly string[];
   /** sha256 of each image's file, parallel to labels: the key of any per-image cache. */
   readonly keys: readonly string[];
 }
@@ -37,6 +39,7 @@ export function packImages(dataset: Pick<LoadedDataset, 'images' | 'imageSize'>,
   const labels = new Int32Array(which.length);
   const names: string[] = [];
   const keys: string[] = [];
+  const uris: string[] = [];
   which.forEach((src, j) => {
     const img = dataset.images[src];
     if (!img) throw new RangeError(`image index ${src} out of range`);
@@ -44,6 +47,7 @@ export function packImages(dataset: Pick<LoadedDataset, 'images' | 'imageSize'>,
     labels[j] = img.classIndex;
     names.push(img.name);
     keys.push(img.sha256);
+    uris.push(img.uri);
   });
-  return { pixels, labels, count: which.length, imageSize: dataset.imageSize, names, keys };
+  return { pixels, labels, count: which.length, imageSize: dataset.imageSize, names, keys, uris };
 }

@@ -4,6 +4,7 @@ import type { DuplicateFile, SkippedFile } from '../dataset/load-dataset.js';
 import type { EpochLog } from '../../ml/fit/types.js';
 import type { ReliabilityBin } from '../../ml/calibration.js';
 import { escapeXml as e } from '../../shared/charts/svg.js';
+import { renderMistakesHtml, type ShownMistake } from './mistakes-html.js';
 
 export interface ReportInput {
   readonly artifactUri: string;
@@ -22,6 +23,8 @@ export interface ReportInput {
   readonly ignored: readonly string[];
   /** Calibration on the test split: its expected calibration error and reliability bins. */
   readonly calibration?: { readonly ece: number; readonly bins: readonly ReliabilityBin[] };
+  /** The test split's most confident mistakes, with thumbnails; `wrong` counts every mistake. */
+  readonly mistakes?: { readonly shown: readonly ShownMistake[]; readonly wrong: number };
 }
 
 const pct = (v: number | undefined): string => (v === undefined ? '—' : `${(v * 100).toFixed(1)}%`);
@@ -70,6 +73,7 @@ ${epochRows(r.headHistory, headBest)}
   const calibration = cal
     ? `<h3>Calibration</h3>
 <p>Expected calibration error on the test split: <b>${pct(cal.ece)}</b> (15 confidence bins)${temperature !== undefined ? `; temperature ${fix(temperature, 3)} fitted on the validation split and folded into the output layer` : ''}.</p>
+<img id="reliability" src="reliability.png" alt="Reliability diagram: accuracy against confidence per bin, with the diagonal of a calibrated model">
 <table><tr><th>confidence</th>${cal.bins.filter((b) => b.count > 0).map((b) => `<th>${b.from.toFixed(2)}–${b.to.toFixed(2)}</th>`).join('')}</tr>
 <tr><td>predictions</td>${cal.bins.filter((b) => b.count > 0).map((b) => `<td>${b.count}</td>`).join('')}</tr>
 <tr><td>mean confidence</td>${cal.bins.filter((b) => b.count > 0).map((b) => `<td>${pct(b.confidence)}</td>`).join('')}</tr>
@@ -80,10 +84,19 @@ ${epochRows(r.headHistory, headBest)}
 <html lang="en">
 <head>
 <meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Kennel model report — ${e(r.metadata.classes.join(' / '))}</title>
 <style>
-body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 980px; color: #222; }
-table { border-collapse: collapse; margin: .5rem 0 1.5rem; }
+body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 980px; padding: 0 1rem; color: #222; }
+table { border-collapse: collapse; margin: .5rem 0 1.5rem; display: block; overflow-x: auto; }
+code { overflow-wrap: anywhere; }
+.mistakes { display: grid; grid-template-columns: repeat(auto-fill, minmax(170px, 1fr)); gap: .8rem; }
+.mistake { margin: 0; font-size: .85rem; }
+.mistake img { display: block; width: 160px; height: 160px; object-fit: cover; }
+.probs { list-style: none; padding: 0; margin: .2rem 0 0; }
+.probs li { display: flex; justify-content: space-between; }
+.probs .predicted { color: #b3261e; font-weight: bold; }
+.probs .actual { color: #1b6e2a; }
 td, th { border: 1px solid #ccc; padding: .25rem .6rem; text-align: left; }
 tr.best { background: #e8f6e8; }
 img { max-width: 100%; border: 1px solid #ddd; }
@@ -99,12 +112,14 @@ img { max-width: 100%; border: 1px solid #ddd; }
 <table><tr><th>class</th><th>precision</th><th>recall</th><th>F1</th><th>support</th></tr>
 ${perClass}
 </table>
-<img src="confusion.png" alt="Confusion matrix">
+<img id="confusion" src="confusion.png" alt="Confusion matrix">
 <h3>Confidence histogram (top-class probability, 10 bins on [0, 1])</h3>
+<img id="confidence" src="confidence.png" alt="Confidence histogram: share of test predictions per confidence bin">
 <table><tr>${hist}</tr></table>
 ${calibration}
+${r.mistakes ? renderMistakesHtml(r.mistakes.shown, m.testImages, r.mistakes.wrong) : ''}
 <h2>Training</h2>
-<img src="curves.png" alt="Training curves">
+<img id="curves" src="curves.png" alt="Training curves">
 <p>${r.history.length} epochs in ${r.trainingSeconds.toFixed(1)} s; ${r.bestEpoch > 0 ? `weights of epoch ${r.bestEpoch} kept` : 'the head-only weights kept'}${r.stoppedEarly ? ' (stopped early: validation loss stopped improving)' : ''}.</p>
 ${headTable}<table><tr><th>epoch</th><th>loss</th><th>accuracy</th><th>val loss</th><th>val accuracy</th><th>images/s</th></tr>
 ${epochs}

@@ -11,6 +11,8 @@ import type { BackendPreference, SelectedBackend } from '../../ml/backend/select
 import { loadDataset, type DuplicateFile, type LoadedSource, type SkippedFile } from '../dataset/load-dataset.js';
 import { splitDataset, type SplitData } from '../dataset/split-dataset.js';
 import { evaluateArtifact } from '../evaluate/evaluate-model.js';
+import { mostConfidentMistakes } from '../report/confident-mistakes.js';
+import { mistakeSources } from '../report/thumbnails.js';
 import { writeReport } from '../report/write-report.js';
 import type { EpochLog } from '../../ml/fit/types.js';
 import type { FitFunction } from './default-fit.js';
@@ -104,6 +106,7 @@ export async function runTraining(config: TrainConfig, deps: TrainDeps): Promise
   const calibration = testCalibration(splits.test.labels, probabilities, classes.length);
   const training = { result, seconds };
   await outStorage.write(joinUri(config.outUri, 'metrics.json'), `${JSON.stringify(metricsFile(config, data, training, metrics, metadata, calibration), null, 2)}\n`, { contentType: 'application/json' });
+  const { mistakes, wrong } = mostConfidentMistakes(splits.test.labels, probabilities, classes, splits.test.names);
   await writeReport(outStorage, {
     artifactUri: config.outUri,
     calibration,
@@ -118,7 +121,7 @@ export async function runTraining(config: TrainConfig, deps: TrainDeps): Promise
     skipped: data.skipped,
     duplicates: data.duplicates,
     ignored: data.ignored,
-  });
+  }, { mistakes: { mistakes, wrong, sources: mistakeSources(mistakes, splits.test, deps.storageFor) }, logger });
   logger.info({ artifact: config.outUri, accuracy: metrics.accuracy, f1: metrics.f1, testImages: metrics.testImages, seconds }, 'training finished');
   return {
     outcome: 'Succeeded',

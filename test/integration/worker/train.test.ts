@@ -68,7 +68,8 @@ describe('kennel train + evaluate on a generated dataset', function () {
 
     const root = path.join(dir, 'model');
     expect((await readdir(root)).sort()).to.deep.equal(['metadata.json', 'metrics.json', 'model.json', 'report', 'weights.bin']);
-    expect((await readdir(path.join(root, 'report'))).sort()).to.deep.equal(['confusion.png', 'curves.png', 'index.html']);
+    const mistakes = ok.metrics.accuracy < 1 ? ['mistakes'] : [];
+    expect((await readdir(path.join(root, 'report'))).sort()).to.deep.equal(['confidence.png', 'confusion.png', 'curves.png', 'index.html', ...mistakes, 'reliability.png']);
     const metadata = JSON.parse(await readFile(path.join(root, 'metadata.json'), 'utf8')) as Record<string, unknown>;
     expect(metadata).to.include({ sha256: ok.sha256, architecture: 'compact-cnn', backend: 'cpu' });
     expect(metadata.dataset).to.deep.equal({ uri: data, digest: ok.datasetDigest });
@@ -82,7 +83,7 @@ describe('kennel train + evaluate on a generated dataset', function () {
     expect(metrics.dataset.skipped.map((s) => s.name)).to.deep.equal(expected.skipped);
     expect(metrics.dataset.duplicates.map((s) => s.name)).to.deep.equal(expected.duplicates);
     expect(metrics.training.history).to.have.length(8);
-    for (const png of ['curves.png', 'confusion.png']) {
+    for (const png of ['curves.png', 'confusion.png', 'confidence.png', 'reliability.png']) {
       const meta = await sharp(path.join(root, 'report', png)).metadata();
       expect(meta.format).to.equal('png');
       expect(meta.width).to.be.greaterThan(300);
@@ -180,7 +181,10 @@ describe('kennel train + evaluate on a generated dataset', function () {
       expect(outcome).to.include({ outcome: 'Succeeded', artifactUri: out, skippedFiles: 3 });
       expect(outcome.metrics.accuracy).to.be.at.least(0.9);
       const listed = (await storageFor(out, { env }).list(out)).map((e) => e.name);
-      expect(listed).to.deep.equal(['metadata.json', 'metrics.json', 'model.json', 'report/confusion.png', 'report/curves.png', 'report/index.html', 'weights.bin']);
+      const thumbnails = listed.filter((name) => name.startsWith('report/mistakes/'));
+      const wrong = Math.round(outcome.metrics.testImages * (1 - outcome.metrics.accuracy));
+      expect(thumbnails, 'a thumbnail per shown mistake, read from the bucket').to.have.length(Math.min(12, wrong));
+      expect(listed.filter((name) => !thumbnails.includes(name))).to.deep.equal(['metadata.json', 'metrics.json', 'model.json', 'report/confidence.png', 'report/confusion.png', 'report/curves.png', 'report/index.html', 'report/reliability.png', 'weights.bin']);
       // Same bytes, same split, same digest as on file://.
       const fileOutcome = await readOutcome(path.join(dir, 'termination-file')).catch(() => undefined);
       if (fileOutcome?.outcome === 'Succeeded') expect(outcome.datasetDigest).to.equal(fileOutcome.datasetDigest);
