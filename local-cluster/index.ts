@@ -6,6 +6,7 @@
  * Build its binaries with `npm run testbed:build` first. See README.md.
  */
 export { startTestbed, type Testbed, type StartTestbedOptions } from './testbed.js';
+export { compactEtcd } from './etcd.js';
 export { startFakeGcs, type FakeGcs, type StartFakeGcsOptions } from './fake-gcs.js';
 export { testbedBin, type TestbedBinary } from './testbed-bin.js';
 export { serviceUrl } from './service-url.js';

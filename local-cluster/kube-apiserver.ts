@@ -19,6 +19,8 @@ export interface StartKubeApiserverOptions {
   /** Address to bind and advertise (127.0.0.1, or the pod bridge's address so pods reach it too). */
   host: string;
   serviceClusterIpRange?: string;
+  /** Port to listen on (a restart keeps its address); a free one by default. */
+  port?: number;
   timeoutMs?: number;
 }
 
@@ -52,7 +54,7 @@ export function adminGet(url: string, pki: Pki): Promise<{ status: number; body:
  */
 export async function startKubeApiserver(opts: StartKubeApiserverOptions): Promise<KubeApiserver> {
   const bin = testbedBin('kube-apiserver');
-  const port = await freePort(opts.host);
+  const port = opts.port ?? (await freePort(opts.host));
   const server = `https://${opts.host}:${port}`;
   const { pki } = opts;
   const proc = startProcess({

@@ -34,6 +34,12 @@ export interface Testbed {
   readonly gcsEndpoint: string;
   readonly nodeAgent: NodeAgent;
   readonly network: PodNetwork;
+  /** etcd's client URL, `http://127.0.0.1:PORT`. */
+  readonly etcdEndpoint: string;
+  /** Stops kube-apiserver (SIGTERM, SIGKILL after 5 s); etcd and everything else keep running. For fault tests. */
+  stopKubeApiserver(): Promise<void>;
+  /** Starts kube-apiserver again at the same address (after stopKubeApiserver); resolves once it is ready. */
+  startKubeApiserver(): Promise<void>;
   /** `http://IP:PORT` of a ready endpoint of a Service port (by number or name); waits for one. */
   serviceUrl(namespace: string, name: string, port: number | string, timeoutMs?: number): Promise<string>;
   /** Runs the test bed's kubectl against it (a run still going at stop() is killed). */
@@ -134,8 +140,9 @@ export async function startTestbed(opts: StartTestbedOptions = {}): Promise<Test
     const hostIp = net.hostIp;
     step('network+etcd+pki');
 
+    const apiserverOptions = { dir, pki, etcdEndpoint: etcd.endpoint, host: hostIp };
     const [apiserver, fakeGcs] = await Promise.all([
-      startKubeApiserver({ dir, pki, etcdEndpoint: etcd.endpoint, host: hostIp }).then((a) => {
+      startKubeApiserver(apiserverOptions).then((a) => {
         processes.push(a.process);
         return a;
       }),
@@ -182,6 +189,8 @@ export async function startTestbed(opts: StartTestbedOptions = {}): Promise<Test
     if (verbose) process.stderr.write(`testbed: ready in ${timings.total}ms (dir ${dir})\n`);
 
     let stopped = false;
+    let apiserverProcess = apiserver.process;
+    const apiserverPort = Number(new URL(apiserver.server).port);
     return {
       dir,
       kubeconfigPath,
@@ -190,6 +199,17 @@ export async function startTestbed(opts: StartTestbedOptions = {}): Promise<Test
       gcsEndpoint: fakeGcs.endpoint,
       nodeAgent: agent,
       network: net,
+      etcdEndpoint: etcd.endpoint,
+      async stopKubeApiserver() {
+        await apiserverProcess.stop(5_000);
+      },
+      async startKubeApiserver() {
+        if (stopped) throw new Error('the test bed is stopped');
+        if (!apiserverProcess.hasExited()) throw new Error('kube-apiserver is running');
+        const restarted = await startKubeApiserver({ ...apiserverOptions, port: apiserverPort });
+        processes.splice(processes.indexOf(apiserverProcess), 1, restarted.process);
+        apiserverProcess = restarted.process;
+      },
       timings,
       serviceUrl: (namespace, name, port, timeoutMs) => serviceUrl(kubeConfig, namespace, name, port, timeoutMs),
       kubectl: async (args, o = {}) => {

@@ -168,6 +168,7 @@ function createCaches(options: OperatorOptions, kube: KubeClient, clock: Clock, 
       logger: options.logger,
       clock,
       onRestart: () => metrics.informerRestarted(resource.plural),
+      onRelist: () => metrics.informerRelisted(resource.plural),
     });
   return {
     trainingRuns: createKindCache(informer(Resources.trainingRun), parseTrainingRun),

@@ -46,6 +46,8 @@ export interface OperatorMetrics {
   /** The metrics of one controller's work queue. */
   queue(controller: string): WorkQueueMetrics;
   informerRestarted(resource: string): void;
+  /** A watch ended with 410 Gone and the informer listed again. */
+  informerRelisted(resource: string): void;
   setLeader(leading: boolean): void;
   rolloutStarted(): void;
   rolloutCompleted(): void;
@@ -82,6 +84,12 @@ export function createOperatorMetrics(options: { registry: Registry; controllers
   const restarts = new Counter({
     name: 'kennel_operator_informer_restarts_total',
     help: 'Watches restarted after they stopped with an error.',
+    labelNames: ['resource'] as const,
+    registers,
+  });
+  const relists = new Counter({
+    name: 'kennel_operator_informer_relists_total',
+    help: 'Lists after the first: a watch ended with 410 Gone (its resourceVersion compacted or beyond the watch cache) and the cache was listed again.',
     labelNames: ['resource'] as const,
     registers,
   });
@@ -134,7 +142,10 @@ export function createOperatorMetrics(options: { registry: Registry; controllers
     wq.workDuration.zero(name);
     wq.retries.inc(name, 0);
   }
-  for (const resource of options.resources ?? []) restarts.inc({ resource }, 0);
+  for (const resource of options.resources ?? []) {
+    restarts.inc({ resource }, 0);
+    relists.inc({ resource }, 0);
+  }
   leader.set(0);
   for (const event of ['started', 'completed']) rollouts.inc({ event }, 0);
   for (const reason of RollbackReasons) rollbacks.inc({ reason }, 0);
@@ -160,6 +171,7 @@ export function createOperatorMetrics(options: { registry: Registry; controllers
       };
     },
     informerRestarted: (resource) => restarts.inc({ resource }),
+    informerRelisted: (resource) => relists.inc({ resource }),
     setLeader: (leading) => leader.set(leading ? 1 : 0),
     rolloutStarted: () => rollouts.inc({ event: 'started' }),
     rolloutCompleted: () => rollouts.inc({ event: 'completed' }),

@@ -44,6 +44,8 @@ export interface InformerOptions {
   backoff?: { initialMs?: number; maxMs?: number };
   /** Called each time a stopped watch is restarted (for a metric). */
   onRestart?: () => void;
+  /** Called for each list after the first of a namespace: a watch that ended with 410 Gone (for a metric). */
+  onRelist?: () => void;
 }
 
 type State = 'idle' | 'starting' | 'synced' | 'failed';
@@ -77,6 +79,8 @@ interface Part {
   /** Bumped on every error, to tell whether an error happened while `start()` ran. */
   errors: number;
   cancelRestart?: () => void;
+  /** A list has succeeded: any later list is a relist after 410 Gone. */
+  listed: boolean;
   synced: Promise<void>;
   markSynced: () => void;
 }
@@ -96,14 +100,20 @@ export function createInformer<T extends KubeObject>(options: InformerOptions): 
 
   const parts: Part[] = (options.namespaces.length ? options.namespaces : [undefined]).map((namespace) => {
     const listFn = async () => {
+      // ListWatch lists again only after its resourceVersion was cleared by a 410 Gone.
+      if (part.listed) {
+        logger.info({ namespace }, 'watch expired (410 Gone); relisting');
+        options.onRelist?.();
+      }
       const list = await options.kube.list<KubeObject>(resource, namespace, options.labelSelector ? { labelSelector: options.labelSelector } : undefined);
       for (const item of list.items) stripManagedFields(item);
+      part.listed = true;
       return toClientNode(list);
     };
     const inner = new ListWatch<KubernetesObject>(resourcePath(resource, namespace), new TransformingWatch(options.kubeConfig), listFn, false, options.labelSelector);
     let markSynced = () => {};
     const synced = new Promise<void>((resolve) => (markSynced = resolve));
-    const part: Part = { namespace, inner, state: 'idle', attempts: 0, errors: 0, synced, markSynced };
+    const part: Part = { namespace, inner, state: 'idle', attempts: 0, errors: 0, listed: false, synced, markSynced };
     inner.on('add', dispatch);
     inner.on('update', dispatch);
     inner.on('delete', dispatch);
