@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { compareModels } from './comparison.js';
-import { renderComparisonHtml } from './comparison-html.js';
+import { inlineSvg, renderComparisonHtml } from './comparison-html.js';
 import { modelFromArtifact } from './compared-model.js';
 import { renderCurvesOverlaySvg } from './curves-overlay-svg.js';
 import { metadataFixture, metricsFixture } from './test-support/fixtures.js';
@@ -30,5 +30,10 @@ describe('compare: the HTML page', () => {
     expect(svg.match(/<polyline[^>]*data-model="a"/g)).to.have.length(3);
     expect(svg).to.match(/<circle[^>]*data-model="a" data-series="validation"/);
     expect(svg).to.include('role="img"');
+  });
+
+  it('names each inline SVG once and makes it scale', () => {
+    expect(inlineSvg('<svg xmlns="x" width="40" height="30"><rect/></svg>', 'A & B')).to.equal('<svg role="img" aria-label="A &amp; B" viewBox="0 0 40 30" xmlns="x" width="40" height="30"><rect/></svg>');
+    expect(inlineSvg('<svg width="40" height="30" viewBox="0 0 40 30" role="img" aria-label="Confusion matrix"><rect width="9"/></svg>', 'Mine')).to.equal('<svg role="img" aria-label="Mine" width="40" height="30" viewBox="0 0 40 30"><rect width="9"/></svg>');
   });
 });

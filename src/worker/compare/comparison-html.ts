@@ -4,12 +4,18 @@ import type { Comparison, FactRow, FigureRow } from './comparison.js';
 import { modelColor, renderCurvesOverlaySvg } from './curves-overlay-svg.js';
 import { formatDelta, formatFact, formatValue, isImprovement } from './format.js';
 
-/** An SVG document made to scale with the page (a viewBox from its size) and named for screen readers. */
-function inlineSvg(svg: string, label: string): string {
-  const w = /width="(\d+)"/.exec(svg)?.[1];
-  const h = /height="(\d+)"/.exec(svg)?.[1];
-  const viewBox = w && h && !svg.includes('viewBox=') ? ` viewBox="0 0 ${w} ${h}"` : '';
-  return svg.replace('<svg ', `<svg role="img" aria-label="${e(label)}"${viewBox} `);
+/**
+ * An SVG document made to scale with the page (a viewBox from its size, unless it has one) and
+ * named for screen readers by `label` (replacing a generic name it may carry).
+ */
+export function inlineSvg(svg: string, label: string): string {
+  const open = /^<svg\b[^>]*>/.exec(svg)?.[0];
+  if (!open) return svg;
+  const w = /\bwidth="(\d+)"/.exec(open)?.[1];
+  const h = /\bheight="(\d+)"/.exec(open)?.[1];
+  const viewBox = w && h && !open.includes('viewBox=') ? ` viewBox="0 0 ${w} ${h}"` : '';
+  const bare = open.replace(/\s(role|aria-label)="[^"]*"/g, '');
+  return svg.replace(open, bare.replace('<svg', `<svg role="img" aria-label="${e(label)}"${viewBox}`));
 }
 
 function figureCells(row: FigureRow): string {
@@ -75,7 +81,7 @@ figure.confusion { margin: 0; flex: 1 1 420px; max-width: 600px; }
 figure svg, #curves svg { max-width: 100%; height: auto; }
 .scroll { overflow-x: auto; }
 .hint { color: #555; font-size: .9em; }
-code { word-break: break-all; }`;
+code, #lineage td { word-break: break-all; }`;
 
 /**
  * The comparison page: the models, their test metrics with deltas against the first (green
