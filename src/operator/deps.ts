@@ -4,6 +4,7 @@ import type { BatchPrediction } from '../shared/api/batch-prediction.js';
 import type { InferenceService } from '../shared/api/inference-service.js';
 import type { ModelVersion } from '../shared/api/model-version.js';
 import type { TrainingRun } from '../shared/api/training-run.js';
+import type { TrainingSweep } from '../shared/api/training-sweep.js';
 import type { KubeClient } from './kube/client.js';
 import type { Discovery } from './kube/discovery.js';
 import type { EventRecorder } from './kube/events.js';
@@ -22,6 +23,7 @@ export interface Caches {
   modelVersions: KindCache<ModelVersion>;
   inferenceServices: KindCache<InferenceService>;
   batchPredictions: KindCache<BatchPrediction>;
+  trainingSweeps: KindCache<TrainingSweep>;
   jobs: Informer<JobWire>;
   pods: Informer<PodWire>;
   deployments: Informer<DeploymentWire>;

@@ -1,7 +1,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
-import { parseBatchPrediction, parseInferenceService, parseModelVersion, parseTrainingRun } from '../shared/api/parse.js';
+import { parseBatchPrediction, parseInferenceService, parseModelVersion, parseTrainingRun, parseTrainingSweep } from '../shared/api/parse.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import type { OperatorConfig } from './config.js';
 import type { Caches, ReconcilerDeps } from './deps.js';
@@ -22,6 +22,7 @@ import { batchPredictionReconciler } from './batch-prediction/reconciler.js';
 import { inferenceServiceReconciler } from './inference-service/reconciler.js';
 import { modelVersionReconciler } from './model-version/reconciler.js';
 import { trainingRunReconciler } from './training-run/reconciler.js';
+import { trainingSweepReconciler } from './training-sweep/reconciler.js';
 
 export interface OperatorOptions {
   config: OperatorConfig;
@@ -55,6 +56,7 @@ interface Controllers {
   modelVersions: Controller;
   inferenceServices: Controller;
   batchPredictions: Controller;
+  trainingSweeps: Controller;
 }
 
 /**
@@ -105,6 +107,7 @@ export async function startOperator(options: OperatorOptions): Promise<RunningOp
     modelVersions: controller('modelversion', modelVersionReconciler(deps)),
     inferenceServices: controller('inferenceservice', inferenceServiceReconciler(deps)),
     batchPredictions: controller('batchprediction', batchPredictionReconciler(deps)),
+    trainingSweeps: controller('trainingsweep', trainingSweepReconciler(deps)),
   };
   enqueueOnChange(caches, controllers);
 
@@ -151,6 +154,7 @@ const CACHED: readonly ResourceRef[] = [
   Resources.modelVersion,
   Resources.inferenceService,
   Resources.batchPrediction,
+  Resources.trainingSweep,
   Resources.job,
   Resources.pod,
   Resources.deployment,
@@ -175,6 +179,7 @@ function createCaches(options: OperatorOptions, kube: KubeClient, clock: Clock, 
     modelVersions: createKindCache(informer(Resources.modelVersion), parseModelVersion),
     inferenceServices: createKindCache(informer(Resources.inferenceService), parseInferenceService),
     batchPredictions: createKindCache(informer(Resources.batchPrediction), parseBatchPrediction),
+    trainingSweeps: createKindCache(informer(Resources.trainingSweep), parseTrainingSweep),
     // Never every Job or Pod of a cluster: only those the operator made.
     jobs: informer(Resources.job, MANAGED_SELECTOR),
     pods: informer(Resources.pod, MANAGED_SELECTOR),
@@ -192,6 +197,8 @@ function enqueueOnChange(caches: Caches, controllers: Controllers): void {
     if (owner) controller.enqueue(ns(o), owner);
   };
   caches.trainingRuns.onChange((o) => controllers.trainingRuns.enqueue(ns(o), name(o)));
+  caches.trainingRuns.onChange(toOwner(controllers.trainingSweeps, 'TrainingSweep'));
+  caches.trainingSweeps.onChange((o) => controllers.trainingSweeps.enqueue(ns(o), name(o)));
   caches.jobs.onChange(toOwner(controllers.trainingRuns, 'TrainingRun'));
   caches.pods.onChange((o) => {
     const run = o.metadata?.labels?.[Labels.trainingRun];
@@ -209,6 +216,9 @@ function enqueueOnChange(caches: Caches, controllers: Controllers): void {
   };
   caches.modelVersions.onChange((o) => {
     controllers.modelVersions.enqueue(ns(o), name(o));
+    // A trial's version appearing may finish its sweep.
+    const sweep = o.metadata?.labels?.[Labels.trainingSweep];
+    if (sweep) controllers.trainingSweeps.enqueue(ns(o), sweep);
     batchesNaming(ns(o), 'modelVersion', name(o));
     // Services following this model, or pinning this version, may have something new to serve.
     const parsed = caches.modelVersions.parse(o);

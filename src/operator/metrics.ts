@@ -4,7 +4,7 @@ import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 
 export const ReconcileResults = ['success', 'requeue', 'error', 'terminal'] as const;
 export type ReconcileResult = (typeof ReconcileResults)[number];
 
-export const ControllerNames = ['trainingrun', 'modelversion', 'inferenceservice', 'batchprediction'] as const;
+export const ControllerNames = ['trainingrun', 'modelversion', 'inferenceservice', 'batchprediction', 'trainingsweep'] as const;
 export type ControllerName = (typeof ControllerNames)[number];
 
 export const RunPhases = ['Pending', 'Running', 'Succeeded', 'Failed'] as const;

@@ -41,14 +41,18 @@ const EXPECTED_NAMESPACED_GRANTS: Record<string, string[]> = {
   // The operator never writes a user's object, nor finalizers: it reads them, creates ModelVersions
   // (and TrainingRuns when a retraining policy fires), and PUTs status
   // (src/operator/runtime/object-reconciler.ts).
-  'kennel.dev/trainingruns': sorted('get', 'list', 'watch', 'create'),
-  'kennel.dev/modelversions': sorted('get', 'list', 'watch', 'create'),
+  // A TrainingSweep applies, re-applies and deletes its trials' runs, and patches the annotations
+  // of its best trial's ModelVersion (src/operator/training-sweep/reconciler.ts).
+  'kennel.dev/trainingruns': sorted('get', 'list', 'watch', 'create', 'patch', 'delete'),
+  'kennel.dev/modelversions': sorted('get', 'list', 'watch', 'create', 'patch'),
   'kennel.dev/inferenceservices': sorted('get', 'list', 'watch'),
   'kennel.dev/batchpredictions': sorted('get', 'list', 'watch'),
+  'kennel.dev/trainingsweeps': sorted('get', 'list', 'watch'),
   'kennel.dev/trainingruns/status': ['update'],
   'kennel.dev/modelversions/status': ['update'],
   'kennel.dev/inferenceservices/status': ['update'],
   'kennel.dev/batchpredictions/status': ['update'],
+  'kennel.dev/trainingsweeps/status': ['update'],
   'batch/jobs': sorted('get', 'list', 'watch', 'create', 'delete', 'patch'),
   '/pods': sorted('get', 'list', 'watch'),
   '/pods/log': ['get'],

@@ -50,7 +50,7 @@ describe('training-sweep status', () => {
     const running = computeTrainingSweepStatus(s, observe(s, [{ phase: 'Succeeded', mv: 'cats-dogs-v1' }, { phase: 'Running' }], [mv('cats-dogs-v1', 0.8)]));
     expect(running).to.deep.include({ phase: 'Running', summary: '1/4', running: 1, succeeded: 1, objective: 'accuracy (Maximize)' });
     expect(running.best).to.equal(undefined);
-    expect(running.leaderboard?.[0]).to.deep.include({ trial: 0, trainingRun: 'search-0', modelVersion: 'cats-dogs-v1', value: 0.8, rank: 1 });
+    expect(running.leaderboard?.[0]).to.deep.include({ trial: 0, modelVersion: 'cats-dogs-v1', value: 0.8, rank: 1 });
     expect(running.leaderboard?.[0]?.best).to.equal(undefined);
     expect(running.leaderboard?.[0]?.parameters).to.deep.equal({ imageSize: 64, learningRate: 0.001, horizontalFlip: true });
     const ready = running.conditions?.find((c) => c.type === 'Ready');
@@ -75,7 +75,8 @@ describe('training-sweep status', () => {
     const st = computeTrainingSweepStatus(s, obs);
     expect(st).to.deep.include({ phase: 'Succeeded', summary: '4/4', running: 0, succeeded: 3, failed: 1 });
     // a tie goes to the lower trial number
-    expect(st.best).to.deep.equal({ trial: 1, trainingRun: 'search-1', modelVersion: 'cats-dogs-v2', value: 0.9 });
+    expect(st.best).to.deep.include({ trial: 1, modelVersion: 'cats-dogs-v2', value: 0.9 });
+    expect(st.best?.trainingRun).to.match(/^search-1-[0-9a-f]{8}$/).and.equal(st.leaderboard?.[1]?.trainingRun);
     expect(st.leaderboard?.map((r) => [r.rank, r.best ?? false, r.failure])).to.deep.equal([
       [3, false, undefined],
       [1, true, undefined],

@@ -10,8 +10,7 @@ import {
 } from '../../shared/api/training-sweep.js';
 import { mergeConditions, summaryConditions, verdictSummary } from '../shared/conditions.js';
 import { rfc3339 } from '../shared/wire.js';
-import { runFinished } from './desired.js';
-import { trialRunName } from './desired.js';
+import { desiredTrialRun, runFinished } from './desired.js';
 import type { Trial } from './trials.js';
 
 /**
@@ -48,7 +47,7 @@ interface Row extends SweepTrial {
 
 function row(sweep: TrainingSweep, trial: Trial, obs: SweepObservation): Row {
   const run = obs.runs.get(trial.trial);
-  const base = { trial: trial.trial, trainingRun: trialRunName(sweep.metadata.name, trial.trial), parameters: { ...trial.parameters } };
+  const base = { trial: trial.trial, trainingRun: run?.metadata.name ?? desiredTrialRun(sweep, trial).metadata.name, parameters: { ...trial.parameters } };
   if (!run) return { ...base, phase: 'NotStarted', finished: false };
   const current = runFinished(run);
   const phase = current ? (run.status?.phase ?? 'Pending') : run.status?.phase === 'Running' ? 'Running' : 'Pending';
