@@ -3,7 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { expect } from 'chai';
 import { parse, parseAllDocuments } from 'yaml';
-import { describeErrors, parseBatchPrediction, parseInferenceService, parseModelVersion, parseTrainingRun, type ParseResult } from '../../src/shared/api/parse.js';
+import { describeErrors, parseBatchPrediction, parseInferenceService, parseModelVersion, parseTrainingRun, parseTrainingSweep, type ParseResult } from '../../src/shared/api/parse.js';
 import { helmTemplate } from './helm.js';
 import { runArgoLua } from './lua.js';
 import { repoRoot } from './paths.js';
@@ -40,6 +40,7 @@ const parsers: Record<string, (v: unknown) => ParseResult<unknown>> = {
   ModelVersion: parseModelVersion,
   InferenceService: parseInferenceService,
   BatchPrediction: parseBatchPrediction,
+  TrainingSweep: parseTrainingSweep,
 };
 
 function ofKind(docs: Doc[], kind: string): Doc[] {
@@ -179,6 +180,20 @@ describe('examples/', function () {
       expect(health('BatchPrediction', failed)).to.deep.equal({ status: 'Degraded', message: 'shard 1: no model artifact' });
       const stale = { metadata: { name: 'b', generation: 2 }, status: { observedGeneration: 1, phase: 'Succeeded' } };
       expect(health('BatchPrediction', stale)).to.include({ status: 'Progressing' });
+    });
+
+    it('TrainingSweep: trials finished while it runs, Healthy with its best trial when it succeeded, Degraded when it failed', function () {
+      const meta = { name: 's', generation: 1 };
+      expect(health('TrainingSweep', { metadata: meta })).to.include({ status: 'Progressing' });
+      const running = { metadata: meta, status: { observedGeneration: 1, phase: 'Running', summary: '1/4', running: 2 } };
+      expect(health('TrainingSweep', running)).to.deep.equal({ status: 'Progressing', message: 'Trials: 1/4 finished, 2 running' });
+      const best = { trial: 3, trainingRun: 's-3', modelVersion: 'cats-dogs-v7', value: 0.93 };
+      const done = { metadata: meta, status: { observedGeneration: 1, phase: 'Succeeded', trials: 4, objective: 'accuracy (Maximize)', best, conditions: ready('True', 'ok') } };
+      expect(health('TrainingSweep', done)).to.deep.equal({ status: 'Healthy', message: 'Best of 4 trials: s-3 (accuracy (Maximize) 0.93), serving-eligible cats-dogs-v7' });
+      const failed = { metadata: meta, status: { observedGeneration: 1, phase: 'Failed', conditions: ready('False', 'none of the 4 trials produced a ModelVersion with accuracy') } };
+      expect(health('TrainingSweep', failed)).to.deep.equal({ status: 'Degraded', message: 'none of the 4 trials produced a ModelVersion with accuracy' });
+      const stale = { metadata: { name: 's', generation: 2 }, status: { observedGeneration: 1, phase: 'Succeeded' } };
+      expect(health('TrainingSweep', stale)).to.include({ status: 'Progressing' });
     });
 
     it('InferenceService: Healthy when Ready, Progressing during a canary, Degraded after a failed rollout', function () {
