@@ -72,7 +72,9 @@ describe('operator: TrainingSweep (test bed, real kennel train and serve)', func
           evaluation: { minAccuracy: 0 },
           resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { memory: '2Gi' } },
         },
-        search: { algorithm: 'Grid', parameters: { learningRate: { values: [0.000001, 0.003] }, epochs: { values: [1, 3] } } },
+        // The likely best (0.003, 3 epochs) is trial 0: it finishes before the hopeless ones (1e-6), so
+        // the winner is not simply the newest version.
+        search: { algorithm: 'Grid', parameters: { learningRate: { values: [0.003, 0.000001] }, epochs: { values: [3, 1] } } },
         parallelism: 2,
         objective: { metric: 'accuracy' },
       },
@@ -101,10 +103,10 @@ describe('operator: TrainingSweep (test bed, real kennel train and serve)', func
     const board = status.leaderboard ?? [];
     board.forEach((r, i) => expect(r.trainingRun).to.match(new RegExp(`^grid-${i}-[0-9a-f]{8}$`)));
     expect(board.map((r) => r.parameters)).to.deep.equal([
-      { learningRate: 0.000001, epochs: 1 },
-      { learningRate: 0.000001, epochs: 3 },
-      { learningRate: 0.003, epochs: 1 },
       { learningRate: 0.003, epochs: 3 },
+      { learningRate: 0.003, epochs: 1 },
+      { learningRate: 0.000001, epochs: 3 },
+      { learningRate: 0.000001, epochs: 1 },
     ]);
     // Every value is its ModelVersion's test accuracy; the best is the highest (ties: the lower trial).
     const versions = new Map<string, Mv>();
@@ -120,11 +122,16 @@ describe('operator: TrainingSweep (test bed, real kennel train and serve)', func
     expect(board.filter((r) => r.best).map((r) => r.trial)).to.deep.equal([expected?.trial]);
     const winner = status.best?.modelVersion ?? '';
 
-    // Only the winner is eligible; the others are registered, and marked not eligible.
+    // Only the winner is eligible; the others are registered, passed their gate (so the gate alone
+    // would have let the service serve them), and are marked not eligible.
     for (const [name, mv] of versions) {
       expect(mv.metadata?.labels?.['kennel.dev/training-sweep']).to.equal('grid');
       expect(mv.metadata?.annotations?.['kennel.dev/serving-eligible'], name).to.equal(name === winner ? 'true' : 'false');
+      const gated = await waitForStatus<Obj>(kube, Resources.modelVersion, NS, name, (o) => o.status?.gate !== undefined, `the gate of ${name}`);
+      expect((gated.status?.gate as { passed: boolean }).passed, name).to.equal(true);
     }
+    const newest = [...versions.values()].sort((a, b) => b.spec.version - a.spec.version)[0]?.metadata?.name;
+    console.log(`      winner ${winner}, newest version ${newest ?? '?'}`);
 
     // The service that follows the model serves the winner, and has never served anything else.
     const isvc = await waitForStatus<Isvc>(
