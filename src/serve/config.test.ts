@@ -29,7 +29,12 @@ describe('serve config', () => {
   });
 
   it('derives the model identity from the URI unless given', () => {
-    expect(modelIdentity(parseServeConfig({ model: 'gs://bucket/kennel/cats-dogs/v12' }, {}))).to.deep.equal({ name: 'cats-dogs', version: 'v12' });
-    expect(modelIdentity(parseServeConfig({ model: 'gs://bucket/x/y', modelName: 'pets', modelVersion: '3' }, {}))).to.deep.equal({ name: 'pets', version: '3' });
+    expect(modelIdentity(parseServeConfig({ model: 'gs://bucket/kennel/cats-dogs/v12' }, {}))).to.deep.equal({ name: 'cats-dogs', version: 'v12', versionRecorded: true });
+    expect(modelIdentity(parseServeConfig({ model: 'gs://bucket/x/y', modelName: 'pets', modelVersion: '3' }, {}))).to.deep.equal({ name: 'pets', version: '3', versionRecorded: true });
+  });
+
+  it('does not take a local folder name for a version', () => {
+    expect(modelIdentity(parseServeConfig({ model: 'file:///home/me/work/model' }, {}))).to.deep.equal({ name: 'work', version: 'model', versionRecorded: false });
+    for (const v of ['7', 'v3', '1.2.0', '2026-01-05']) expect(modelIdentity(parseServeConfig({ model: `file:///m/cats/${v}` }, {})).versionRecorded, v).to.equal(true);
   });
 });

@@ -93,12 +93,22 @@ export function parseServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = pro
   return Object.freeze(converted);
 }
 
-/** The served model's identity: explicit settings, else `<name>/<version>` at the end of the URI. */
-export function modelIdentity(config: ServeConfig): { name: string; version: string } {
+/** A path segment that reads as a version: `7`, `v12`, `1.2.0`, `2026-01-05`. */
+const VERSION_LIKE = /^v?\d+([._-]\d+)*$/i;
+
+/**
+ * The served model's identity: explicit settings, else `<name>/<version>` at the end of the URI.
+ * `versionRecorded` says whether the version is one: given (the operator passes the
+ * ModelVersion's) or a segment that reads as a version (`…/cats-dogs/v3`); a local folder such
+ * as `./model` still labels the metrics with its name, but the page does not call it a version.
+ */
+export function modelIdentity(config: ServeConfig): { name: string; version: string; versionRecorded: boolean } {
   const segments = config.model.replace(/^[a-z]+:\/\//i, '').split('/').filter((s) => s.length > 0);
   const clean = (s: string | undefined, fallback: string): string => (s ?? '').replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 63) || fallback;
+  const fromPath = clean(segments.at(-1), 'unknown');
   return {
     name: config.modelName ?? clean(segments.at(-2), 'model'),
-    version: config.modelVersion ?? clean(segments.at(-1), 'unknown'),
+    version: config.modelVersion ?? fromPath,
+    versionRecorded: config.modelVersion !== undefined || VERSION_LIKE.test(fromPath),
   };
 }

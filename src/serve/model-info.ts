@@ -5,6 +5,8 @@ import type { Predictor } from './predictor.js';
 export interface ModelIdentity {
   readonly name: string;
   readonly version: string;
+  /** Whether `version` is a real version (given, or read as one from the URI), not a folder's name. */
+  readonly versionRecorded?: boolean;
 }
 
 /** A model that is loaded, warmed up and able to answer. */
