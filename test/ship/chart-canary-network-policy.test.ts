@@ -39,7 +39,7 @@ async function analyzerPort(): Promise<number> {
       return new Response('', { status: 503 });
     }) as typeof fetch,
   });
-  await analyzer.measure({ service: `${APP_NS}/web`, modelVersion: 'cats-dogs-v2' }, [
+  await analyzer.measure({ service: `${APP_NS}/web`, modelVersion: 'cats-dogs-v2', startedAt: '2026-01-01T00:00:00Z' }, [
     { metadata: { name: 'web-cats-dogs-v2-abc' }, status: { podIP: '10.244.0.7', conditions: [{ type: 'Ready', status: 'True' }] } },
   ], 60_000);
   expect(urls).to.have.length(1);

@@ -11,6 +11,7 @@ import type { DeploymentWire } from '../shared/wire.js';
 import { forwardedEnv } from '../shared/worker-env.js';
 import { judgeAnalysis, type AnalysisResult } from './analysis.js';
 import { createCanaryAnalyzer } from './canary-analyzer.js';
+import { deploymentCheckpointStore } from './canary-checkpoints.js';
 import { createLiveAndRetraining } from './live-and-retraining.js';
 import { desiredServingObjects, monitoringEnabled, type ServingPlan } from './desired.js';
 import { clockWait } from './clock-wait.js';
@@ -35,7 +36,8 @@ interface CanaryObservation {
 export function inferenceServiceReconciler(deps: ReconcilerDeps): ObjectReconciler<InferenceService> {
   const { kube, caches, clock, config, discovery, metrics } = deps;
   const podEnv = forwardedEnv(deps.podEnv);
-  const analyzer = createCanaryAnalyzer({ clock, logger: deps.logger });
+  const checkpoints = deploymentCheckpointStore({ kube, deployments: caches.deployments, logger: deps.logger });
+  const analyzer = createCanaryAnalyzer({ clock, logger: deps.logger, store: checkpoints });
   const liveLoop = createLiveAndRetraining(deps);
 
   const readyOf = (namespace: string, name: string): number => caches.deployments.get(namespace, name)?.status?.readyReplicas ?? 0;
@@ -52,7 +54,8 @@ export function inferenceServiceReconciler(deps: ReconcilerDeps): ObjectReconcil
     const pods = caches.pods
       .list(namespace)
       .filter((p) => p.metadata?.labels?.[Labels.inferenceService] === isvc.metadata.name && p.metadata.labels[Labels.modelVersion] === prevCanary.modelVersion);
-    const sample = await analyzer.measure({ service: `${namespace}/${isvc.metadata.name}`, modelVersion: prevCanary.modelVersion }, pods, analysisWindowMs(isvc.spec));
+    const key = { service: `${namespace}/${isvc.metadata.name}`, modelVersion: prevCanary.modelVersion, startedAt: prevCanary.startedAt };
+    const sample = await analyzer.measure(key, pods, analysisWindowMs(isvc.spec));
     const baseline = byName.get(prevCanary.modelVersion)?.spec.metrics.meanConfidence;
     return { canary, analysis: judgeAnalysis(spec.analysis, sample, baseline !== undefined ? { meanConfidence: baseline } : {}) };
   }
@@ -111,7 +114,8 @@ export function inferenceServiceReconciler(deps: ReconcilerDeps): ObjectReconcil
 
   /**
    * Once the status is settled: the rollout's metrics when the status carrying its decision was
-   * written, and the canary's measurements forgotten when the rollout ended.
+   * written, and the canary's measurements forgotten when the rollout ended (a promoted
+   * canary's checkpoints are removed from its Deployment, which now serves as the stable one).
    */
   function settle(namespace: string, isvc: InferenceService, decision: RolloutDecision, written: boolean): void {
     const event = decision.event;
@@ -122,6 +126,11 @@ export function inferenceServiceReconciler(deps: ReconcilerDeps): ObjectReconcil
     }
     if (decision.action === 'Rollback' || decision.action === 'Finalize' || decision.action === 'Abort') {
       analyzer.forget(`${namespace}/${isvc.metadata.name}`);
+    }
+    const promoted = isvc.status?.canary;
+    if (written && decision.action === 'Finalize' && promoted) {
+      const key = { service: `${namespace}/${isvc.metadata.name}`, modelVersion: promoted.modelVersion, startedAt: promoted.startedAt };
+      checkpoints.clear(key).catch((err: unknown) => deps.logger.warn({ err, ...key }, 'canary analysis checkpoints not removed'));
     }
   }
 

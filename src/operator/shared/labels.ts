@@ -33,6 +33,8 @@ export const Annotations = {
   servingEligible: 'kennel.dev/serving-eligible',
   /** Why, for a person. */
   servingEligibleReason: 'kennel.dev/serving-eligible-reason',
+  /** On a canary Deployment: its analysis checkpoints (inference-service/canary-checkpoints.ts). */
+  canaryAnalysis: 'kennel.dev/canary-analysis',
 } as const;
 
 export const MANAGED_BY = 'kennel-operator';

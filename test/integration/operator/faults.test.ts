@@ -1,14 +1,17 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import { compactEtcd, type Testbed } from '../../../local-cluster/index.js';
+import sharp from 'sharp';
+import { compactEtcd, startServiceProxy, type ServiceProxy, type Testbed } from '../../../local-cluster/index.js';
 import type { KubeClient, KubeObject } from '../../../src/operator/kube/client.js';
 import { Resources } from '../../../src/operator/kube/resources.js';
 import type { RunningOperator } from '../../../src/operator/main.js';
 import { createTinyArtifact } from '../serve/helpers.js';
 import { servingModelVersion } from './model-versions.js';
-import { createNamespace, list, startBed, startInProcess, trainingRun, waitFor, waitForStatus, type Phased } from './helpers.js';
+import { createNamespace, list, spawnOperator, startBed, startInProcess, stopProcess, trainingRun, waitFor, waitForStatus, type OperatorProcess, type Phased } from './helpers.js';
 
 const NS = 'apifaults';
+const distCli = fileURLToPath(new URL('../../../dist/cli.js', import.meta.url));
 type Obj = KubeObject & Phased;
 type Isvc = Obj & { status?: Phased['status'] & { currentModelVersion?: string; canary?: { modelVersion: string }; history?: Array<{ modelVersion: string; reason: string }> } };
 
@@ -145,13 +148,15 @@ describe('operator faults', function () {
         await waitForStatus<Isvc>(kube, Resources.inferenceService, NS, 'roll', (o) => o.status?.phase === 'Ready', 'roll-v1 Ready', 150_000);
 
         let mostDeployments = 0;
+        let v2ReadyAt: number | undefined;
         const replicaSets = new Set<string>();
         const watchChildren = async () => {
           const [deps, rs] = await Promise.all([
-            list(kube, Resources.deployment, NS, 'kennel.dev/inference-service=roll'),
+            list<KubeObject & { status?: { readyReplicas?: number } }>(kube, Resources.deployment, NS, 'kennel.dev/inference-service=roll'),
             list(kube, { group: 'apps', version: 'v1', plural: 'replicasets', kind: 'ReplicaSet', namespaced: true }, NS, 'kennel.dev/inference-service=roll'),
           ]);
           mostDeployments = Math.max(mostDeployments, deps.length);
+          if (v2ReadyAt === undefined && deps.some((d) => d.metadata?.name === 'roll-roll-v2' && (d.status?.readyReplicas ?? 0) >= 1)) v2ReadyAt = Date.now();
           for (const r of rs) replicaSets.add(r.metadata?.name ?? '');
         };
         await kube.create(Resources.modelVersion, servingModelVersion(NS, 'roll', 2, { uri: artifact.uri, sha256 }));
@@ -168,6 +173,7 @@ describe('operator faults', function () {
           { timeoutMs: 150_000, intervalMs: 250, what: 'roll-v2 to take over after the API server came back' },
         );
         const convergedMs = Date.now() - up;
+        const afterReadyMs = Date.now() - (v2ReadyAt ?? NaN);
         await waitFor(async () => ((await list(kube, Resources.deployment, NS, 'kennel.dev/inference-service=roll')).length === 1 ? true : undefined), {
           timeoutMs: 30_000,
           what: 'the Deployment of roll-v1 to be removed',
@@ -178,10 +184,156 @@ describe('operator faults', function () {
           ['roll-v1', 'Initial'],
           ['roll-v2', 'Promoted'],
         ]);
-        console.log(`      API server down ${outageMs} ms mid-rollout; roll-v2 promoted ${convergedMs} ms after it was back; at most ${mostDeployments} Deployments, ${replicaSets.size} ReplicaSets`);
+        console.log(`      API server down ${outageMs} ms mid-rollout; roll-v2 promoted ${convergedMs} ms after it was back (${afterReadyMs} ms after its pod was ready); at most ${mostDeployments} Deployments, ${replicaSets.size} ReplicaSets`);
       } finally {
         await artifact.cleanup();
       }
+    });
+  });
+
+  describe('the leader killed during a canary', () => {
+    const FO = 'failover';
+    const procs: OperatorProcess[] = [];
+    let proxy: ServiceProxy | undefined;
+    let artifact: { uri: string; dir: string; cleanup: () => Promise<void> } | undefined;
+    after(async () => {
+      await proxy?.stop();
+      for (const p of procs) await stopProcess(p, 'SIGKILL');
+      await artifact?.cleanup();
+    });
+
+    it('SIGKILL of the leader at a canary step under load: the standby resumes the analysis from the cluster, no request fails, no extra pods', async function () {
+      this.timeout(300_000);
+      if (!existsSync(distCli)) throw new Error(`${distCli} is missing: run \`npm run build\` first (the test bed's node runs the built \`kennel serve\`)`);
+      artifact = await createTinyArtifact();
+      const sha256 = (JSON.parse(readFileSync(`${artifact.dir}/pets/v7/metadata.json`, 'utf8')) as { sha256: string }).sha256;
+      await createNamespace(kube, FO);
+      const env = (i: number) => ({ KENNEL_NAMESPACES: FO, KENNEL_LEASE_NAMESPACE: FO, KENNEL_LEADER_ELECT: 'true', POD_NAME: `replica-${i}` });
+      const holder = async () => (await kube.get<KubeObject & { spec?: { holderIdentity?: string } }>(Resources.lease, FO, 'kennel-operator'))?.spec?.holderIdentity ?? '';
+      procs.push(spawnOperator(bed, env(0), 'failover-0'));
+      await waitFor(async () => ((await holder()).startsWith('replica-0') ? true : undefined), { timeoutMs: 60_000, what: 'replica-0 to lead' });
+      procs.push(spawnOperator(bed, env(1), 'failover-1'));
+
+      await kube.create(Resources.modelVersion, servingModelVersion(FO, 'fo', 1, { uri: artifact.uri, sha256 }));
+      await kube.create(Resources.inferenceService, {
+        apiVersion: 'kennel.dev/v1alpha1',
+        kind: 'InferenceService',
+        metadata: { name: 'fo', namespace: FO },
+        spec: {
+          model: 'fo',
+          replicas: 2,
+          monitoring: { enabled: false },
+          rollout: {
+            strategy: 'Canary',
+            steps: [{ weight: 50, pauseSeconds: 30 }, { weight: 100, pauseSeconds: 0 }],
+            analysis: { maxErrorRate: 0, minRequests: 5, window: '20s' },
+            progressDeadlineSeconds: 120,
+          },
+        },
+      });
+      await waitForStatus<Isvc>(kube, Resources.inferenceService, FO, 'fo', (o) => o.status?.phase === 'Ready', 'fo-v1 Ready', 150_000);
+
+      // Load through a stand-in for kube-proxy (no retries: a request sent to a pod that goes away fails).
+      proxy = await startServiceProxy({ kubeConfig: bed.kubeConfig, namespace: FO, service: 'fo', port: 'http' });
+      const image = await sharp({ create: { width: 32, height: 32, channels: 3, background: { r: 200, g: 120, b: 40 } } }).png().toBuffer();
+      const load = { ok: 0, failed: [] as string[], running: true };
+      const client = async () => {
+        while (load.running) {
+          try {
+            const res = await fetch(`${proxy?.url}/predict`, { method: 'POST', body: image, headers: { 'content-type': 'image/png' }, signal: AbortSignal.timeout(10_000) });
+            await res.arrayBuffer();
+            if (res.ok) load.ok++;
+            else load.failed.push(`HTTP ${res.status}`);
+          } catch (err) {
+            load.failed.push((err as Error).message);
+          }
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      };
+      const clients = [client(), client()];
+
+      // What the cluster holds, polled throughout: the service's pods (not terminating) and Deployments, and each canary's start.
+      type Pod = KubeObject & { metadata?: { deletionTimestamp?: string } };
+      let mostPods = 0;
+      let mostDeployments = 0;
+      const canaryStarts = new Set<string>();
+      const observe = async () => {
+        const [pods, deps, isvc] = await Promise.all([
+          list<Pod>(kube, Resources.pod, FO, 'kennel.dev/inference-service=fo'),
+          list(kube, Resources.deployment, FO, 'kennel.dev/inference-service=fo'),
+          kube.get<Isvc & { status?: { canary?: { startedAt?: string; readyAt?: string; step?: number } } }>(Resources.inferenceService, FO, 'fo'),
+        ]);
+        mostPods = Math.max(mostPods, pods.filter((p) => !p.metadata?.deletionTimestamp).length);
+        mostDeployments = Math.max(mostDeployments, deps.length);
+        if (isvc?.status?.canary?.startedAt) canaryStarts.add(isvc.status.canary.startedAt);
+        return isvc;
+      };
+
+      await kube.create(Resources.modelVersion, servingModelVersion(FO, 'fo', 2, { uri: artifact.uri, sha256 }));
+      // Step 1 (50%): its pods are ready, its pause runs, and the analysis has checkpointed what it measured.
+      await waitFor(
+        async () => {
+          const isvc = await observe();
+          const canary = (await kube.get<KubeObject>(Resources.deployment, FO, 'fo-fo-v2'))?.metadata?.annotations?.['kennel.dev/canary-analysis'];
+          return isvc?.status?.canary?.readyAt && isvc.status.canary.step === 0 && canary ? true : undefined;
+        },
+        { timeoutMs: 120_000, intervalMs: 250, what: 'the canary step 1 to be ready and checkpointed' },
+      );
+      const leader = await holder();
+      const killed = procs.find((_, i) => leader.startsWith(`replica-${i}`));
+      const successor = procs.find((p) => p !== killed);
+      expect(killed, `a replica leads (${leader})`).to.not.equal(undefined);
+      const killedAt = Date.now();
+      await stopProcess(killed, 'SIGKILL');
+      await waitFor(async () => ((await holder()) && !(await holder()).startsWith(leader.split('_')[0] ?? '') ? true : undefined), {
+        timeoutMs: 30_000,
+        intervalMs: 100,
+        what: 'the standby to take the lease',
+      });
+      const takeoverMs = Date.now() - killedAt;
+
+      const done = await waitFor(
+        async () => {
+          const isvc = await observe();
+          return isvc?.status?.currentModelVersion === 'fo-v2' && !isvc.status.canary ? isvc : undefined;
+        },
+        { timeoutMs: 150_000, intervalMs: 250, what: 'fo-v2 to be promoted by the new leader' },
+      );
+      const promotedMs = Date.now() - killedAt;
+      // The old version's pods drain (preStop) while the load runs on.
+      await waitFor(async () => ((await list(kube, Resources.pod, FO, 'kennel.dev/model-version=fo-v1')).length === 0 ? true : undefined), { timeoutMs: 60_000, what: 'fo-v1 pods gone' });
+      load.running = false;
+      await Promise.all(clients);
+
+      expect(load.failed, 'failed requests').to.deep.equal([]);
+      expect(load.ok).to.be.above(50);
+      expect(mostPods, 'never more pods than 2 stable + 2 canary').to.be.at.most(4);
+      expect(mostDeployments, 'never more than the stable and the canary Deployment').to.be.at.most(2);
+      expect([...canaryStarts], 'the rollout was resumed, not restarted').to.have.length(1);
+      expect(done.status?.history?.map((h) => [h.modelVersion, h.reason])).to.deep.equal([
+        ['fo-v1', 'Initial'],
+        ['fo-v2', 'Promoted'],
+      ]);
+      const pods = (await list<Pod>(kube, Resources.pod, FO, 'kennel.dev/inference-service=fo')).filter((p) => !p.metadata?.deletionTimestamp);
+      expect(pods, 'the service runs its 2 replicas').to.have.length(2);
+      // The new leader started its analysis from the old leader's checkpoints.
+      const resumed = readFileSync(successor?.logPath ?? '', 'utf8')
+        .split('\n')
+        .flatMap((line) => {
+          try {
+            return [JSON.parse(line) as { msg?: string; checkpoints?: number; oldest?: string }];
+          } catch {
+            return [];
+          }
+        })
+        .find((l) => l.msg === 'canary analysis resumed from the checkpoints kept in the cluster');
+      expect(resumed, 'the new leader logged that it resumed from the checkpoints').to.not.equal(undefined);
+      expect(Date.parse(resumed?.oldest ?? '')).to.be.below(killedAt);
+      const promoted = await kube.get<KubeObject>(Resources.deployment, FO, 'fo-fo-v2');
+      expect(promoted?.metadata?.annotations?.['kennel.dev/canary-analysis'], 'checkpoints removed once promoted').to.equal(undefined);
+      console.log(
+        `      leader SIGKILLed at step 1: standby led after ${takeoverMs} ms, promoted ${promotedMs} ms after the kill (resumed from ${resumed?.checkpoints} checkpoint(s)); ${load.ok} requests, ${load.failed.length} failed; at most ${mostPods} pods`,
+      );
     });
   });
 });
