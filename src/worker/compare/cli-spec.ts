@@ -10,7 +10,7 @@ export function addCompareCommand(program: Command): void {
     .argument('[models...]', 'model artifact prefixes (file://, gs:// or paths), the first one the reference; with --model-versions: ModelVersion names (default: all in the input)')
     .option('--output <format>', 'text (default) or json')
     .option('--html <uri>', 'also write an HTML comparison page (overlaid training curves, confusion matrices side by side) to this file (path, file:// or gs://)')
-    .option('--model-versions <file>', 'compare ModelVersions from `kubectl get modelversions -o json` output (- for stdin; TrainingRuns in it supply hyperparameters when an artifact cannot be read); repeatable', collect)
+    .option('--model-versions <file>', 'compare ModelVersions from `kubectl get modelversions.kennel.dev -o json` output (- for stdin; TrainingRuns in it supply hyperparameters when an artifact cannot be read); repeatable', collect)
     .action(async (models: string[], opts: Record<string, string | string[] | undefined>) => {
       process.exitCode = await (await import('./command.js')).run(models, opts);
     });

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { run } from './command.js';
 import { labelsFor } from './read-models.js';
@@ -59,6 +59,26 @@ describe('kennel compare (command)', () => {
     expect(parsed.metrics.find((m) => m.key === 'accuracy')?.deltas[1]).to.be.closeTo(0.1, 1e-9);
     const page = await readFile(html, 'utf8');
     expect(page).to.include('<section id="curves">').and.include('data-model="2/model"');
+  });
+
+  it('compares ModelVersions read from stdin, in the order named, with their artifacts\' hyperparameters', async () => {
+    const mv = (name: string, version: number, dirName: string, accuracy: number) => ({
+      kind: 'ModelVersion',
+      metadata: { name },
+      spec: {
+        model: 'pets', version, artifact: { uri: uri(dirName), format: 'tfjs-layers', sha256: 'a'.repeat(64) }, classes: ['cat', 'dog'], inputShape: [32, 32, 3],
+        metrics: { ...metricsFixture(accuracy, { precision: 0.5, recall: 0.5, f1: 0.5 }), training: undefined, calibration: undefined },
+        lineage: { dataset: { uri: 'gs://b/data', digest: 'd'.repeat(64) }, codeVersion: '0.1.0' },
+      },
+    });
+    const list = JSON.stringify({ kind: 'List', items: [mv('pets-v1', 1, 'runs/1/model', 0.8), mv('pets-v2', 2, 'runs/2/model', 0.7)] });
+    const stdout = capture();
+    const stderr = capture();
+    const code = await run(['pets-v2', 'pets-v1'], { modelVersions: ['-'], output: 'json' }, { stdout: stdout.stream, stderr: stderr.stream, stdin: Readable.from([list]), env: {} });
+    expect(code, stderr.text()).to.equal(0);
+    const c = JSON.parse(stdout.text()) as { models: { label: string; hyperparameters: { epochs: number } }[]; metrics: { key: string; deltas: number[] }[] };
+    expect(c.models.map((m) => [m.label, m.hyperparameters.epochs])).to.deep.equal([['pets-v2', 4], ['pets-v1', 2]]);
+    expect(c.metrics.find((r) => r.key === 'accuracy')?.deltas[1]).to.be.closeTo(0.1, 1e-9);
   });
 
   it('fails with a clear reason on bad input', async () => {

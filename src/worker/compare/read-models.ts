@@ -92,7 +92,7 @@ export async function readKubeObjects(files: readonly string[], stdin: NodeJS.Re
     try {
       json = JSON.parse(text);
     } catch (err) {
-      throw new TerminalError('InvalidArguments', `--model-versions ${file} is not JSON (expected kubectl get modelversions -o json): ${errorMessage(err)}`, { cause: err });
+      throw new TerminalError('InvalidArguments', `--model-versions ${file} is not JSON (expected kubectl get modelversions.kennel.dev -o json): ${errorMessage(err)}`, { cause: err });
     }
     const parsed = (() => {
       try {
