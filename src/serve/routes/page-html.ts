@@ -156,7 +156,7 @@ export const PAGE_HTML = `<!doctype html>
     $('live-unsure').textContent = String(l.unsure);
     var fb = l.feedback; var n = fb.correct + fb.wrong;
     $('live-accuracy').textContent = fb.accuracy === null ? '—' : pct(fb.accuracy);
-    $('live-feedback').textContent = (n === 0 ? 'no feedback yet' : n + ' predictions confirmed or corrected through /feedback') + (l.baselineAccuracy === null ? '' : ' · test split accuracy ' + pct(l.baselineAccuracy));
+    $('live-feedback').textContent = (n === 0 ? 'no feedback yet' : n + (n === 1 ? ' prediction' : ' predictions') + ' confirmed or corrected through /feedback') + (l.baselineAccuracy === null ? '' : ' · test split accuracy ' + pct(l.baselineAccuracy));
     var labels = $('live-labels'); labels.textContent = '';
     var total = Object.keys(l.labels).reduce(function (a, c) { return a + l.labels[c]; }, 0);
     Object.keys(l.labels).forEach(function (c) { var k = l.labels[c]; labels.appendChild(bar(c, total ? k / total : 0, k + (total ? ' · ' + pct(k / total) : ''), false)); });

@@ -109,7 +109,7 @@ describe('kennel serve: the try-it page in a real headless Chromium', function (
     expect(fb.status).to.equal(200);
     await page.waitForFunction(() => document.getElementById('live-requests')?.textContent === '1' && document.getElementById('live-accuracy')?.textContent !== '—');
     expect(await page.textContent('#live-accuracy')).to.equal(served.label === 'dog' ? '100.0%' : '0.0%');
-    expect(await page.textContent('#live-feedback')).to.include('1 predictions confirmed or corrected').and.include('test split accuracy');
+    expect(await page.textContent('#live-feedback')).to.include('1 prediction confirmed or corrected').and.include('test split accuracy');
     expect(await page.textContent(`#live-labels .bar[data-class="${served.label}"] span:last-child`)).to.equal('1 · 100.0%');
     expect(await imageLoaded(page, '#live-confidence')).to.equal(true);
     const live = (await (await fetch(`${server.url}/api/live`)).json()) as { confidence: { live: number[]; baseline: number[] | null } };
