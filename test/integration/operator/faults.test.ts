@@ -202,7 +202,7 @@ describe('operator faults', function () {
       await artifact?.cleanup();
     });
 
-    it('SIGKILL of the leader at a canary step under load: the standby resumes the analysis from the cluster, no request fails, no extra pods', async function () {
+    it('SIGKILL of the leader at each canary step under load: the standby resumes the analysis from the cluster, no request fails, no extra pods', async function () {
       this.timeout(300_000);
       if (!existsSync(distCli)) throw new Error(`${distCli} is missing: run \`npm run build\` first (the test bed's node runs the built \`kennel serve\`)`);
       artifact = await createTinyArtifact();
@@ -279,25 +279,42 @@ describe('operator faults', function () {
         },
         { timeoutMs: 120_000, intervalMs: 250, what: 'the canary step 1 to be ready and checkpointed' },
       );
-      const leader = await holder();
-      const killed = procs.find((_, i) => leader.startsWith(`replica-${i}`));
-      const successor = procs.find((p) => p !== killed);
-      expect(killed, `a replica leads (${leader})`).to.not.equal(undefined);
-      const killedAt = Date.now();
-      await stopProcess(killed, 'SIGKILL');
-      await waitFor(async () => ((await holder()) && !(await holder()).startsWith(leader.split('_')[0] ?? '') ? true : undefined), {
-        timeoutMs: 30_000,
-        intervalMs: 100,
-        what: 'the standby to take the lease',
-      });
-      const takeoverMs = Date.now() - killedAt;
+      /** SIGKILLs the replica holding the lease; resolves with it and the ms until another replica holds it. */
+      const killLeader = async () => {
+        const leader = await holder();
+        const killed = procs.find((_, i) => leader.startsWith(`replica-${i}_`));
+        expect(killed, `a running replica leads (${leader})`).to.not.equal(undefined);
+        const at = Date.now();
+        await stopProcess(killed, 'SIGKILL');
+        await waitFor(async () => ((await holder()) && !(await holder()).startsWith(leader.split('_')[0] ?? '') ? true : undefined), {
+          timeoutMs: 30_000,
+          intervalMs: 100,
+          what: 'a standby to take the lease',
+        });
+        return { killed, at, takeoverMs: Date.now() - at };
+      };
+      const first = await killLeader();
+      const killedAt = first.at;
+      // A fresh standby (the killed pod's replacement), then the second leader is killed at step 2
+      // (weight 100) while it waits for the canary's second pod.
+      procs.push(spawnOperator(bed, env(2), 'failover-2'));
+      const atStep2 = await waitFor(
+        async () => {
+          const isvc = await observe();
+          return isvc?.status?.canary?.step === 1 || isvc?.status?.currentModelVersion === 'fo-v2' ? isvc : undefined;
+        },
+        { timeoutMs: 120_000, intervalMs: 250, what: 'the new leader to advance the canary to step 2' },
+      );
+      expect(atStep2.status?.canary?.step, 'caught at step 2, before the promotion').to.equal(1);
+      const second = await killLeader();
+      const successors = procs.filter((p) => p !== first.killed && p !== second.killed);
 
       const done = await waitFor(
         async () => {
           const isvc = await observe();
           return isvc?.status?.currentModelVersion === 'fo-v2' && !isvc.status.canary ? isvc : undefined;
         },
-        { timeoutMs: 150_000, intervalMs: 250, what: 'fo-v2 to be promoted by the new leader' },
+        { timeoutMs: 150_000, intervalMs: 250, what: 'fo-v2 to be promoted by the third leader' },
       );
       const promotedMs = Date.now() - killedAt;
       // The old version's pods drain (preStop) while the load runs on.
@@ -316,23 +333,27 @@ describe('operator faults', function () {
       ]);
       const pods = (await list<Pod>(kube, Resources.pod, FO, 'kennel.dev/inference-service=fo')).filter((p) => !p.metadata?.deletionTimestamp);
       expect(pods, 'the service runs its 2 replicas').to.have.length(2);
-      // The new leader started its analysis from the old leader's checkpoints.
-      const resumed = readFileSync(successor?.logPath ?? '', 'utf8')
-        .split('\n')
-        .flatMap((line) => {
-          try {
-            return [JSON.parse(line) as { msg?: string; checkpoints?: number; oldest?: string }];
-          } catch {
-            return [];
-          }
-        })
-        .find((l) => l.msg === 'canary analysis resumed from the checkpoints kept in the cluster');
-      expect(resumed, 'the new leader logged that it resumed from the checkpoints').to.not.equal(undefined);
+      // The second leader started its analysis from the first one's checkpoints.
+      const resumedBy = (p: OperatorProcess | undefined) =>
+        readFileSync(p?.logPath ?? '', 'utf8')
+          .split('\n')
+          .flatMap((line) => {
+            try {
+              return [JSON.parse(line) as { msg?: string; checkpoints?: number; oldest?: string }];
+            } catch {
+              return [];
+            }
+          })
+          .find((l) => l.msg === 'canary analysis resumed from the checkpoints kept in the cluster');
+      const resumed = resumedBy(second.killed);
+      expect(resumed, 'the second leader logged that it resumed from the checkpoints').to.not.equal(undefined);
       expect(Date.parse(resumed?.oldest ?? '')).to.be.below(killedAt);
+      expect(successors).to.have.length(1);
+      expect(resumedBy(successors[0]), 'the third leader resumed from the checkpoints too').to.not.equal(undefined);
       const promoted = await kube.get<KubeObject>(Resources.deployment, FO, 'fo-fo-v2');
       expect(promoted?.metadata?.annotations?.['kennel.dev/canary-analysis'], 'checkpoints removed once promoted').to.equal(undefined);
       console.log(
-        `      leader SIGKILLed at step 1: standby led after ${takeoverMs} ms, promoted ${promotedMs} ms after the kill (resumed from ${resumed?.checkpoints} checkpoint(s)); ${load.ok} requests, ${load.failed.length} failed; at most ${mostPods} pods`,
+        `      leader SIGKILLed at step 1 and at step 2: standby led after ${first.takeoverMs} ms and ${second.takeoverMs} ms, promoted ${promotedMs} ms after the first kill (resumed from ${resumed?.checkpoints} checkpoint(s)); ${load.ok} requests, ${load.failed.length} failed; at most ${mostPods} pods`,
       );
     });
   });
