@@ -153,6 +153,12 @@ export const KINDS: readonly KindDefinition[] = [
       { name: 'Accuracy', type: 'number', jsonPath: '.spec.metrics.accuracy', description: 'Test accuracy.' },
       { name: 'F1', type: 'number', jsonPath: '.spec.metrics.f1', description: 'Macro F1 on the test split.', priority: 1 },
       { name: 'Gate', type: 'boolean', jsonPath: '.status.gate.passed', description: 'Whether the gate passed.' },
+      {
+        name: 'Eligible',
+        type: 'string',
+        jsonPath: ".metadata.annotations.kennel\\.dev/serving-eligible",
+        description: 'The kennel.dev/serving-eligible annotation: "false" for a TrainingSweep\'s trials but its best (blank: eligible).',
+      },
       age,
     ],
   },

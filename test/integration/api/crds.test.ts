@@ -181,6 +181,26 @@ describe('CRDs in a real kube-apiserver', function () {
     const batches = await getTable(server, pki, `/apis/${GROUP}/${VERSION}/namespaces/${ns}/batchpredictions`);
     expect(batches.columnDefinitions.map((c) => c.name)).to.deep.equal(['Name', 'Model-Version', 'Phase', 'Progress', 'Failed', 'Shards', 'Output', 'Reason', 'Age']);
     expect(batches.rows.find((r) => r.cells[0] === 'relabel')?.cells.slice(1, 6)).to.deep.equal(['cats-dogs-v1', 'Running', '120/300', 2, 3]);
+    // A sweep's trial version shows it is not eligible for serving; the sweep its trials and best.
+    const trial = exampleModelVersion('cats-dogs-v9', 9);
+    trial.metadata.annotations = { 'kennel.dev/serving-eligible': 'false' };
+    await create('ModelVersion', trial);
+    const eligible = await getTable(server, pki, `/apis/${GROUP}/${VERSION}/namespaces/${ns}/modelversions`);
+    const at = eligible.columnDefinitions.findIndex((c) => c.name === 'Eligible');
+    expect(at).to.be.greaterThan(0);
+    expect(eligible.rows.find((r) => r.cells[0] === 'cats-dogs-v9')?.cells[at]).to.equal('false');
+    expect(eligible.rows.find((r) => r.cells[0] === 'cats-dogs-v1')?.cells[at], 'no annotation: blank').to.equal(null);
+    await custom.patchNamespacedCustomObjectStatus({
+      group: GROUP,
+      version: VERSION,
+      namespace: ns,
+      plural: 'trainingsweeps',
+      name: 'search',
+      body: [{ op: 'add', path: '/status', value: { phase: 'Running', summary: '1/8', running: 2, objective: 'accuracy (Maximize)' } }],
+    });
+    const sweeps = await getTable(server, pki, `/apis/${GROUP}/${VERSION}/namespaces/${ns}/trainingsweeps`);
+    expect(sweeps.columnDefinitions.map((c) => c.name)).to.deep.equal(['Name', 'Model', 'Phase', 'Trials', 'Running', 'Best', 'Objective', 'Metric', 'Age']);
+    expect(sweeps.rows.find((r) => r.cells[0] === 'search')?.cells.slice(1, 5)).to.deep.equal(['cats-dogs', 'Running', '1/8', 2]);
   });
 
   for (const c of INVALID_CASES) {
