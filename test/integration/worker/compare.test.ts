@@ -10,6 +10,9 @@ import type { Comparison } from '../../../src/worker/compare/comparison.js';
 import { captureStream } from './capture.js';
 import { writeSyntheticDataset } from './synthetic-dataset.js';
 import { tinyFit } from './tiny-fit.js';
+import { Storage as GcsClient } from '@google-cloud/storage';
+import { createFileStorage, storageFor } from '../../../src/shared/storage/index.js';
+import { startFakeGcs } from '../../../local-cluster/fake-gcs.js';
 import { collectPageErrors, launchChromium, saveScreenshot, unnamedControls } from '../../harness/chromium.js';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -56,10 +59,10 @@ describe('kennel compare on two trained models', function () {
   let b: string;
   let metrics: [MetricsJson, MetricsJson];
 
-  const runCompare = async (args: string[], opts: Record<string, unknown>) => {
+  const runCompare = async (args: string[], opts: Record<string, unknown>, env: NodeJS.ProcessEnv = {}) => {
     const stdout = captureStream();
     const stderr = captureStream();
-    const code = await compare(args, opts, { stdout: stdout.stream, stderr: stderr.stream, env: {} });
+    const code = await compare(args, opts, { stdout: stdout.stream, stderr: stderr.stream, env });
     expect(code, stderr.text()).to.equal(0);
     return stdout.text();
   };
@@ -101,6 +104,30 @@ describe('kennel compare on two trained models', function () {
     const text = await runCompare([a, b], {});
     expect(text).to.match(new RegExp(`accuracy\\s+${(metrics[0].accuracy * 100).toFixed(1)}%\\s+${(metrics[1].accuracy * 100).toFixed(1)}% \\([+−±]`));
     expect(text).to.match(/\* epochs\s+2\s+4/);
+  });
+
+  it('reads gs:// artifacts and writes the page to gs:// (fake-gcs-server), with the same figures as from file://', async () => {
+    const gcs = await startFakeGcs();
+    try {
+      await new GcsClient({ apiEndpoint: gcs.endpoint, projectId: 'test' }).createBucket('kennel-compare');
+      const env = { KENNEL_GCS_ENDPOINT: gcs.endpoint };
+      const local = createFileStorage();
+      const remote = storageFor('gs://kennel-compare', { env });
+      for (const e of await local.list(new URL(b).pathname)) await remote.write(`gs://kennel-compare/models/b/${e.name}`, await local.read(e.uri));
+      const page = 'gs://kennel-compare/pages/compare.html';
+      const viaGcs = JSON.parse(await runCompare([a, 'gs://kennel-compare/models/b'], { output: 'json', html: page }, env)) as Comparison;
+      const viaFiles = JSON.parse(await runCompare([a, b], { output: 'json' })) as Comparison;
+      expect(viaGcs.models.map((m) => m.uri)).to.deep.equal([a, 'gs://kennel-compare/models/b']);
+      expect(viaGcs.metrics).to.deep.equal(viaFiles.metrics);
+      expect(viaGcs.perClass).to.deep.equal(viaFiles.perClass);
+      expect((await remote.read(page)).toString('utf8').match(/<figure class="confusion"/g)).to.have.length(2);
+
+      const stderr = captureStream();
+      expect(await compare([a, 'gs://kennel-compare/models/none'], {}, { stdout: captureStream().stream, stderr: stderr.stream, env })).to.equal(1);
+      expect(stderr.text()).to.include('no model artifact at gs://kennel-compare/models/none (metadata.json not found)');
+    } finally {
+      await gcs.stop();
+    }
   });
 
   describe('the HTML comparison page in a real Chromium', () => {
