@@ -6,7 +6,9 @@ import type { KubeClient, KubeObject } from '../../../src/operator/kube/client.j
 import { resourcePath, Resources } from '../../../src/operator/kube/resources.js';
 import { isConflict } from '../../../src/operator/kube/errors.js';
 import type { RunningOperator } from '../../../src/operator/main.js';
-import { createTinyArtifact } from '../serve/helpers.js';
+import { startServiceProxy } from '../../../local-cluster/service-proxy.js';
+import { createTinyArtifact, loadPhotos, requirePhotos } from '../serve/helpers.js';
+import { sigkillPod, startLoad } from './pod-kill.js';
 import { createNamespace, list, startBed, startInProcess, waitFor, waitForStatus, type Phased } from './helpers.js';
 
 type Obj = KubeObject & Phased;
@@ -192,6 +194,71 @@ describe('operator: InferenceService', function () {
     expect(isvc.status?.currentModelVersion).to.equal('pets-v2');
     expect(isvc.status?.canary).to.equal(undefined);
     expect(isvc.status?.targetModelVersion).to.not.equal('pets-v4');
+  });
+
+  it('a serving pod SIGKILLed under load with two replicas: only requests caught by the dying pod fail, and capacity comes back', async function () {
+    requirePhotos(this);
+    for (let attempt = 1; ; attempt++) {
+      const current = (await kube.get<KubeObject & { spec: Record<string, unknown> }>(Resources.inferenceService, NS, 'pets'))!;
+      try {
+        await kube.replace(Resources.inferenceService, { ...current, spec: { ...current.spec, replicas: 2 } });
+        break;
+      } catch (err) {
+        if (!isConflict(err) || attempt >= 5) throw err;
+      }
+    }
+    type Pod = KubeObject & { status?: { conditions?: { type: string; status: string }[]; containerStatuses?: { restartCount: number }[] } };
+    const podReady = (p: Pod) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
+    const pods = () => list<Pod>(kube, Resources.pod, NS, 'kennel.dev/inference-service=pets');
+    await waitFor(async () => ((await pods()).filter(podReady).length === 2 ? true : undefined), { timeoutMs: 120_000, what: 'two ready serving pods' });
+    const proxy = await startServiceProxy({ kubeConfig: bed.kubeConfig, namespace: NS, service: 'pets', port: 'http' });
+    try {
+      await waitFor(async () => (proxy.endpoints().length === 2 ? true : undefined), { timeoutMs: 30_000, what: 'both pods behind the Service' });
+      const [photo] = await loadPhotos(1);
+      const rate = 20;
+      const load = startLoad(`${proxy.url}/predict`, photo!.bytes, rate);
+      await new Promise((r) => setTimeout(r, 3_000));
+      const victim = (await pods()).find(podReady)!;
+      const victimName = victim.metadata!.name!;
+      const inFlightAtKill = load.inFlight();
+      const killedAt = performance.now();
+      sigkillPod(victimName);
+      // Until when the dead pod is still routed to, and when two pods serve again.
+      let unroutedAt: number | undefined;
+      const back = await waitFor(
+        async () => {
+          if (unroutedAt === undefined && proxy.endpoints().length < 2) unroutedAt = performance.now();
+          const now = await pods();
+          const restarted = now.find((p) => p.metadata?.name === victimName)?.status?.containerStatuses?.[0]?.restartCount ?? 0;
+          return now.filter(podReady).length === 2 && proxy.endpoints().length === 2 && (restarted > 0 || now.length > 2) ? performance.now() : undefined;
+        },
+        { timeoutMs: 120_000, intervalMs: 100, what: 'capacity back: two ready pods behind the Service' },
+      );
+      await new Promise((r) => setTimeout(r, 2_000));
+      await load.stop();
+      const failed = load.results.filter((r) => !r.ok);
+      const lastFailure = Math.max(...failed.map((r) => r.doneAt), killedAt);
+      const figures = {
+        requests: load.results.length,
+        failed: failed.length,
+        inFlightAtKill,
+        failedSentBeforeKill: failed.filter((r) => r.sentAt < killedAt).length,
+        deadPodRoutedForMs: unroutedAt === undefined ? undefined : Math.round(unroutedAt - killedAt),
+        capacityBackAfterMs: Math.round(back - killedAt),
+        lastFailureAfterKillMs: Math.round(lastFailure - killedAt),
+        errors: [...new Set(failed.map((r) => r.error ?? `HTTP ${r.status}`))].slice(0, 3),
+      };
+      console.log(`      pod SIGKILL under ${rate} req/s: ${JSON.stringify(figures)}`);
+      // Nothing fails before the kill, nor once the dead pod has left the Service.
+      expect(failed.every((r) => r.doneAt >= killedAt), 'no failure before the kill').to.equal(true);
+      const leftAt = unroutedAt ?? back;
+      expect(failed.every((r) => r.sentAt <= leftAt + 500), 'no request sent after the dead pod left the Service fails').to.equal(true);
+      // Those that fail: the ones in flight when the pod died, plus the ones routed to it before its endpoint went.
+      expect(failed.length).to.be.at.most(inFlightAtKill + Math.ceil((rate / 2) * ((leftAt - killedAt) / 1000 + 0.5)));
+      expect(load.results.filter((r) => r.sentAt > back).every((r) => r.ok), 'all succeed once capacity is back').to.equal(true);
+    } finally {
+      await proxy.stop();
+    }
   });
 
   it('a canary rollout moves weight in steps, judged on the canary pods\' own metrics', async () => {
