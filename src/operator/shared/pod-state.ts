@@ -24,7 +24,9 @@ export function containerStates(pod: PodWire, container: string): ContainerState
 
 /** True when `container` was killed for memory in any of the pods. */
 export function oomKilled(pods: readonly PodWire[], container: string): boolean {
-  return pods.some((p) => containerStates(p, container).some((s) => s.terminated?.reason === 'OOMKilled' || s.terminated?.exitCode === 137));
+  // Exit code 137 alone is any SIGKILL (a node lost, a preemption, a person): only the kubelet's
+  // reason says the memory limit did it.
+  return pods.some((p) => containerStates(p, container).some((s) => s.terminated?.reason === 'OOMKilled'));
 }
 
 export interface StuckPod {

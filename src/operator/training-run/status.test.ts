@@ -47,6 +47,29 @@ function ready(s: ReturnType<typeof computeTrainingRunStatus>) {
 const types = (s: ReturnType<typeof computeTrainingRunStatus>) => s.conditions?.map((c) => `${c.type}=${c.status}:${c.reason}`);
 
 describe('training-run status', () => {
+  const killedPod = (name: string, start: string): PodWire => ({
+    metadata: { name },
+    status: { phase: 'Failed', startTime: start, containerStatuses: [{ name: 'train', state: { terminated: { exitCode: 137, reason: 'Error' } } }] },
+  });
+
+  it('a retried pod: attempts in status, and the Running message names the retry and why the last pod died (a SIGKILL is not an OOM)', () => {
+    const job: JobWire = { spec: { backoffLimit: 2, template: {} }, status: { active: 1, failed: 1, startTime: '2026-02-01T09:00:00Z' } };
+    const s = computeTrainingRunStatus(run(), obs({ job, pods: [killedPod('p1', '2026-02-01T09:00:00Z'), { ...runningPod, status: { ...runningPod.status, startTime: '2026-02-01T09:05:00Z' } }] }));
+    expect(s.phase).to.equal('Running');
+    expect(s.attempts).to.deep.equal({ failed: 1, backoffLimit: 2, lastFailure: 'killed by SIGKILL (exit code 137)' });
+    expect(ready(s)?.message).to.match(/attempt 2 of 3; the previous pod killed by SIGKILL \(exit code 137\)/);
+  });
+
+  it('every attempt failed: BackoffLimitExceeded says how often and how the last attempt ended', () => {
+    const job: JobWire = { spec: { backoffLimit: 1, template: {} }, status: { failed: 2, conditions: [{ type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' }] } };
+    const last: PodWire = { metadata: { name: 'p2' }, status: { phase: 'Failed', startTime: '2026-02-01T09:05:00Z', containerStatuses: [{ name: 'train', state: { terminated: { exitCode: 134, reason: 'Error' } } }] } };
+    const s = computeTrainingRunStatus(run(), obs({ job, pods: [killedPod('p1', '2026-02-01T09:00:00Z'), last] }));
+    expect(s.phase).to.equal('Failed');
+    expect(s.failure?.reason).to.equal('BackoffLimitExceeded');
+    expect(s.failure?.message).to.equal('the training pod failed 2 times (backoffLimit 1); the last attempt killed by SIGABRT (exit code 134): Job has reached the specified backoff limit');
+    expect(s.attempts).to.deep.include({ failed: 2, backoffLimit: 1 });
+  });
+
   it('is Pending while the Job is being created, with observedGeneration and Reconciling', () => {
     const s = computeTrainingRunStatus(run(), obs({}));
     expect(s.phase).to.equal('Pending');

@@ -6,7 +6,7 @@ import {
 } from '../../shared/api/training-run.js';
 import type { EpochProgress, WorkerOutcome } from '../../shared/api/worker-report.js';
 import { mergeConditions, summaryConditions, verdictSummary } from '../shared/conditions.js';
-import { containerStates, oomKilled, stuckPod as stuckPodOf, waitingDetail as waitingDetailOf } from '../shared/pod-state.js';
+import { containerStates, newestFirst, oomKilled, stuckPod as stuckPodOf, waitingDetail as waitingDetailOf } from '../shared/pod-state.js';
 import { conditionOf, rfc3339, type JobWire, type PodWire } from '../shared/wire.js';
 import { TRAIN_CONTAINER } from './desired.js';
 
@@ -47,6 +47,31 @@ interface Verdict {
 
 const stuckPod = (pods: readonly PodWire[]) => stuckPodOf(pods, TRAIN_CONTAINER, 'training pod');
 
+const SIGNALS: Record<number, string> = { 1: 'SIGHUP', 2: 'SIGINT', 6: 'SIGABRT', 9: 'SIGKILL', 11: 'SIGSEGV', 15: 'SIGTERM' };
+
+/** How the newest training pod that failed ended, for a person: "killed by SIGKILL (exit code 137)". */
+export function lastPodFailure(pods: readonly PodWire[]): string | undefined {
+  for (const pod of newestFirst(pods)) {
+    const t = containerStates(pod, TRAIN_CONTAINER).find((s) => s.terminated && s.terminated.exitCode !== 0)?.terminated;
+    if (!t) {
+      if (pod.status?.phase === 'Failed') return `pod ${pod.metadata?.name ?? ''} failed: ${pod.status.reason ?? 'unknown reason'}${pod.status.message ? `: ${pod.status.message}` : ''}`;
+      continue;
+    }
+    if (t.reason === 'OOMKilled') return 'OOMKilled (out of memory)';
+    const code = t.exitCode ?? -1;
+    const signal = code > 128 ? (SIGNALS[code - 128] ?? `signal ${code - 128}`) : undefined;
+    return signal ? `killed by ${signal} (exit code ${code})` : `exited with code ${code}${t.reason && t.reason !== 'Error' ? ` (${t.reason})` : ''}`;
+  }
+  return undefined;
+}
+
+function attemptsOf(obs: TrainingObservation): TrainingRunStatus['attempts'] {
+  const failed = obs.job?.status?.failed ?? 0;
+  if (failed === 0) return undefined;
+  const lastFailure = lastPodFailure(obs.pods);
+  return { failed, backoffLimit: obs.job?.spec?.backoffLimit ?? 0, ...(lastFailure ? { lastFailure } : {}) };
+}
+
 function failureVerdict(obs: TrainingObservation, jobReason: string | undefined, jobMessage: string | undefined): Verdict {
   const fail = (reason: string, message: string): Verdict => ({ phase: 'Failed', reason, message, terminal: true });
   if (obs.outcome?.outcome === 'Failed') return fail(obs.outcome.reason, obs.outcome.message);
@@ -60,7 +85,10 @@ function failureVerdict(obs: TrainingObservation, jobReason: string | undefined,
   }
   if (stuck) return fail(stuck.reason, stuck.message);
   if (jobReason === 'BackoffLimitExceeded') {
-    return fail(R.BackoffLimitExceeded, `the training pod failed more often than backoffLimit allows: ${jobMessage ?? ''}`.trim());
+    const attempts = attemptsOf(obs);
+    const last = attempts?.lastFailure ? `; the last attempt ${attempts.lastFailure}` : '';
+    const times = attempts ? ` ${attempts.failed} times (backoffLimit ${attempts.backoffLimit})` : ' more often than backoffLimit allows';
+    return fail(R.BackoffLimitExceeded, `the training pod failed${times}${last}: ${jobMessage ?? ''}`.trim().replace(/:$/, ''));
   }
   return fail(R.JobFailed, `the training Job failed (${jobReason ?? 'unknown reason'}): ${jobMessage ?? ''}`.trim());
 }
@@ -95,7 +123,9 @@ function verdict(obs: TrainingObservation): Verdict {
   const running = obs.pods.some((p) => p.status?.phase === 'Running' && containerStates(p, TRAIN_CONTAINER)[0]?.running);
   if (running) {
     const p = obs.progress;
-    const message = p ? `epoch ${p.epoch}/${p.epochs}${p.valAccuracy !== undefined ? `, validation accuracy ${p.valAccuracy.toFixed(3)}` : ''}` : 'training started';
+    const attempts = attemptsOf(obs);
+    const retry = attempts ? ` (attempt ${attempts.failed + 1} of ${attempts.backoffLimit + 1}; the previous pod ${attempts.lastFailure ?? 'failed'})` : '';
+    const message = (p ? `epoch ${p.epoch}/${p.epochs}${p.valAccuracy !== undefined ? `, validation accuracy ${p.valAccuracy.toFixed(3)}` : ''}` : 'training started') + retry;
     return { phase: 'Running', reason: R.Training, message, terminal: false };
   }
   return { phase: 'Pending', reason: R.PodPending, message: `waiting for the training pod of Job ${obs.jobName}${waitingDetailOf(obs.pods, TRAIN_CONTAINER)}`, terminal: false };
@@ -138,6 +168,8 @@ export function computeTrainingRunStatus(run: TrainingRun, obs: TrainingObservat
   if (progress) status.progress = progress;
   const startTime = obs.job?.status?.startTime ?? (previous?.jobName === obs.jobName ? previous.startTime : undefined);
   if (startTime) status.startTime = startTime;
+  const attempts = attemptsOf(obs);
+  if (attempts) status.attempts = attempts;
   if (v.phase === 'Succeeded' && obs.outcome?.outcome === 'Succeeded') {
     status.accuracy = displayMetric(obs.outcome.metrics.accuracy);
     if (obs.modelVersion) status.modelVersion = obs.modelVersion;

@@ -342,6 +342,16 @@ export const TrainingRunStatus = Type.Object(
         { description: 'Why the run failed (phase Failed only).' },
       ),
     ),
+    attempts: Type.Optional(
+      Type.Object(
+        {
+          failed: Type.Integer({ description: 'Training pods that failed so far; the Job retries while this stays within backoffLimit.', minimum: 0 }),
+          backoffLimit: Type.Integer({ description: 'Failed pods the Job retries (the run\'s spec.backoffLimit, or the default).', minimum: 0 }),
+          lastFailure: Type.Optional(Type.String({ description: 'How the latest failed pod ended, e.g. "killed by SIGKILL (exit code 137)".' })),
+        },
+        { description: 'Retries of the training pod (present once a pod has failed).' },
+      ),
+    ),
     startTime: Type.Optional(Type.String({ description: 'When the training Job started (RFC 3339).', format: 'date-time' })),
     completionTime: Type.Optional(
       Type.String({ description: 'When the run succeeded or failed (RFC 3339).', format: 'date-time' }),

@@ -17,6 +17,7 @@ import {
   type OperatorProcess,
   type Phased,
 } from './helpers.js';
+import { sigkillPod } from './pod-kill.js';
 
 type Obj = KubeObject & Phased;
 const ready = (o: Obj) => o.status?.conditions?.find((c) => c.type === 'Ready');
@@ -99,6 +100,38 @@ describe('operator: TrainingRun', function () {
         { timeoutMs: 10_000, what: 'a Warning event on run broken' },
       );
       expect(events.find((e) => e.type === 'Warning')?.reason).to.equal('DatasetNotFound');
+    });
+
+    it('a training pod SIGKILLed mid-run is retried within backoffLimit: status says so, and the retry finishes the run', async () => {
+      type Attempts = { failed: number; backoffLimit: number; lastFailure?: string };
+      const attempts = (o: Obj) => o.status?.attempts as Attempts | undefined;
+      await kube.create(Resources.trainingRun, trainingRun(ns, 'killed', { model: 'sturdy', dataset: { uri: 'file:///data/slow/acc-0.9/' }, hyperparameters: { epochs: 5 }, backoffLimit: 1 }));
+      await waitForStatus<Obj>(kube, Resources.trainingRun, ns, 'killed', (o) => o.status?.phase === 'Running' && ((o.status?.progress as { epoch?: number } | undefined)?.epoch ?? 0) >= 1, 'run killed to train', 60_000);
+      const [pod] = await list(kube, Resources.pod, ns, 'kennel.dev/training-run=killed');
+      const killedAt = Date.now();
+      sigkillPod(pod!.metadata!.name!);
+      const retrying = await waitForStatus<Obj>(kube, Resources.trainingRun, ns, 'killed', (o) => (attempts(o)?.failed ?? 0) >= 1 && o.status?.phase === 'Running', 'the run to say it is retrying', 60_000);
+      const retryMs = Date.now() - killedAt;
+      expect(attempts(retrying)).to.deep.equal({ failed: 1, backoffLimit: 1, lastFailure: 'killed by SIGKILL (exit code 137)' });
+      expect(ready(retrying)?.message).to.match(/attempt 2 of 2; the previous pod killed by SIGKILL/);
+      const done = await waitForStatus<Obj>(kube, Resources.trainingRun, ns, 'killed', (o) => o.status?.phase === 'Succeeded' || o.status?.phase === 'Failed', 'run killed to finish', 60_000);
+      console.log(`      training pod SIGKILLed: retry reported after ${retryMs} ms, run ${String(done.status?.phase)} after ${Date.now() - killedAt} ms`);
+      expect(done.status?.phase, JSON.stringify(done.status)).to.equal('Succeeded');
+      expect(attempts(done)?.failed).to.equal(1);
+      expect(await list(kube, Resources.job, ns, 'kennel.dev/training-run=killed'), 'one Job, retried in place').to.have.length(1);
+      expect(await list(kube, Resources.pod, ns, 'kennel.dev/training-run=killed'), 'two pods: the killed one and its retry').to.have.length(2);
+    });
+
+    it('a run whose every attempt fails reports the last attempt\'s reason and how often it was tried', async () => {
+      await kube.create(Resources.trainingRun, trainingRun(ns, 'doomed', { model: 'doomed', dataset: { uri: 'file:///data/crash/' }, backoffLimit: 1 }));
+      const run = await waitForStatus<Obj>(kube, Resources.trainingRun, ns, 'doomed', (o) => o.status?.phase === 'Failed', 'run doomed to fail', 90_000);
+      const failure = run.status?.failure as { reason: string; message: string };
+      expect(failure.reason).to.equal('StorageUnavailable');
+      expect(failure.message).to.match(/GCS unavailable for file:\/\/\/data\/crash\/ after retries/);
+      expect(run.status?.attempts).to.deep.include({ failed: 2, backoffLimit: 1 });
+      expect((run.status?.attempts as { lastFailure?: string }).lastFailure).to.equal('exited with code 2');
+      expect(ready(run)).to.include({ status: 'False', reason: 'StorageUnavailable' });
+      expect(await list(kube, Resources.pod, ns, 'kennel.dev/training-run=doomed'), 'backoffLimit 1: two attempts').to.have.length(2);
     });
 
     it('numbers versions monotonically when several runs of one model finish at once', async () => {
