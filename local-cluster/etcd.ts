@@ -61,14 +61,20 @@ export async function startEtcd(opts: { dir: string; timeoutMs?: number }): Prom
 /**
  * Compacts etcd's history up to its current revision (what kube-apiserver does every 5 minutes,
  * done now): a watch resuming from any older resourceVersion gets 410 Gone. Through etcd's JSON
- * gateway, so no etcdctl is needed. Resolves with the revision compacted to.
+ * gateway, so no etcdctl is needed. With `mark`, first writes that key (outside kube-apiserver's
+ * /registry prefix) so the revision moves past everything a client has seen — done while
+ * kube-apiserver is down, no watch bookmark can carry the new revision to a client, and every
+ * resume is certain to be too old. Resolves with the revision compacted to.
  */
-export async function compactEtcd(endpoint: string): Promise<number> {
+export async function compactEtcd(endpoint: string, options: { mark?: string } = {}): Promise<number> {
   const post = async (path: string, body: unknown): Promise<unknown> => {
     const res = await fetch(`${endpoint}${path}`, { method: 'POST', body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
     if (!res.ok) throw new Error(`etcd ${path}: HTTP ${res.status} ${await res.text()}`);
     return res.json();
   };
+  if (options.mark !== undefined) {
+    await post('/v3/kv/put', { key: Buffer.from(options.mark).toString('base64'), value: Buffer.from(new Date().toISOString()).toString('base64') });
+  }
   // A range read of any key answers with the store's current revision in its header.
   const range = (await post('/v3/kv/range', { key: Buffer.from('/').toString('base64'), count_only: true })) as { header?: { revision?: string } };
   const revision = Number(range.header?.revision);

@@ -37,8 +37,10 @@ describe('selectBackend', function () {
   it('is idempotent for the same preference and honours an explicit one', async () => {
     const a = await selectBackend({ preference: 'wasm' });
     await tf.setBackend('cpu'); // switched away behind its back
-    const b = await selectBackend({ preference: 'wasm' });
+    const { logger, lines } = captured();
+    const b = await selectBackend({ preference: 'wasm', logger });
     expect(b).to.deep.equal(a).and.deep.equal({ name: 'wasm', native: false });
+    expect(lines().find((l) => l.msg === 'tensorflow backend selected'), 'a reused selection is logged to its caller too').to.include({ backend: 'wasm', reused: true });
     expect(tf.getBackend()).to.equal('wasm');
     expect(await selectBackend({ preference: 'cpu' })).to.deep.equal({ name: 'cpu', native: false });
     expect(tf.getBackend()).to.equal('cpu');

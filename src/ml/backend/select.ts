@@ -25,7 +25,7 @@ let selectedFor: BackendPreference | undefined;
  * one cannot train a CNN), then the pure JavaScript CPU backend. A named preference tries that
  * backend only, then falls back the same way with a warning. Idempotent: later calls with the
  * same preference return the first result (re-activating that backend if something switched
- * away from it); a different preference re-selects.
+ * away from it) and log it again, marked `reused`; a different preference re-selects.
  */
 export function selectBackend(options: { preference?: BackendPreference; logger?: Logger } = {}): Promise<SelectedBackend> {
   const preference = options.preference ?? 'auto';
@@ -33,6 +33,8 @@ export function selectBackend(options: { preference?: BackendPreference; logger?
     // Someone may have switched backends directly (tf.setBackend) since: switch back.
     return selection.then(async (chosen) => {
       if (tf.getBackend() !== chosen.name) await setAndCheck(chosen.name);
+      // Every caller's log says which backend runs its work, not only the first caller's.
+      options.logger?.info({ backend: chosen.name, native: chosen.native, preference, reused: true }, 'tensorflow backend selected');
       return chosen;
     });
   }
