@@ -11,7 +11,7 @@ export interface LoadStats {
   /** Which model versions answered, with counts. */
   readonly versions: Readonly<Record<string, number>>;
   readonly examples: readonly string[];
-  /** Feedback sent (`feedback` option), accepted (200) and refused, by status and reason. */
+  /** Feedback sent (`feedback` option; counted when its answer or error arrives), accepted (200) and refused, by status and reason. */
   readonly feedback: { readonly sent: number; readonly accepted: number; readonly refused: Readonly<Record<string, number>> };
 }
 
@@ -65,11 +65,13 @@ export async function startSteadyLoad(opts: { url: string; photos: readonly stri
   const note = (kind: string, message: string): void => {
     if (counts.examples.length < 5) counts.examples.push(`${new Date().toISOString()} ${kind}: ${message}`);
   };
+  // A feedback is counted as sent when its outcome is counted, in the same window: counting it
+  // before the request would let a reset() in between count an acceptance that was never sent.
   const sendFeedback = async (a: Answered, label: string): Promise<void> => {
-    counts.feedback.sent++;
     try {
       const res = await fetch(`${opts.url}/feedback`, { method: 'POST', body: JSON.stringify({ predictionId: a.predictionId, label }), headers: { 'content-type': 'application/json' }, signal: AbortSignal.timeout(opts.timeoutMs ?? 30_000) });
       const body = (await res.json().catch(() => ({}))) as { version?: string; reason?: string; error?: string };
+      counts.feedback.sent++;
       if (res.status === 200 && typeof body.version === 'string') {
         counts.feedback.accepted++;
         a.feedback = { label, version: body.version };
@@ -79,6 +81,7 @@ export async function startSteadyLoad(opts: { url: string; photos: readonly stri
         note(`feedback ${kind}`, body.error ?? '');
       }
     } catch (err) {
+      counts.feedback.sent++;
       counts.feedback.refused['network error'] = (counts.feedback.refused['network error'] ?? 0) + 1;
       note('feedback network error', err instanceof Error ? err.message : String(err));
     }
