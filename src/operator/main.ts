@@ -216,7 +216,7 @@ function enqueueOnChange(caches: Caches, controllers: Controllers): void {
   };
   caches.modelVersions.onChange((o) => {
     controllers.modelVersions.enqueue(ns(o), name(o));
-    // A trial's version appearing may finish its sweep.
+    // A trial's version appearing, or its gate being decided, may finish its sweep.
     const sweep = o.metadata?.labels?.[Labels.trainingSweep];
     if (sweep) controllers.trainingSweeps.enqueue(ns(o), sweep);
     batchesNaming(ns(o), 'modelVersion', name(o));

@@ -17,10 +17,15 @@ function sweep(maxTrials = 4): TrainingSweep {
   return s;
 }
 
-function mv(name: string, accuracy: number, ece?: number): ModelVersion {
+/** A registered version whose gate has been decided (`gate: null` for one still being decided). */
+function mv(name: string, accuracy: number, ece?: number, gate: 'Passed' | 'Rejected' | null = 'Passed'): ModelVersion {
   const v = exampleModelVersion(name, Number(name.split('v').pop()));
   v.spec.metrics.accuracy = accuracy;
   if (ece !== undefined) v.spec.metrics.expectedCalibrationError = ece;
+  if (gate) {
+    const reasons = gate === 'Passed' ? ['PASS accuracy 0.9 >= 0.75'] : ['FAIL recall 0.41 < 0.6 for class cat', 'PASS accuracy 0.95 >= 0.75'];
+    v.status = { phase: gate, gate: { passed: gate === 'Passed', policy: { minAccuracy: 0.75 }, reasons, evaluatedAt: '2026-03-01T09:59:00Z' } };
+  }
   return v;
 }
 
@@ -63,6 +68,53 @@ describe('training-sweep status', () => {
     const st = computeTrainingSweepStatus(s, observe(s, [{ phase: 'Succeeded', mv: 'cats-dogs-v1' }], []));
     expect(st).to.deep.include({ phase: 'Running', summary: '0/1' });
     expect(st.conditions?.find((c) => c.type === 'Ready')?.reason).to.equal('WaitingForModelVersions');
+  });
+
+  it('waits for a trial version\'s gate verdict before counting the trial finished', () => {
+    const s = sweep(1);
+    const st = computeTrainingSweepStatus(s, observe(s, [{ phase: 'Succeeded', mv: 'cats-dogs-v1' }], [mv('cats-dogs-v1', 0.9, undefined, null)]));
+    expect(st).to.deep.include({ phase: 'Running', summary: '0/1' });
+    expect(st.best).to.equal(undefined);
+    expect(st.leaderboard?.[0]).to.deep.include({ value: 0.9, rank: 1 });
+    expect(st.leaderboard?.[0]?.gate).to.equal(undefined);
+    const ready = st.conditions?.find((c) => c.type === 'Ready');
+    expect(ready?.reason).to.equal('WaitingForModelVersions');
+    expect(ready?.message).to.include('waiting for its ModelVersion and gate verdict');
+  });
+
+  it('passes over a better trial whose version the gate rejected: the best that passed wins, and the message says why', () => {
+    const s = sweep(3);
+    const obs = observe(
+      s,
+      [{ phase: 'Succeeded', mv: 'cats-dogs-v1' }, { phase: 'Succeeded', mv: 'cats-dogs-v2' }, { phase: 'Succeeded', mv: 'cats-dogs-v3' }],
+      [mv('cats-dogs-v1', 0.8), mv('cats-dogs-v2', 0.95, undefined, 'Rejected'), mv('cats-dogs-v3', 0.85)],
+    );
+    const st = computeTrainingSweepStatus(s, obs);
+    expect(st.phase).to.equal('Succeeded');
+    expect(st.best).to.deep.include({ trial: 2, modelVersion: 'cats-dogs-v3', value: 0.85 });
+    expect(st.leaderboard?.map((r) => [r.rank, r.gate, r.best ?? false])).to.deep.equal([
+      [3, 'Passed', false],
+      [1, 'Rejected', false],
+      [2, 'Passed', true],
+    ]);
+    const ready = st.conditions?.find((c) => c.type === 'Ready');
+    expect(ready).to.deep.include({ status: 'True', reason: 'BestTrialSelected' });
+    expect(ready?.message).to.include('trial 1 ranked higher but its ModelVersion was rejected by the evaluation gate');
+  });
+
+  it('fails, stalled, when every trial version was rejected by its gate, naming the best one\'s failed checks', () => {
+    const s = sweep(2);
+    const st = computeTrainingSweepStatus(
+      s,
+      observe(s, [{ phase: 'Succeeded', mv: 'cats-dogs-v1' }, { phase: 'Succeeded', mv: 'cats-dogs-v2' }], [mv('cats-dogs-v1', 0.7, undefined, 'Rejected'), mv('cats-dogs-v2', 0.9, undefined, 'Rejected')]),
+    );
+    expect(st).to.deep.include({ phase: 'Failed', succeeded: 2, failed: 0 });
+    expect(st.best).to.equal(undefined);
+    expect(st.leaderboard?.some((r) => r.best)).to.equal(false);
+    expect(st.failure?.reason).to.equal('NoTrialPassedGate');
+    expect(st.failure?.message).to.include('trial 1 (cats-dogs-v2, 0.9), was rejected: FAIL recall 0.41 < 0.6 for class cat');
+    expect(st.failure?.message).not.to.include('PASS');
+    expect(st.conditions?.find((c) => c.type === 'Stalled')?.status).to.equal('True');
   });
 
   it('marks the best once every trial has finished, ranks the others and counts failures', () => {

@@ -15,9 +15,13 @@ import type { Trial } from './trials.js';
 
 /**
  * TrainingSweep status from its trials' TrainingRuns and their ModelVersions: the leaderboard
- * (every trial in trial order, its parameters, phase, ModelVersion and objective value, ranked),
- * the counts, and — once every trial has finished — the best trial. Pure. A finished sweep is
- * final for its generation.
+ * (every trial in trial order, its parameters, phase, ModelVersion, objective value and gate
+ * verdict, ranked), the counts, and — once every trial has finished — the best trial. A trial is
+ * finished when its run failed or its ModelVersion's gate is decided. The winner is the
+ * best-ranked trial whose version passed its evaluation gate: a sweep exists to put a model into
+ * serving, and a rejected version is never served, so a better objective value behind a failed
+ * gate does not win (the message says it was passed over). When every version was rejected the
+ * sweep fails with NoTrialPassedGate. Pure. A finished sweep is final for its generation.
  */
 
 export interface SweepObservation {
@@ -42,7 +46,10 @@ export function directionOf(sweep: TrainingSweep): 'Maximize' | 'Minimize' {
 }
 
 interface Row extends SweepTrial {
+  /** Its run failed, or its ModelVersion is registered and its gate decided. */
   finished: boolean;
+  /** The gate's failed findings, for the message when the best-ranked trial was rejected. */
+  gateFindings?: string[];
 }
 
 function row(sweep: TrainingSweep, trial: Trial, obs: SweepObservation): Row {
@@ -62,9 +69,13 @@ function row(sweep: TrainingSweep, trial: Trial, obs: SweepObservation): Row {
   out.modelVersion = name;
   const mv = obs.modelVersions.get(name);
   if (!mv) return out; // registered, not in the cache yet: its watch event brings the sweep back
-  out.finished = true;
   const value = objectiveValue(sweep, mv);
   if (value !== undefined) out.value = value;
+  const gate = mv.status?.gate;
+  if (!gate) return out; // its gate is being decided: the ModelVersion's status update brings the sweep back
+  out.gate = gate.passed ? 'Passed' : 'Rejected';
+  if (!gate.passed) out.gateFindings = gate.reasons.filter((r) => r.startsWith('FAIL'));
+  out.finished = true;
   return out;
 }
 
@@ -88,9 +99,11 @@ export function computeTrainingSweepStatus(sweep: TrainingSweep, obs: SweepObser
   const running = rows.filter((r) => r.phase !== 'NotStarted' && !r.finished).length;
   const failed = rows.filter((r) => r.phase === 'Failed').length;
   const allDone = total > 0 && done === total;
-  const winner = allDone ? ranked[0] : undefined;
+  const winner = allDone ? ranked.find((r) => r.gate === 'Passed') : undefined;
   if (winner) winner.best = true;
   const metric = sweep.spec.objective.metric;
+  const rejected = ranked.filter((r) => r.gate === 'Rejected');
+  const passedOver = winner ? rejected.filter((r) => (r.rank ?? 0) < (winner.rank ?? 0)) : [];
 
   let phase: TrainingSweepPhase;
   let reason: string;
@@ -98,7 +111,16 @@ export function computeTrainingSweepStatus(sweep: TrainingSweep, obs: SweepObser
   if (winner?.modelVersion !== undefined && winner.value !== undefined) {
     phase = 'Succeeded';
     reason = R.BestTrialSelected;
-    message = `trial ${winner.trial} (${winner.trainingRun}) is the best of ${total} with ${metric} ${winner.value}: ${winner.modelVersion} is the sweep's one ModelVersion eligible for serving${failed ? ` (${failed} trials failed)` : ''}`;
+    const notes = [
+      ...(passedOver.length > 0 ? [`${passedOver.map((r) => `trial ${r.trial}`).join(', ')} ranked higher but ${passedOver.length === 1 ? 'its ModelVersion was' : 'their ModelVersions were'} rejected by the evaluation gate`] : []),
+      ...(failed ? [`${failed} trials failed`] : []),
+    ];
+    message = `trial ${winner.trial} (${winner.trainingRun}) is the best of ${total} with ${metric} ${winner.value}: ${winner.modelVersion} is the sweep's one ModelVersion eligible for serving${notes.length > 0 ? ` (${notes.join('; ')})` : ''}`;
+  } else if (allDone && ranked.length > 0) {
+    phase = 'Failed';
+    reason = R.NoTrialPassedGate;
+    const top = ranked[0] as Row;
+    message = `none of the ${ranked.length} trial ModelVersions passed its evaluation gate, so none is served; the best by ${metric}, trial ${top.trial} (${top.modelVersion}, ${top.value}), was rejected: ${(top.gateFindings ?? []).join('; ') || 'see its status.gate'}${failed ? ` (${failed} trials failed)` : ''}`;
   } else if (allDone) {
     phase = 'Failed';
     reason = R.NoTrialSucceeded;
@@ -111,7 +133,7 @@ export function computeTrainingSweepStatus(sweep: TrainingSweep, obs: SweepObser
     const waiting = rows.filter((r) => !r.finished && r.modelVersion !== undefined).length;
     phase = 'Running';
     reason = waiting > 0 && running === waiting ? R.WaitingForModelVersions : R.TrialsRunning;
-    message = `${done}/${total} trials finished, ${running} running${failed ? `, ${failed} failed` : ''}`;
+    message = `${done}/${total} trials finished, ${running} running${waiting ? ` (${waiting} waiting for ${waiting === 1 ? 'its ModelVersion and gate verdict' : 'their ModelVersions and gate verdicts'})` : ''}${failed ? `, ${failed} failed` : ''}`;
   }
 
   const status: TrainingSweepStatus = {
@@ -122,7 +144,7 @@ export function computeTrainingSweepStatus(sweep: TrainingSweep, obs: SweepObser
     failed,
     summary: `${done}/${total}`,
     objective: `${metric} (${directionOf(sweep)})`,
-    leaderboard: rows.map(({ finished: _finished, ...r }) => r),
+    leaderboard: rows.map(({ finished: _finished, gateFindings: _findings, ...r }) => r),
   };
   if (generation !== undefined) status.observedGeneration = generation;
   if (winner?.modelVersion !== undefined && winner.value !== undefined) {

@@ -179,6 +179,7 @@ export const TrainingSweepReasons = {
   WaitingForModelVersions: 'WaitingForModelVersions',
   BestTrialSelected: 'BestTrialSelected',
   NoTrialSucceeded: 'NoTrialSucceeded',
+  NoTrialPassedGate: 'NoTrialPassedGate',
   InvalidSpec: 'InvalidSpec',
 } as const;
 export type TrainingSweepReason = (typeof TrainingSweepReasons)[keyof typeof TrainingSweepReasons];
@@ -207,8 +208,13 @@ export const SweepTrial = Type.Object(
     phase: Type.String({ description: 'The TrainingRun\'s phase (NotStarted before it is made).' }),
     modelVersion: Type.Optional(Type.String({ description: 'The ModelVersion the trial registered.' })),
     value: Type.Optional(Type.Number({ description: 'The objective metric of that ModelVersion.' })),
-    rank: Type.Optional(Type.Integer({ description: '1 = best, among the trials with a value.', minimum: 1 })),
-    best: Type.Optional(Type.Boolean({ description: 'The winner: the only trial whose ModelVersion is eligible for serving.' })),
+    gate: Type.Optional(
+      StringEnum(['Passed', 'Rejected'] as const, { description: 'The evaluation gate\'s verdict on that ModelVersion (a trial is finished once it is decided).' }),
+    ),
+    rank: Type.Optional(Type.Integer({ description: '1 = best objective value, among the trials with a value (gate passed or not).', minimum: 1 })),
+    best: Type.Optional(
+      Type.Boolean({ description: 'The winner: the best-ranked trial whose ModelVersion passed its gate, the only one eligible for serving.' }),
+    ),
     failure: Type.Optional(Type.String({ description: 'Why the trial failed (its TrainingRun\'s failure reason).' })),
   },
   { description: 'One row of the leaderboard.' },
@@ -233,14 +239,14 @@ export const TrainingSweepStatus = Type.Object(
           modelVersion: Type.String({ description: 'Its ModelVersion, the one marked eligible for serving.' }),
           value: Type.Number({ description: 'Its objective value.' }),
         },
-        { description: 'The winner, once every trial has finished.' },
+        { description: 'The winner, once every trial has finished: the best-ranked trial whose ModelVersion passed its evaluation gate.' },
       ),
     ),
     leaderboard: Type.Optional(Type.Array(SweepTrial, { description: 'Every trial, in trial order, with its parameters and objective value; the best marked.', maxItems: MAX_SWEEP_TRIALS })),
     failure: Type.Optional(
       Type.Object(
         {
-          reason: Type.String({ description: 'CamelCase cause, e.g. NoTrialSucceeded.' }),
+          reason: Type.String({ description: 'CamelCase cause: NoTrialSucceeded or NoTrialPassedGate.' }),
           message: Type.String({ description: 'What went wrong, for a person.' }),
         },
         { description: 'Why the sweep failed (phase Failed only).' },
