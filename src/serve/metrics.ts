@@ -10,6 +10,8 @@ export const ROUTES = [
   'readyz',
   'metrics',
   'info',
+  'live',
+  'charts',
   'v1_model',
   'v1_predict',
   'v2_live',

@@ -33,7 +33,7 @@ const isChart = (name: string): name is PageChart => (PAGE_CHARTS as readonly st
  */
 export function addChartRoutes(router: Router, deps: AppDeps): void {
   router.get('/charts/:name.svg', async (ctx: ServeContext) => {
-    ctx.state.route = 'page';
+    ctx.state.route = 'charts';
     const name = String(ctx.params.name);
     const model = deps.model.current;
     if (!model) throw new HttpError(503, 'NotReady', 'model is still loading');

@@ -45,7 +45,7 @@ export function addPageRoutes(router: Router, deps: AppDeps): void {
   });
 
   router.get('/api/live', async (ctx: ServeContext) => {
-    ctx.state.route = 'info';
+    ctx.state.route = 'live';
     const model = deps.model.current;
     ctx.set('Cache-Control', 'no-store');
     ctx.body = await liveSummary(deps.registry, deps.identity, model?.classes ?? [], model?.evaluation);

@@ -129,6 +129,14 @@ describe('kennel serve: the try-it page in a real headless Chromium', function (
     expect(errors).to.deep.equal([]);
     const logged = server.logs.requests().filter((l) => l.route === 'predict' && l.status === 200);
     expect(logged.some((l) => l.label === served.label)).to.equal(true);
+    // The page's polls and charts have their own route labels, so they never count as page views.
+    const routes = new Set(server.logs.requests().map((l) => l.route));
+    expect([...routes]).to.include.members(['page', 'info', 'live', 'charts', 'predict', 'feedback']);
+    const exposed = await (await fetch(`${server.url}/metrics`)).text();
+    const pageViews = Number(exposed.match(/^kennel_serve_requests_total\{[^}]*route="page",status="200"\} (\d+)/m)?.[1]);
+    const livePolls = Number(exposed.match(/^kennel_serve_requests_total\{[^}]*route="live",status="200"\} (\d+)/m)?.[1]);
+    expect(pageViews, 'GET / once per page opened').to.equal(1);
+    expect(livePolls).to.be.greaterThan(0);
   });
 
   it('works on a phone-sized screen: one column, nothing scrolls sideways', async () => {
