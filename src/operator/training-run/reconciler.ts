@@ -10,7 +10,7 @@ import { forwardedEnv } from '../shared/worker-env.js';
 import { desiredJob, TRAIN_CONTAINER, trainingJobName, trainingOutputUri } from './desired.js';
 import { registerModelVersion } from './register-model-version.js';
 import { computeTrainingRunStatus, TrainingRunWarningPhases } from './status.js';
-import { outcomeFromPods, latestEpochProgress } from './worker-output.js';
+import { epochProgressLines, outcomeFromPods } from './worker-output.js';
 import { isPodOfJob, jobComplete, jobFinished } from '../shared/job-state.js';
 import { newestFirst } from '../shared/pod-state.js';
 
@@ -35,10 +35,14 @@ export function trainingRunReconciler(deps: ReconcilerDeps): ObjectReconciler<Tr
   const { kube, caches, clock, config } = deps;
   const podEnv = forwardedEnv(deps.podEnv);
 
-  async function readProgress(pods: readonly PodWire[], namespace: string, ctx: ObjectContext): Promise<EpochProgress | undefined> {
-    const running = newestFirst(pods).find((p) => p.status?.phase === 'Running');
-    const name = running?.metadata?.name;
-    if (!name) return undefined;
+  /**
+   * The epoch lines of the training pod's log tail: the running pod's while the Job runs, the
+   * newest pod's once it finished (the last epochs since the previous poll complete the history).
+   */
+  async function readProgress(pods: readonly PodWire[], finished: boolean, namespace: string, ctx: ObjectContext): Promise<EpochProgress[]> {
+    const pod = finished ? newestFirst(pods)[0] : newestFirst(pods).find((p) => p.status?.phase === 'Running');
+    const name = pod?.metadata?.name;
+    if (!name) return [];
     try {
       const text = await kube.request<string>({
         path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(name)}/log`,
@@ -46,11 +50,11 @@ export function trainingRunReconciler(deps: ReconcilerDeps): ObjectReconciler<Tr
         text: true,
         timeoutMs: 5_000,
       });
-      return latestEpochProgress(text);
+      return epochProgressLines(text);
     } catch (err) {
       // Progress is a nicety: a log that cannot be read now is read on the next poll.
       ctx.logger.debug({ err, pod: name }, 'pod log not readable');
-      return undefined;
+      return [];
     }
   }
 
@@ -111,7 +115,7 @@ export function trainingRunReconciler(deps: ReconcilerDeps): ObjectReconciler<Tr
       const pods = caches.pods.list(ctx.namespace).filter((p) => isPodOfJob(p, jobName));
       const outcome = outcomeFromPods(pods);
       const finished = jobFinished(job);
-      const progress = finished ? undefined : await readProgress(pods, ctx.namespace, ctx);
+      const epochLines = await readProgress(pods, finished, ctx.namespace, ctx);
       let modelVersion = previous?.jobName === jobName ? previous.modelVersion : undefined;
       if (jobComplete(job) && outcome?.outcome === 'Succeeded' && !modelVersion) modelVersion = await register(run, outcome, ctx);
 
@@ -119,7 +123,7 @@ export function trainingRunReconciler(deps: ReconcilerDeps): ObjectReconciler<Tr
         job,
         pods,
         ...(outcome ? { outcome } : {}),
-        ...(progress ? { progress } : {}),
+        ...(epochLines.length > 0 ? { epochLines } : {}),
         ...(modelVersion ? { modelVersion } : {}),
         jobName,
         outputUri: trainingOutputUri(run, config.artifactRoot),

@@ -3,7 +3,8 @@ import { exampleModelVersion, exampleTrainingRun } from '../../../test/fixtures/
 import type { TrainingRun } from '../../shared/api/training-run.js';
 import type { WorkerSuccess } from '../../shared/api/worker-report.js';
 import type { JobWire, PodWire } from '../shared/wire.js';
-import { computeTrainingRunStatus, TrainingRunWarningPhases, type TrainingObservation } from './status.js';
+import { computeTrainingRunStatus, MAX_VAL_ACCURACY_HISTORY, TrainingRunWarningPhases, valAccuracyHistory, type TrainingObservation } from './status.js';
+import type { EpochProgress } from '../../shared/api/worker-report.js';
 import { phaseEvent } from '../shared/phase-event.js';
 
 const now = new Date('2026-02-01T10:00:00.000Z');
@@ -75,6 +76,33 @@ describe('training-run status', () => {
     expect(s.phase).to.equal('Pending');
     expect(s.observedGeneration).to.equal(3);
     expect(types(s)).to.deep.equal(['Ready=False:JobCreated', 'Reconciling=True:JobCreated']);
+  });
+
+  const line = (epoch: number, valAccuracy?: number): EpochProgress => ({ event: 'epoch', epoch, epochs: 5, loss: 1, accuracy: 0.5, ...(valAccuracy !== undefined ? { valAccuracy } : {}) });
+
+  it('keeps the validation accuracy per epoch across log polls, and starts over when a pod restarts from epoch 1', () => {
+    const first = computeTrainingRunStatus(run(), obs({ job: running, pods: [runningPod], epochLines: [line(1, 0.5), line(2, 0.61234)] }));
+    expect(first.progress?.valAccuracyHistory).to.deep.equal([0.5, 0.6123]);
+    expect(first.progress?.summary).to.equal('2/5');
+    // the next poll's tail has scrolled past epoch 1: the history keeps it
+    const second = computeTrainingRunStatus({ ...run(), status: first }, obs({ job: running, pods: [runningPod], epochLines: [line(2, 0.61234), line(3, 0.7)] }));
+    expect(second.progress?.valAccuracyHistory).to.deep.equal([0.5, 0.6123, 0.7]);
+    // a poll that reads nothing keeps what status had
+    const quiet = computeTrainingRunStatus({ ...run(), status: second }, obs({ job: running, pods: [runningPod] }));
+    expect(quiet.progress?.valAccuracyHistory).to.deep.equal([0.5, 0.6123, 0.7]);
+    // the pod restarted: its log starts again at epoch 1, the earlier attempt's later epochs go
+    const restarted = computeTrainingRunStatus({ ...run(), status: second }, obs({ job: running, pods: [runningPod], epochLines: [line(1, 0.4)] }));
+    expect(restarted.progress?.valAccuracyHistory).to.deep.equal([0.4]);
+    // a new Job (a new spec) starts a new history
+    const respec = computeTrainingRunStatus({ ...run(), status: second }, obs({ jobName: 'r1-other', job: running, pods: [runningPod], epochLines: [line(1, 0.3)] }));
+    expect(respec.progress?.valAccuracyHistory).to.deep.equal([0.3]);
+  });
+
+  it('keeps only a contiguous, bounded history', () => {
+    expect(valAccuracyHistory([0.5], [line(3, 0.7), line(4, 0.8)]), 'epoch 2 scrolled out of the tail: no hole').to.deep.equal([0.5]);
+    expect(valAccuracyHistory(undefined, [line(1), line(2)]), 'no validation split').to.equal(undefined);
+    const long = Array.from({ length: MAX_VAL_ACCURACY_HISTORY }, () => 0.5);
+    expect(valAccuracyHistory(long, [line(MAX_VAL_ACCURACY_HISTORY + 1, 0.9)])).to.have.length(MAX_VAL_ACCURACY_HISTORY);
   });
 
   it('shows progress while training', () => {

@@ -27,6 +27,8 @@ export interface TrainingObservation {
   outcome?: WorkerOutcome;
   /** Latest epoch line of the running pod's log. */
   progress?: EpochProgress;
+  /** Every epoch line of the log tail read this time, in order (the history is built from them; default: `progress` alone). */
+  epochLines?: readonly EpochProgress[];
   /** Name of the ModelVersion registered for this run, once it exists. */
   modelVersion?: string;
   jobName: string;
@@ -141,7 +143,29 @@ export function displayMetric(x: number, decimals = 4): number {
   return Math.round(x * f) / f;
 }
 
-function progressOf(p: EpochProgress | undefined, previous: TrainingRunStatus['progress']): TrainingRunStatus['progress'] {
+/** Most epochs whose validation accuracy status keeps (status.progress.valAccuracyHistory). */
+export const MAX_VAL_ACCURACY_HISTORY = 1000;
+
+/**
+ * The run's validation accuracy per epoch (index = epoch − 1), accumulated across log polls: the
+ * log tail holds only the last lines, so each poll adds what it sees to what status already has.
+ * A pod that restarts trains again from epoch 1: entries past the newest epoch the log shows
+ * belong to the earlier attempt and are dropped, the others are overwritten as the new pod
+ * reaches them. Only a contiguous prefix is kept (an epoch whose line scrolled out of the tail
+ * between two polls ends the history there, rather than leaving a hole). Pure.
+ */
+export function valAccuracyHistory(previous: readonly number[] | undefined, lines: readonly EpochProgress[]): number[] | undefined {
+  const latest = lines.at(-1);
+  if (!latest) return previous ? [...previous] : undefined;
+  const history = (previous ?? []).slice(0, latest.epoch);
+  for (const line of lines) {
+    if (line.valAccuracy === undefined || line.epoch > MAX_VAL_ACCURACY_HISTORY || line.epoch > history.length + 1) continue;
+    history[line.epoch - 1] = displayMetric(line.valAccuracy);
+  }
+  return history.length > 0 ? history : undefined;
+}
+
+function progressOf(p: EpochProgress | undefined, lines: readonly EpochProgress[], previous: TrainingRunStatus['progress']): TrainingRunStatus['progress'] {
   if (!p) return previous;
   const out: NonNullable<TrainingRunStatus['progress']> = { epoch: p.epoch, epochs: p.epochs, summary: `${p.epoch}/${p.epochs}` };
   out.loss = displayMetric(p.loss);
@@ -149,6 +173,8 @@ function progressOf(p: EpochProgress | undefined, previous: TrainingRunStatus['p
   if (p.valLoss !== undefined) out.valLoss = displayMetric(p.valLoss);
   if (p.valAccuracy !== undefined) out.valAccuracy = displayMetric(p.valAccuracy);
   if (p.imagesPerSecond !== undefined) out.imagesPerSecond = displayMetric(p.imagesPerSecond, 1);
+  const history = valAccuracyHistory(previous?.valAccuracyHistory, lines);
+  if (history) out.valAccuracyHistory = history;
   return out;
 }
 
@@ -164,7 +190,9 @@ export function computeTrainingRunStatus(run: TrainingRun, obs: TrainingObservat
   const v = verdict(obs);
   const status: TrainingRunStatus = { phase: v.phase, jobName: obs.jobName, outputUri: obs.outputUri };
   if (generation !== undefined) status.observedGeneration = generation;
-  const progress = progressOf(obs.progress, previous?.jobName === obs.jobName ? previous.progress : undefined);
+  const latest = obs.epochLines?.at(-1) ?? obs.progress;
+  const lines = obs.epochLines ?? (obs.progress ? [obs.progress] : []);
+  const progress = progressOf(latest, lines, previous?.jobName === obs.jobName ? previous.progress : undefined);
   if (progress) status.progress = progress;
   const startTime = obs.job?.status?.startTime ?? (previous?.jobName === obs.jobName ? previous.startTime : undefined);
   if (startTime) status.startTime = startTime;

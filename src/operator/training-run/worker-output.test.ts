@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { latestEpochProgress, outcomeFromPods, parseWorkerOutcome } from './worker-output.js';
+import { epochProgressLines, latestEpochProgress, outcomeFromPods, parseWorkerOutcome } from './worker-output.js';
 
 describe('training-run worker output', () => {
   it('reads the latest epoch line among other log lines', () => {
@@ -13,6 +13,8 @@ describe('training-run worker output', () => {
     ].join('\n');
     expect(latestEpochProgress(log)).to.deep.equal({ event: 'epoch', epoch: 2, epochs: 3, loss: 0.6, accuracy: 0.6, valAccuracy: 0.62 });
     expect(latestEpochProgress('')).to.equal(undefined);
+    expect(epochProgressLines(log).map((l) => l.epoch)).to.deep.equal([1, 2]);
+    expect(epochProgressLines(undefined)).to.deep.equal([]);
   });
 
   it('parses a failure outcome and rejects malformed ones', () => {

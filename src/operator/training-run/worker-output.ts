@@ -26,22 +26,27 @@ export function parseWorkerOutcome(text: string | undefined): WorkerOutcome | un
   return outcomeCheck.Check(value) ? value : undefined;
 }
 
-/** The latest epoch report in a chunk of worker stdout (other lines are ignored). */
-export function latestEpochProgress(logText: string | undefined): EpochProgress | undefined {
-  if (!logText) return undefined;
+/** Every epoch report in a chunk of worker stdout, in log order (other lines are ignored). */
+export function epochProgressLines(logText: string | undefined): EpochProgress[] {
+  if (!logText) return [];
   epochCheck ??= TypeCompiler.Compile(EpochProgress);
-  const lines = logText.split('\n');
-  for (let i = lines.length - 1; i >= 0; i--) {
-    const line = lines[i]?.trim();
-    if (!line || !line.startsWith('{') || !line.includes('"epoch"')) continue;
+  const out: EpochProgress[] = [];
+  for (const raw of logText.split('\n')) {
+    const line = raw.trim();
+    if (!line.startsWith('{') || !line.includes('"epoch"')) continue;
     try {
       const value: unknown = JSON.parse(line);
-      if (epochCheck.Check(value)) return value;
+      if (epochCheck.Check(value)) out.push(value);
     } catch {
       // not JSON: a stray line, skip it
     }
   }
-  return undefined;
+  return out;
+}
+
+/** The latest epoch report in a chunk of worker stdout (other lines are ignored). */
+export function latestEpochProgress(logText: string | undefined): EpochProgress | undefined {
+  return epochProgressLines(logText).at(-1);
 }
 
 /** The outcome the newest terminated training container reported, if any. */

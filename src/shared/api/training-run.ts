@@ -327,6 +327,13 @@ export const TrainingRunStatus = Type.Object(
           valLoss: Type.Optional(Type.Number({ description: 'Validation loss of the latest epoch.' })),
           valAccuracy: Type.Optional(Type.Number({ description: 'Validation accuracy of the latest epoch.' })),
           imagesPerSecond: Type.Optional(Type.Number({ description: 'Training throughput of the latest epoch.' })),
+          valAccuracyHistory: Type.Optional(
+            Type.Array(Type.Number({ description: 'Validation accuracy after that epoch.' }), {
+              description:
+                'Validation accuracy per epoch (index = epoch - 1) of the current attempt, gathered across log polls; a TrainingSweep\'s median stopping reads it.',
+              maxItems: 1000,
+            }),
+          ),
         },
         { description: 'Training progress, from the worker\'s per-epoch report.' },
       ),

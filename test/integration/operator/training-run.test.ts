@@ -155,9 +155,11 @@ describe('operator: TrainingRun', function () {
         'progress on run slow',
         40_000,
       );
-      const progress = run.status?.progress as { epoch: number; epochs: number; summary: string };
+      const progress = run.status?.progress as { epoch: number; epochs: number; summary: string; valAccuracyHistory?: number[] };
       expect(progress.epochs).to.equal(30);
       expect(progress.summary).to.equal(`${progress.epoch}/30`);
+      // the stand-in reports validation accuracy 0.9 * k / 30 after epoch k: every epoch so far, in order
+      expect(progress.valAccuracyHistory).to.deep.equal(Array.from({ length: progress.epoch }, (_, i) => Math.round((0.9 * (i + 1) / 30) * 1e4) / 1e4));
       await kube.delete(Resources.trainingRun, ns, 'slow');
     });
 
