@@ -33,6 +33,13 @@ export const Annotations = {
   servingEligible: 'kennel.dev/serving-eligible',
   /** Why, for a person. */
   servingEligibleReason: 'kennel.dev/serving-eligible-reason',
+  /**
+   * On a TrainingRun: stop it. Its controller deletes the unfinished Job and ends the run Failed
+   * with reason Stopped and this value as the message (`kubectl annotate ktr NAME kennel.dev/stop="why"`).
+   */
+  stop: 'kennel.dev/stop',
+  /** On a TrainingRun a TrainingSweep stopped: the median stopping figures, as JSON (training-sweep/median-stopping.ts). */
+  sweepStopDetails: 'kennel.dev/sweep-stop',
   /** On a canary Deployment: its analysis checkpoints (inference-service/canary-checkpoints.ts). */
   canaryAnalysis: 'kennel.dev/canary-analysis',
 } as const;

@@ -4,8 +4,8 @@ import type { ReconcilerDeps } from '../deps.js';
 import { Resources } from '../kube/resources.js';
 import type { ObjectContext, ObjectReconciler } from '../runtime/object-reconciler.js';
 import { desiredModelVersion } from '../model-version/desired.js';
-import { Labels } from '../shared/labels.js';
-import type { PodWire } from '../shared/wire.js';
+import { Annotations, Labels } from '../shared/labels.js';
+import type { JobWire, PodWire } from '../shared/wire.js';
 import { forwardedEnv } from '../shared/worker-env.js';
 import { desiredJob, TRAIN_CONTAINER, trainingJobName, trainingOutputUri } from './desired.js';
 import { registerModelVersion } from './register-model-version.js';
@@ -84,6 +84,25 @@ export function trainingRunReconciler(deps: ReconcilerDeps): ObjectReconciler<Tr
     return registered.name;
   }
 
+  /**
+   * kennel.dev/stop on an unfinished run: delete its Job (its pods go with it) and end the run
+   * Failed/Stopped. The Job is never made again: the run is final for its generation.
+   */
+  async function stopRun(run: TrainingRun, job: JobWire | undefined, jobName: string, why: string, ctx: ObjectContext) {
+    if (job) {
+      await kube.delete(Resources.job, ctx.namespace, jobName, { propagationPolicy: 'Background' });
+      ctx.logger.info({ job: jobName, why }, 'job deleted: run stopped');
+    }
+    const status = computeTrainingRunStatus(run, {
+      pods: [],
+      stop: why,
+      jobName,
+      outputUri: trainingOutputUri(run, config.artifactRoot),
+      now: new Date(clock.now()),
+    });
+    return { status };
+  }
+
   return {
     cache: caches.trainingRuns,
     resource: Resources.trainingRun,
@@ -96,6 +115,8 @@ export function trainingRunReconciler(deps: ReconcilerDeps): ObjectReconciler<Tr
 
       const jobName = trainingJobName(run);
       const job = caches.jobs.get(ctx.namespace, jobName);
+      const stop = run.metadata.annotations?.[Annotations.stop];
+      if (stop !== undefined && !(job && jobFinished(job))) return stopRun(run, job, jobName, stop, ctx);
       if (!job) {
         const desired = desiredJob(run, {
           workerImage: config.workerImage,

@@ -98,6 +98,21 @@ describe('training-run status', () => {
     expect(respec.progress?.valAccuracyHistory).to.deep.equal([0.3]);
   });
 
+  it('a stop request ends an unfinished run Failed/Stopped with its why, keeping its progress; a Job that already ended reports how it ended', () => {
+    const trained = computeTrainingRunStatus(run(), obs({ job: running, pods: [runningPod], epochLines: [line(1, 0.5), line(2, 0.55)] }));
+    const s = computeTrainingRunStatus({ ...run(), status: trained }, obs({ stop: 'median stopping: hopeless' }));
+    expect(s.phase).to.equal('Failed');
+    expect(s.failure).to.deep.equal({ reason: 'Stopped', message: 'median stopping: hopeless' });
+    expect(s.progress?.valAccuracyHistory).to.deep.equal([0.5, 0.55]);
+    expect(s.startTime).to.equal('2026-02-01T09:00:00Z');
+    expect(s.completionTime).to.equal('2026-02-01T10:00:00Z');
+    expect(ready(s)).to.deep.include({ status: 'False', reason: 'Stopped', message: 'median stopping: hopeless' });
+    expect(TrainingRunWarningPhases).to.include(s.phase);
+    expect(computeTrainingRunStatus(run(), obs({ stop: ' ' })).failure?.message).to.equal('stopped by the kennel.dev/stop annotation');
+    const done = computeTrainingRunStatus(run(), obs({ stop: 'too late', job: jobWith('Complete'), outcome: success, modelVersion: 'cats-v1' }));
+    expect(done.phase).to.equal('Succeeded');
+  });
+
   it('keeps only a contiguous, bounded history', () => {
     expect(valAccuracyHistory([0.5], [line(3, 0.7), line(4, 0.8)]), 'epoch 2 scrolled out of the tail: no hole').to.deep.equal([0.5]);
     expect(valAccuracyHistory(undefined, [line(1), line(2)]), 'no validation split').to.equal(undefined);

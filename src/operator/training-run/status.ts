@@ -29,6 +29,8 @@ export interface TrainingObservation {
   progress?: EpochProgress;
   /** Every epoch line of the log tail read this time, in order (the history is built from them; default: `progress` alone). */
   epochLines?: readonly EpochProgress[];
+  /** The run's kennel.dev/stop annotation, when it has one: why it is to stop. */
+  stop?: string;
   /** Name of the ModelVersion registered for this run, once it exists. */
   modelVersion?: string;
   jobName: string;
@@ -95,8 +97,16 @@ function failureVerdict(obs: TrainingObservation, jobReason: string | undefined,
   return fail(R.JobFailed, `the training Job failed (${jobReason ?? 'unknown reason'}): ${jobMessage ?? ''}`.trim());
 }
 
+/** How a stopped run reads: the annotation's text, or a default when it is empty. */
+export function stoppedMessage(why: string): string {
+  return why.trim() || 'stopped by the kennel.dev/stop annotation';
+}
+
 function verdict(obs: TrainingObservation): Verdict {
   const job = obs.job;
+  const finished = conditionOf(job?.status?.conditions, 'Failed')?.status === 'True' || conditionOf(job?.status?.conditions, 'Complete')?.status === 'True' || (job?.status?.succeeded ?? 0) > 0;
+  // A Job that ended before the stop took effect reports how it ended; any other is stopped.
+  if (obs.stop !== undefined && !finished) return { phase: 'Failed', reason: R.Stopped, message: stoppedMessage(obs.stop), terminal: true };
   if (!job) return { phase: 'Pending', reason: R.JobCreated, message: `creating Job ${obs.jobName}`, terminal: false };
   const failed = conditionOf(job.status?.conditions, 'Failed');
   if (failed?.status === 'True') return failureVerdict(obs, failed.reason, failed.message);

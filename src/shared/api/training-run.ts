@@ -307,6 +307,8 @@ export const TrainingRunReasons = {
   MissingWorkerOutcome: 'MissingWorkerOutcome',
   InvalidSpec: 'InvalidSpec',
   JobFailed: 'JobFailed',
+  /** Stopped on request (the kennel.dev/stop annotation, e.g. set by a TrainingSweep's early stopping). */
+  Stopped: 'Stopped',
 } as const;
 export type TrainingRunReason = (typeof TrainingRunReasons)[keyof typeof TrainingRunReasons];
 

@@ -163,6 +163,20 @@ describe('operator: TrainingRun', function () {
       await kube.delete(Resources.trainingRun, ns, 'slow');
     });
 
+    it('kennel.dev/stop on a running run deletes its Job and ends the run Failed/Stopped with the why', async () => {
+      await kube.create(Resources.trainingRun, trainingRun(ns, 'stopme', { model: 'stopme', dataset: { uri: 'file:///data/slow/acc-0.9/' }, hyperparameters: { epochs: 30 } }));
+      const running = await waitForStatus<Obj>(kube, Resources.trainingRun, ns, 'stopme', (o) => o.status?.phase === 'Running', 'run stopme running', 40_000);
+      const jobName = running.status?.jobName as string;
+      const t0 = Date.now();
+      await kube.request({ method: 'PATCH', path: `/apis/kennel.dev/v1alpha1/namespaces/${ns}/trainingruns/stopme`, body: { metadata: { annotations: { 'kennel.dev/stop': 'no longer needed' } } }, contentType: 'application/merge-patch+json' });
+      const stopped = await waitForStatus<Obj>(kube, Resources.trainingRun, ns, 'stopme', (o) => o.status?.phase === 'Failed', 'run stopme stopped', 30_000);
+      expect(stopped.status?.failure).to.deep.equal({ reason: 'Stopped', message: 'no longer needed' });
+      expect(ready(stopped)).to.deep.include({ status: 'False', reason: 'Stopped' });
+      await waitFor(async () => ((await list(kube, Resources.job, ns)).some((j) => j.metadata?.name === jobName) ? undefined : true), { timeoutMs: 30_000, what: 'the stopped run\'s Job deleted' });
+      console.log(`      run stopped and its Job gone ${Date.now() - t0} ms after the annotation`);
+      await kube.delete(Resources.trainingRun, ns, 'stopme');
+    });
+
     it('rejects invalid objects at admission with their message', async () => {
       const bad = async (spec: Record<string, unknown>) => {
         try {
