@@ -1,32 +1,24 @@
 import { expect } from 'chai';
-import { Storage as GcsClient } from '@google-cloud/storage';
 import * as tf from '@tensorflow/tfjs';
-import { startFakeGcs, type FakeGcs } from '../../../local-cluster/fake-gcs.js';
 import { loadArtifact, saveArtifact, ArtifactError } from '../../../src/ml/artifact.js';
-import { storageFor, StorageError, type Storage } from '../../../src/shared/storage/index.js';
-import { startFlakyProxy, type FlakyProxy } from './flaky-proxy.js';
+import { StorageError, type Storage } from '../../../src/shared/storage/index.js';
+import { startFaultyBucket, type FaultyBucket } from './faulty-bucket.js';
+import type { FlakyProxy } from './flaky-proxy.js';
 
 const BUCKET = 'kennel-test';
 
 describe('gs:// storage against fake-gcs-server', function () {
   this.timeout(60_000);
-  let gcs: FakeGcs;
+  let bucket: FaultyBucket;
   let proxy: FlakyProxy;
   let storage: Storage;
 
   before(async () => {
-    gcs = await startFakeGcs();
-    await new GcsClient({ apiEndpoint: gcs.endpoint, projectId: 'test' }).createBucket(BUCKET);
-    proxy = await startFlakyProxy(gcs.endpoint);
-    storage = storageFor(`gs://${BUCKET}/x`, {
-      env: { KENNEL_GCS_AUTH: 'emulator', KENNEL_GCS_ENDPOINT: proxy.endpoint },
-      gcsRetry: { retryDelayMultiplier: 1.1, maxRetryDelay: 1, maxRetries: 3 },
-    });
+    bucket = await startFaultyBucket(BUCKET);
+    proxy = bucket.proxy;
+    storage = bucket.storage({ retryDelayMultiplier: 1.1, maxRetryDelay: 1, maxRetries: 3 });
   });
-  after(async () => {
-    await proxy?.close();
-    await gcs?.stop();
-  });
+  after(() => bucket?.close());
 
   it('writes, reads, stats, lists and checks existence', async () => {
     await storage.write(`gs://${BUCKET}/data/cat/a.jpg`, Buffer.from([1, 2, 3]), { contentType: 'image/jpeg' });
