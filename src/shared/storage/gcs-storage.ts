@@ -1,6 +1,8 @@
-import { PassThrough, type Readable } from 'node:stream';
-import { IdempotencyStrategy, RETRYABLE_ERR_FN_DEFAULT, Storage as GcsClient, type StorageOptions } from '@google-cloud/storage';
+import type { Readable } from 'node:stream';
+import { IdempotencyStrategy, RETRYABLE_ERR_FN_DEFAULT, Storage as GcsClient, type File, type StorageOptions } from '@google-cloud/storage';
+import { retryWithBackoff } from './backoff.js';
 import type { GcsConfig } from './gcs-config.js';
+import { guardBody, type GuardedBody } from './guard-body.js';
 import { StorageError, type Storage, type StorageEntry, type StorageStat, type WriteOptions } from './storage.js';
 import { joinUri, parseStorageUri } from './uri.js';
 
@@ -13,7 +15,10 @@ export interface GcsRetryPolicy {
   readonly maxRetryDelay: number;
   /** Give up after this many seconds overall: every operation, retries included, ends by then. */
   readonly totalTimeout: number;
-  /** One HTTP request that has not answered after this many ms is abandoned and retried (a stall). */
+  /**
+   * One HTTP request that has not answered after this many ms is abandoned and retried (a stall);
+   * so is a download whose body has sent nothing for this long while it was being read.
+   */
   readonly requestTimeoutMs: number;
 }
 
@@ -53,6 +58,21 @@ function gsLocation(uri: string): { bucket: string; key: string } {
   return loc;
 }
 
+/** The client's checksum error: the bytes received do not match the CRC32C/MD5 GCS holds for the object. */
+function isChecksumMismatch(err: unknown): boolean {
+  return (err as { code?: unknown } | undefined)?.code === 'CONTENT_DOWNLOAD_MISMATCH';
+}
+
+/**
+ * Whether a failed download is worth another attempt: what the client retries itself (408/429/5xx,
+ * resets, request timeouts), a body that stalled or ended short ({@link guardBody}'s errors, which
+ * are StorageError('Unavailable')), and a body that failed its checksum (corrupted in transit).
+ */
+export function isRetryableDownloadError(err: unknown): boolean {
+  if (err instanceof StorageError) return err.reason === 'Unavailable';
+  return isRetryableGcsError(err) || isChecksumMismatch(err);
+}
+
 /** Maps a client error (ApiError with an HTTP code, auth error, socket error) to a StorageError. */
 export function mapGcsError(err: unknown, uri: string): StorageError {
   if (err instanceof StorageError) return err;
@@ -68,6 +88,9 @@ export function mapGcsError(err: unknown, uri: string): StorageError {
   if (/Could not load the default credentials|Could not refresh access token|invalid_grant|ENOENT.*json/i.test(detail)) {
     return new StorageError('AccessDenied', uri, `no usable GCS credentials for ${uri}: ${detail} (set KENNEL_GCS_AUTH and GOOGLE_APPLICATION_CREDENTIALS or KENNEL_GCS_ENDPOINT)`, { cause: err });
   }
+  if (isChecksumMismatch(err)) {
+    return new StorageError('Unavailable', uri, `the bytes GCS sent for ${uri} did not match the object's checksum (CRC32C/MD5 in x-goog-hash): corrupted in transit`, { cause: err });
+  }
   if (status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429) {
     return new StorageError('AccessDenied', uri, `GCS rejected the request for ${uri} (HTTP ${status}): ${detail}`, { cause: err });
   }
@@ -75,18 +98,69 @@ export function mapGcsError(err: unknown, uri: string): StorageError {
 }
 
 /**
- * Settles like `op`, or rejects with StorageError('Unavailable') once `seconds` have passed: a
- * server that stalls mid-answer (headers sent, body never finished) is not covered by the
- * per-request timeout, so every operation also has an overall deadline. The abandoned request
- * is left to the client's own timeout.
+ * Settles like `op`, or rejects with StorageError('Unavailable') once `seconds` have passed, and
+ * then aborts the signal `op` was given (a download stops retrying and lets its stream go): a
+ * server that stalls, or retries that go on, never hold an operation past its overall deadline.
  */
-function withDeadline<T>(op: Promise<T>, seconds: number, uri: string, what: string): Promise<T> {
+function withDeadline<T>(op: (signal: AbortSignal) => Promise<T>, seconds: number, uri: string, what: string): Promise<T> {
+  const abort = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new StorageError('Unavailable', uri, `GCS did not complete the ${what} of ${uri} within ${seconds} s (stalled or too slow); giving up`)), seconds * 1000);
+    timer = setTimeout(() => {
+      reject(new StorageError('Unavailable', uri, `GCS did not complete the ${what} of ${uri} within ${seconds} s (stalled or too slow); giving up`));
+      abort.abort();
+    }, seconds * 1000);
     timer.unref();
   });
-  return Promise.race([op, deadline]).finally(() => clearTimeout(timer));
+  return Promise.race([op(abort.signal), deadline]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * The length a response body must end at: its Content-Length, unless the body is compressed in
+ * transit (the client then inflates it, and the inflated length is unknown here).
+ */
+function bodyLength(headers: Record<string, string | undefined> | undefined): number | undefined {
+  const encoding = headers?.['content-encoding'];
+  if (encoding !== undefined && encoding !== 'identity') return undefined;
+  const length = Number(headers?.['content-length']);
+  return Number.isSafeInteger(length) && length >= 0 ? length : undefined;
+}
+
+/**
+ * The object's body from the client's read stream (CRC32C-checked by the client), under
+ * {@link guardBody}: silent for `idleMs` while read, or ended short of its Content-Length, it
+ * errors with StorageError('Unavailable') naming the object; the client's errors are mapped to
+ * StorageErrors too. Until the response starts, the wait is bounded by `openMs` when given.
+ */
+function guardedRead(file: File, uri: string, idleMs: number, openMs?: number): GuardedBody {
+  const source = file.createReadStream({ validation: 'crc32c' });
+  const body = guardBody(source, {
+    idleMs,
+    ...(openMs !== undefined ? { openMs } : {}),
+    errors: {
+      idle: (n) => new StorageError('Unavailable', uri, `GCS sent nothing for ${idleMs / 1000} s in the middle of ${uri} (after ${n} bytes): the download stalled`),
+      open: () => new StorageError('Unavailable', uri, `GCS did not start sending ${uri} within ${(openMs ?? 0) / 1000} s (stalled or too slow); giving up`),
+      length: (n, expected) =>
+        new StorageError('Unavailable', uri, `the download of ${uri} ended after ${n} bytes${expected !== undefined ? ` of ${expected}` : ''} (connection closed early): incomplete`),
+      source: (err) => mapGcsError(err, uri),
+    },
+  });
+  source.once('response', (res: { headers?: Record<string, string | undefined> }) => body.started(bodyLength(res.headers)));
+  return body;
+}
+
+/** One attempt at the whole object; its stream is let go when `signal` aborts. */
+async function downloadOnce(file: File, uri: string, idleMs: number, signal: AbortSignal): Promise<Buffer> {
+  const { stream } = guardedRead(file, uri, idleMs);
+  const onAbort = () => stream.destroy();
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
 }
 
 /**
@@ -98,7 +172,7 @@ export function createGcsStorage(options: GcsStorageOptions): Storage {
   const retry = { ...DEFAULT_GCS_RETRY, ...options.retry };
   let client: GcsClient | undefined;
   const gcs = (): GcsClient => (client ??= new GcsClient(clientOptions(options.config, retry)));
-  const bounded = <T>(what: string, uri: string, op: () => Promise<T>): Promise<T> => withDeadline(op(), retry.totalTimeout, uri, what);
+  const bounded = <T>(what: string, uri: string, op: (signal: AbortSignal) => Promise<T>): Promise<T> => withDeadline(op, retry.totalTimeout, uri, what);
   const file = (uri: string) => {
     const { bucket, key } = gsLocation(uri);
     if (key.length === 0 || key.endsWith('/')) throw new StorageError('InvalidUri', uri, `expected an object, got a prefix: ${uri}`);
@@ -126,20 +200,37 @@ export function createGcsStorage(options: GcsStorageOptions): Storage {
     },
 
     async read(uri: string): Promise<Buffer> {
+      const f = file(uri);
+      // Every retry of a download is made here, so that a stalled, short or corrupted body is
+      // retried like a 503 is, with one backoff and one budget (maxRetries): the client's own
+      // retries are turned off for this object's requests.
+      // (The interceptor's input type allows a `url` instead of the `uri` the library always sets.)
+      f.interceptors.push({ request: (reqOpts) => ({ ...(reqOpts as typeof reqOpts & { uri: string }), maxRetries: 0 }) });
+      let attempts = 0;
       try {
-        const [data] = await bounded('download', uri, () => file(uri).download());
-        return data;
+        return await bounded('download', uri, (signal) =>
+          retryWithBackoff(
+            (n) => {
+              attempts = n + 1;
+              return downloadOnce(f, uri, retry.requestTimeoutMs, signal);
+            },
+            { policy: retry, isRetryable: isRetryableDownloadError, signal },
+          ),
+        );
       } catch (err) {
-        throw mapGcsError(err, uri);
+        const e = mapGcsError(err, uri);
+        if (attempts <= 1) throw e;
+        throw new StorageError(e.reason, uri, `${e.message} (${attempts} attempts)`, { cause: e.cause ?? err });
       }
     },
 
     readStream(uri: string): Readable {
-      const source = file(uri).createReadStream();
-      const out = new PassThrough();
-      // pipe() keeps backpressure; errors are re-raised on the returned stream as StorageErrors.
-      source.on('error', (err: unknown) => out.destroy(mapGcsError(err, uri)));
-      return source.pipe(out);
+      // A stream cannot be retried once bytes have gone to the consumer: the client retries the
+      // requests that open it, the overall deadline bounds the opening, and then the body may be
+      // silent for at most requestTimeoutMs while the consumer waits (a slow consumer is never
+      // timed out). Its errors are StorageErrors.
+      const { stream } = guardedRead(file(uri), uri, retry.requestTimeoutMs, retry.totalTimeout * 1000);
+      return stream;
     },
 
     async write(uri: string, data: Buffer | string, opts?: WriteOptions): Promise<void> {

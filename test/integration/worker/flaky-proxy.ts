@@ -11,6 +11,8 @@ export type Fault =
   | { readonly kind: 'stall' }
   /** Forward, but cut the response body off after half of it: a partial download. */
   | { readonly kind: 'truncate' }
+  /** Forward the headers and half of the body, then send nothing more (until restore() or close()): a download stalled mid-body. */
+  | { readonly kind: 'stall-body' }
   /** Forward, but flip one byte in the middle of a response body of at least 64 bytes. */
   | { readonly kind: 'corrupt' };
 
@@ -38,9 +40,10 @@ export interface FlakyProxy {
 
 /**
  * A loopback HTTP proxy in front of fake-gcs-server that misbehaves on demand: error statuses
- * (the 429/5xx/403 a real GCS produces), connection resets, stalls, and truncated or corrupted
- * bodies — a real server producing real faults, so that the client's retries, timeouts, error
- * mapping and the artifact's sha256 check run for real.
+ * (the 429/5xx/403 a real GCS produces), connection resets, stalls (before the answer or in the
+ * middle of its body), and truncated or corrupted bodies — a real server producing real faults,
+ * so that the client's retries, timeouts, error mapping and the artifact's sha256 check run for
+ * real.
  */
 export async function startFlakyProxy(target: string): Promise<FlakyProxy> {
   const upstream = new URL(target);
@@ -51,8 +54,12 @@ export async function startFlakyProxy(target: string): Promise<FlakyProxy> {
   let cycle: readonly Fault[] = [];
   let cycleIndex = 0;
   let seen = 0;
-  const injected: Record<Fault['kind'], number> = { status: 0, reset: 0, stall: 0, truncate: 0, corrupt: 0 };
+  const injected: Record<Fault['kind'], number> = { status: 0, reset: 0, stall: 0, truncate: 0, 'stall-body': 0, corrupt: 0 };
   const stalled = new Set<http.ServerResponse>();
+  const hold = (res: http.ServerResponse) => {
+    stalled.add(res);
+    res.once('close', () => stalled.delete(res));
+  };
 
   const next = (url: string): Fault | undefined => {
     if (pending > 0 && (!pendingMatch || pendingMatch.test(url))) {
@@ -76,6 +83,12 @@ export async function startFlakyProxy(target: string): Promise<FlakyProxy> {
         up.on('data', (c: Buffer) => chunks.push(c));
         up.on('end', () => {
           const body = Buffer.concat(chunks);
+          if (fault.kind === 'stall-body') {
+            res.writeHead(up.statusCode ?? 502, up.headers);
+            res.write(body.subarray(0, Math.floor(body.length / 2)));
+            hold(res);
+            return;
+          }
           if (fault.kind === 'truncate') {
             res.writeHead(up.statusCode ?? 502, up.headers);
             res.write(body.subarray(0, Math.floor(body.length / 2)));
@@ -109,10 +122,10 @@ export async function startFlakyProxy(target: string): Promise<FlakyProxy> {
         return;
       case 'stall':
         req.resume();
-        stalled.add(res);
-        res.once('close', () => stalled.delete(res));
+        hold(res);
         return;
       case 'truncate':
+      case 'stall-body':
       case 'corrupt':
         return forward(req, res, fault);
     }

@@ -1,23 +1,38 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { expect } from 'chai';
-import { Storage as GcsClient } from '@google-cloud/storage';
 import * as tf from '@tensorflow/tfjs';
 import { Value } from '@sinclair/typebox/value';
-import { startFakeGcs, type FakeGcs } from '../../../local-cluster/fake-gcs.js';
 import { loadArtifact, saveArtifact } from '../../../src/ml/artifact.js';
 import { WorkerOutcome, type WorkerSuccess } from '../../../src/shared/api/worker-report.js';
-import { createFileStorage, storageFor, StorageError, type Storage } from '../../../src/shared/storage/index.js';
+import { createFileStorage, StorageError, type Storage } from '../../../src/shared/storage/index.js';
 import { run as train } from '../../../src/worker/train/command.js';
 import { captureStream } from './capture.js';
-import { startFlakyProxy, type FlakyProxy } from './flaky-proxy.js';
+import { startFaultyBucket, type FaultyBucket } from './faulty-bucket.js';
+import type { FlakyProxy } from './flaky-proxy.js';
 import { writeSyntheticDataset } from './synthetic-dataset.js';
 import { tinyFit } from './tiny-fit.js';
 
 const BUCKET = 'kennel-faults';
 /** Short timeouts so that a stall costs seconds, not the production minute. */
 const FAST = { retryDelayMultiplier: 1.1, maxRetryDelay: 1, maxRetries: 4, requestTimeoutMs: 1_000, totalTimeout: 8 };
+/** For the cases that wait for the overall deadline: a shorter one. */
+const DEADLINE = { ...FAST, totalTimeout: 4 };
+
+/** `size` bytes that differ from one offset to the next, so a shifted or patched copy never equals them. */
+function pattern(size: number): Buffer {
+  const data = Buffer.alloc(size);
+  for (let i = 0; i + 4 <= size; i += 4) data.writeUInt32LE((i * 2654435761) >>> 0, i);
+  return data;
+}
+
+async function drain(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
 
 async function timed<T>(op: Promise<T>): Promise<{ value?: T; error?: unknown; seconds: number }> {
   const started = performance.now();
@@ -37,21 +52,17 @@ async function timed<T>(op: Promise<T>): Promise<{ value?: T; error?: unknown; s
  */
 describe('gs:// storage when the bucket misbehaves', function () {
   this.timeout(240_000);
-  let gcs: FakeGcs;
+  let bucket: FaultyBucket;
   let proxy: FlakyProxy;
   let storage: Storage;
 
   before(async () => {
-    gcs = await startFakeGcs();
-    await new GcsClient({ apiEndpoint: gcs.endpoint, projectId: 'test' }).createBucket(BUCKET);
-    proxy = await startFlakyProxy(gcs.endpoint);
-    storage = storageFor(`gs://${BUCKET}/x`, { env: { KENNEL_GCS_AUTH: 'emulator', KENNEL_GCS_ENDPOINT: proxy.endpoint }, gcsRetry: FAST });
+    bucket = await startFaultyBucket(BUCKET);
+    proxy = bucket.proxy;
+    storage = bucket.storage(FAST);
   });
   afterEach(() => proxy.restore());
-  after(async () => {
-    await proxy?.close();
-    await gcs?.stop();
-  });
+  after(() => bucket?.close());
 
   it('connection resets: read, write, list and stat retry and finish', async () => {
     const uri = `gs://${BUCKET}/resets/a.bin`;
@@ -82,43 +93,107 @@ describe('gs:// storage when the bucket misbehaves', function () {
   });
 
   it('a bucket that stalls for good: every operation ends within its deadline with Unavailable, saying why', async () => {
+    const short = bucket.storage(DEADLINE);
     await storage.write(`gs://${BUCKET}/stall/forever.txt`, 'x');
     proxy.faultNext(Number.POSITIVE_INFINITY, { kind: 'stall' });
     const ops: Record<string, () => Promise<unknown>> = {
-      read: () => storage.read(`gs://${BUCKET}/stall/forever.txt`),
-      write: () => storage.write(`gs://${BUCKET}/stall/never.txt`, 'never'),
-      list: () => storage.list(`gs://${BUCKET}/stall`),
+      read: () => short.read(`gs://${BUCKET}/stall/forever.txt`),
+      write: () => short.write(`gs://${BUCKET}/stall/never.txt`, 'never'),
+      list: () => short.list(`gs://${BUCKET}/stall`),
     };
     const results = await Promise.all(Object.entries(ops).map(async ([name, op]) => ({ name, r: await timed(op()) })));
     for (const { name, r } of results) {
       expect(r.error, name).to.be.instanceOf(StorageError).with.property('reason', 'Unavailable');
-      expect((r.error as Error).message, name).to.match(/within 8 s|timeout|after retries/i);
-      expect(r.seconds, `${name} bounded by totalTimeout`).to.be.at.most(FAST.totalTimeout + 2);
+      expect((r.error as Error).message, name).to.match(new RegExp(`within ${DEADLINE.totalTimeout} s|timeout|after retries`, 'i'));
+      expect(r.seconds, `${name} bounded by totalTimeout`).to.be.at.most(DEADLINE.totalTimeout + 2);
       console.log(`      stalled for good: ${name} gave up after ${r.seconds.toFixed(1)} s: ${(r.error as Error).message.slice(0, 120)}`);
     }
   });
 
+  it('a download that stalls mid-body once is abandoned after requestTimeoutMs of silence and retried: identical bytes in seconds', async () => {
+    const uri = `gs://${BUCKET}/midbody/once.bin`;
+    const data = pattern(256 * 1024);
+    await storage.write(uri, data);
+    const before = proxy.injected()['stall-body'];
+    proxy.faultNext(1, { kind: 'stall-body' }, /midbody/);
+    const r = await timed(storage.read(uri));
+    expect(r.error).to.equal(undefined);
+    expect(r.value!.equals(data), 'the bytes of the object').to.equal(true);
+    expect(proxy.injected()['stall-body'] - before, 'the stall happened').to.equal(1);
+    expect(r.seconds, 'one idle timeout (1 s) and a backoff, far below the 8 s deadline').to.be.within(0.9, 4);
+    console.log(`      stalled mid-body once: read whole in ${r.seconds.toFixed(1)} s`);
+  });
+
+  it('a download stalled mid-body for good ends with Unavailable naming the object: read() at its deadline, a stream after one idle timeout', async () => {
+    const uri = `gs://${BUCKET}/midbody/forever.bin`;
+    await storage.write(uri, pattern(64 * 1024));
+    proxy.faultNext(Number.POSITIVE_INFINITY, { kind: 'stall-body' }, /midbody/);
+    const short = bucket.storage(DEADLINE);
+    const [read, streamed] = await Promise.all([timed(short.read(uri)), timed(drain(short.readStream(uri)))]);
+    for (const [name, r] of [['read', read], ['readStream', streamed]] as const) {
+      expect(r.error, name).to.be.instanceOf(StorageError).with.property('reason', 'Unavailable');
+      expect((r.error as Error).message, name).to.include(uri);
+      console.log(`      stalled mid-body for good: ${name} gave up after ${r.seconds.toFixed(1)} s: ${(r.error as Error).message.slice(0, 140)}`);
+    }
+    expect(read.seconds, 'read: retried until its deadline').to.be.within(DEADLINE.totalTimeout - 0.5, DEADLINE.totalTimeout + 2);
+    expect((streamed.error as Error).message).to.match(/sent nothing for 1 s in the middle of/);
+    expect(streamed.seconds, 'readStream: one idle timeout').to.be.within(0.9, 3);
+  });
+
+  it('a stream read slowly is not timed out: the consumer pauses longer than the idle timeout and gets every byte', async () => {
+    const uri = `gs://${BUCKET}/slow/reader.bin`;
+    const data = pattern(2 * 1024 * 1024);
+    await storage.write(uri, data);
+    const chunks: Buffer[] = [];
+    let paused = false;
+    for await (const c of storage.readStream(uri)) {
+      chunks.push(c as Buffer);
+      if (!paused && chunks.length === 4) {
+        paused = true;
+        await delay(FAST.requestTimeoutMs * 1.6);
+      }
+    }
+    expect(paused).to.equal(true);
+    expect(Buffer.concat(chunks).equals(data)).to.equal(true);
+  });
+
   it('bursts of 429 and 503: a 2 MiB object is written and read back whole', async () => {
     const uri = `gs://${BUCKET}/bursts/big.bin`;
-    const data = Buffer.alloc(2 * 1024 * 1024);
-    for (let i = 0; i < data.length; i += 4) data.writeUInt32LE((i * 2654435761) >>> 0, i);
+    const data = pattern(2 * 1024 * 1024);
     proxy.faultNext(3, { kind: 'status', status: 429 });
     await storage.write(uri, data);
     proxy.faultNext(3, { kind: 'status', status: 503 });
     expect((await storage.read(uri)).equals(data)).to.equal(true);
   });
 
-  it('a truncated or corrupted download never yields wrong bytes: it is retried or refused', async () => {
+  it('a truncated or corrupted download is retried: the bytes read are those of the object', async () => {
     const uri = `gs://${BUCKET}/damaged/blob.bin`;
-    const data = Buffer.alloc(256 * 1024, 3);
+    const data = pattern(256 * 1024);
     await storage.write(uri, data);
     for (const kind of ['truncate', 'corrupt'] as const) {
+      const before = proxy.injected()[kind];
       proxy.faultNext(1, { kind }, /damaged/);
       const r = await timed(storage.read(uri));
-      if (r.error === undefined) expect(r.value!.equals(data), `${kind}: bytes returned must be the object's`).to.equal(true);
-      else expect(r.error, kind).to.be.instanceOf(StorageError);
-      console.log(`      ${kind}: ${r.error === undefined ? 'retried, whole object read' : `refused: ${(r.error as Error).message.slice(0, 100)}`}`);
+      expect(r.error, `${kind}: retried, not refused`).to.equal(undefined);
+      expect(r.value!.equals(data), `${kind}: bytes returned must be the object's`).to.equal(true);
+      expect(proxy.injected()[kind] - before, `${kind} happened`).to.equal(1);
+      expect(r.seconds, `${kind}: far below the 8 s deadline`).to.be.below(4);
+      console.log(`      ${kind} once: retried, whole object read in ${r.seconds.toFixed(1)} s`);
     }
+  });
+
+  it('a download corrupted on every attempt fails with Unavailable naming the object and the checksum mismatch', async () => {
+    const uri = `gs://${BUCKET}/damaged/always.bin`;
+    await storage.write(uri, pattern(64 * 1024));
+    const twice = bucket.storage({ ...FAST, maxRetries: 1 });
+    const before = proxy.injected().corrupt;
+    proxy.faultNext(Number.POSITIVE_INFINITY, { kind: 'corrupt' }, /damaged/);
+    const r = await timed(twice.read(uri));
+    expect(r.error).to.be.instanceOf(StorageError).with.property('reason', 'Unavailable');
+    expect((r.error as Error).message).to.equal(
+      `the bytes GCS sent for ${uri} did not match the object's checksum (CRC32C/MD5 in x-goog-hash): corrupted in transit (2 attempts)`,
+    );
+    expect(proxy.injected().corrupt - before, 'the first attempt and one retry').to.equal(2);
   });
 
   it('an artifact whose weights arrive corrupted or cut short is never loaded (sha256); read again whole, it loads', async () => {
@@ -143,7 +218,7 @@ describe('gs:// storage when the bucket misbehaves', function () {
     );
     model.dispose();
     // No retries: the damaged answer is the only one the loader sees.
-    const once = storageFor(uri, { env: { KENNEL_GCS_AUTH: 'emulator', KENNEL_GCS_ENDPOINT: proxy.endpoint }, gcsRetry: { ...FAST, maxRetries: 0 } });
+    const once = bucket.storage({ ...FAST, maxRetries: 0 });
     for (const kind of ['corrupt', 'truncate'] as const) {
       proxy.faultNext(1, { kind }, /weights\.bin/);
       const r = await timed(loadArtifact(uri, once));
@@ -169,7 +244,7 @@ describe('gs:// storage when the bucket misbehaves', function () {
       const started = performance.now();
       const code = await train(
         { architecture: 'compact-cnn', epochs: '2', imageSize: '32', batchSize: '8', backend: 'cpu', patience: '0', learningRate: '0.05', split: '0.7,0.1,0.2', data: `gs://${BUCKET}/train-data`, out },
-        { fit: tinyFit, stdout: captureStream().stream, stderr: stderr.stream, env: { KENNEL_GCS_AUTH: 'emulator', KENNEL_GCS_ENDPOINT: proxy.endpoint, KENNEL_TERMINATION_LOG: term } },
+        { fit: tinyFit, stdout: captureStream().stream, stderr: stderr.stream, env: { ...bucket.env, KENNEL_TERMINATION_LOG: term } },
       );
       const seconds = (performance.now() - started) / 1000;
       proxy.restore();
