@@ -26,8 +26,8 @@ export interface RetryOptions {
   readonly signal?: AbortSignal;
   /** Called before each retry's delay (a log line, a count). */
   readonly onRetry?: (err: unknown, retry: number, delayMs: number) => void;
-  /** Delay before retry n; {@link retryDelayMs} by default. */
-  readonly delayMs?: (retry: number) => number;
+  /** Delay before retry n, after `err`; {@link retryDelayMs} by default. */
+  readonly delayMs?: (retry: number, err: unknown) => number;
 }
 
 /**
@@ -41,7 +41,7 @@ export async function retryWithBackoff<T>(attempt: (n: number) => Promise<T>, op
       return await attempt(n);
     } catch (err) {
       if (n >= options.policy.maxRetries || !options.isRetryable(err) || options.signal?.aborted) throw err;
-      const delay = delayOf(n + 1);
+      const delay = delayOf(n + 1, err);
       options.onRetry?.(err, n + 1, delay);
       await sleep(delay, options.signal);
       if (options.signal?.aborted) throw err;

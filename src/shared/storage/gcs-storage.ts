@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { IdempotencyStrategy, RETRYABLE_ERR_FN_DEFAULT, Storage as GcsClient, type File, type StorageOptions } from '@google-cloud/storage';
-import { retryWithBackoff } from './backoff.js';
+import { retryDelayMs, retryWithBackoff } from './backoff.js';
 import type { GcsConfig } from './gcs-config.js';
 import { guardBody, type GuardedBody } from './guard-body.js';
 import { StorageError, type Storage, type StorageEntry, type StorageStat, type WriteOptions } from './storage.js';
@@ -58,10 +58,21 @@ function gsLocation(uri: string): { bucket: string; key: string } {
   return loc;
 }
 
-/** The client's checksum error: the bytes received do not match the CRC32C/MD5 GCS holds for the object. */
+/**
+ * The client's checksum error (or a StorageError made of it): the bytes received do not match the
+ * CRC32C/MD5 GCS holds for the object.
+ */
 function isChecksumMismatch(err: unknown): boolean {
-  return (err as { code?: unknown } | undefined)?.code === 'CONTENT_DOWNLOAD_MISMATCH';
+  const e = err as { code?: unknown; cause?: { code?: unknown } } | undefined;
+  return e?.code === 'CONTENT_DOWNLOAD_MISMATCH' || (err instanceof StorageError && e?.cause?.code === 'CONTENT_DOWNLOAD_MISMATCH');
 }
+
+/**
+ * Retries of a download whose bytes failed their checksum, within maxRetries. Corruption in
+ * transit is not a sign of an overloaded server: it is retried at once, and only a few times, so
+ * that an object that always arrives damaged fails in seconds, not after the whole backoff.
+ */
+export const CHECKSUM_RETRIES = 2;
 
 /**
  * Whether a failed download is worth another attempt: what the client retries itself (408/429/5xx,
@@ -207,6 +218,9 @@ export function createGcsStorage(options: GcsStorageOptions): Storage {
       // (The interceptor's input type allows a `url` instead of the `uri` the library always sets.)
       f.interceptors.push({ request: (reqOpts) => ({ ...(reqOpts as typeof reqOpts & { uri: string }), maxRetries: 0 }) });
       let attempts = 0;
+      let mismatches = 0;
+      const isRetryable = (err: unknown) => isRetryableDownloadError(err) && !(isChecksumMismatch(err) && ++mismatches > CHECKSUM_RETRIES);
+      const delayMs = (n: number, err: unknown) => (isChecksumMismatch(err) ? 0 : retryDelayMs(n, retry));
       try {
         return await bounded('download', uri, (signal) =>
           retryWithBackoff(
@@ -214,7 +228,7 @@ export function createGcsStorage(options: GcsStorageOptions): Storage {
               attempts = n + 1;
               return downloadOnce(f, uri, retry.requestTimeoutMs, signal);
             },
-            { policy: retry, isRetryable: isRetryableDownloadError, signal },
+            { policy: retry, isRetryable, delayMs, signal },
           ),
         );
       } catch (err) {

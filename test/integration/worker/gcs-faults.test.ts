@@ -182,18 +182,19 @@ describe('gs:// storage when the bucket misbehaves', function () {
     }
   });
 
-  it('a download corrupted on every attempt fails with Unavailable naming the object and the checksum mismatch', async () => {
+  it('a download corrupted on every attempt is retried at once, twice, then fails with Unavailable naming the object and the checksum mismatch', async () => {
     const uri = `gs://${BUCKET}/damaged/always.bin`;
     await storage.write(uri, pattern(64 * 1024));
-    const twice = bucket.storage({ ...FAST, maxRetries: 1 });
     const before = proxy.injected().corrupt;
     proxy.faultNext(Number.POSITIVE_INFINITY, { kind: 'corrupt' }, /damaged/);
-    const r = await timed(twice.read(uri));
+    const r = await timed(storage.read(uri));
     expect(r.error).to.be.instanceOf(StorageError).with.property('reason', 'Unavailable');
     expect((r.error as Error).message).to.equal(
-      `the bytes GCS sent for ${uri} did not match the object's checksum (CRC32C/MD5 in x-goog-hash): corrupted in transit (2 attempts)`,
+      `the bytes GCS sent for ${uri} did not match the object's checksum (CRC32C/MD5 in x-goog-hash): corrupted in transit (3 attempts)`,
     );
-    expect(proxy.injected().corrupt - before, 'the first attempt and one retry').to.equal(2);
+    expect(proxy.injected().corrupt - before, 'the first attempt and two retries (CHECKSUM_RETRIES), of the 4 maxRetries allows').to.equal(3);
+    expect(r.seconds, 'no backoff between checksum retries').to.be.below(1.5);
+    console.log(`      corrupt every time: failed after 3 attempts in ${r.seconds.toFixed(2)} s`);
   });
 
   it('an artifact whose weights arrive corrupted or cut short is never loaded (sha256); read again whole, it loads', async () => {
