@@ -40,6 +40,19 @@ describe('backoff', () => {
     expect(calls).to.equal(1);
   });
 
+  it('asks delayMs for each retry with the error that caused it', async () => {
+    const asked: string[] = [];
+    await retryWithBackoff((n) => (n < 2 ? Promise.reject(new Error(`e${n}`)) : Promise.resolve(n)), {
+      policy,
+      isRetryable: () => true,
+      delayMs: (retry, err) => {
+        asked.push(`${retry}:${(err as Error).message}`);
+        return 1;
+      },
+    });
+    expect(asked).to.deep.equal(['1:e0', '2:e1']);
+  });
+
   it('stops waiting and retrying when its signal aborts', async () => {
     const ac = new AbortController();
     let calls = 0;
