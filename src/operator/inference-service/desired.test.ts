@@ -54,6 +54,15 @@ describe('inference-service desired objects', () => {
     expect(args.slice(-2)).to.deep.equal(['--min-confidence', '0.7']);
   });
 
+  it('passes spec.loadShedding to the server as --max-in-flight and --max-queue, and leaves the server defaults alone without it', () => {
+    const out = desiredServingObjects(isvc((s) => (s.spec.loadShedding = { maxInFlight: 16, maxQueue: 200 })), { stable: v1 }, options);
+    const args = out.deployments[0]?.spec?.template.spec?.containers[0]?.args ?? [];
+    expect(args.slice(-4)).to.deep.equal(['--max-in-flight', '16', '--max-queue', '200']);
+    const plain = desiredServingObjects(isvc(() => undefined), { stable: v1 }, options).deployments[0]?.spec?.template.spec?.containers[0]?.args ?? [];
+    expect(plain).not.to.include('--max-in-flight');
+    expect(plain).not.to.include('--max-queue');
+  });
+
   it('passes spec.logging to every version\'s server, so all of them write one prediction log and share its id key', () => {
     const logged = isvc((s) => (s.spec.logging = { uri: 'gs://logs/kennel/web', imageSampleRate: 0.25, flushIntervalSeconds: 10 }));
     const out = desiredServingObjects(logged, { stable: v1, canary: { modelVersion: v2, state: { modelVersion: v2.metadata.name, step: 0, weight: 50, startedAt: '2026-01-01T00:00:00Z', stepStartedAt: '2026-01-01T00:00:00Z' } } }, options);

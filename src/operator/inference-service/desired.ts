@@ -146,6 +146,8 @@ function deployment(
                 '--model-version', String(mv.spec.version),
                 '--shutdown-timeout-seconds', String(SERVER_SHUTDOWN_TIMEOUT_SECONDS),
                 ...(isvc.spec.minConfidence !== undefined ? ['--min-confidence', String(isvc.spec.minConfidence)] : []),
+                ...(isvc.spec.loadShedding?.maxInFlight !== undefined ? ['--max-in-flight', String(isvc.spec.loadShedding.maxInFlight)] : []),
+                ...(isvc.spec.loadShedding?.maxQueue !== undefined ? ['--max-queue', String(isvc.spec.loadShedding.maxQueue)] : []),
                 ...loggingArgs(isvc),
               ],
               ports: [{ name: 'http', containerPort: SERVER_PORT, protocol: 'TCP' }],

@@ -203,6 +203,24 @@ export const InferenceServiceSpec = Type.Object(
         maximum: 1,
       }),
     ),
+    loadShedding: Type.Optional(
+      Type.Object(
+        {
+          maxInFlight: Type.Optional(
+            Type.Integer({
+              description:
+                'Prediction requests one pod handles at once (default 64); beyond it a request gets a JSON 503 Overloaded with Retry-After before its body is read, so a flood costs a pod neither memory nor latency for the requests it took. About capacity (req/s) × the latency you accept (s).',
+              minimum: 1,
+              maximum: 100000,
+            }),
+          ),
+          maxQueue: Type.Optional(
+            Type.Integer({ description: 'Images one pod lets wait for a model worker before it sheds with 503 (default 1024).', minimum: 1, maximum: 100000 }),
+          ),
+        },
+        { description: 'How each serving pod refuses work it cannot take in time (kennel serve --max-in-flight, --max-queue); see docs/reliability.md.' },
+      ),
+    ),
     port: Type.Optional(
       Type.Integer({ description: 'Port of the Service (default 80); the pods listen on 8080.', minimum: 1, maximum: 65535 }),
     ),
