@@ -58,6 +58,8 @@ export interface ComparedModel {
   readonly lineage: Lineage;
   /** Epochs in training order (a pretrained model's head epochs, then its fine-tuning epochs). */
   readonly curves?: readonly CurvePoint[];
+  /** Pretrained recipe: the epoch of `curves` (1-based) where fine-tuning starts; the ones before trained the head on frozen features. */
+  readonly fineTuningFrom?: number;
   /** Why something is missing (an unreadable artifact, a file without curves). */
   readonly notes: readonly string[];
 }
@@ -97,6 +99,12 @@ export function curvesOf(file: MetricsFileView): CurvePoint[] | undefined {
     ...(num(h.valLoss) !== undefined ? { valLoss: num(h.valLoss) } : {}),
     ...(num(h.valAccuracy) !== undefined ? { valAccuracy: num(h.valAccuracy) } : {}),
   }));
+}
+
+/** Pretrained recipe: the epoch of curvesOf()'s curve where fine-tuning starts (after the head epochs), when there were both. */
+export function fineTuningFromOf(file: MetricsFileView): number | undefined {
+  const head = file.training?.headHistory?.length ?? 0;
+  return head > 0 && (file.training?.history.length ?? 0) > 0 ? head + 1 : undefined;
 }
 
 /** The summary part of metrics.json, with the ECE taken from its calibration section when the summary lacks it. */
@@ -140,6 +148,7 @@ export function modelFromArtifact(uri: string, label: string, metadata: ModelMet
       sha256: metadata.sha256,
     },
     ...(curves ? { curves } : {}),
+    ...(fineTuningFromOf(metrics) !== undefined ? { fineTuningFrom: fineTuningFromOf(metrics) } : {}),
     notes: curves ? [] : [`${label}: metrics.json records no training curves`],
   };
 }

@@ -32,6 +32,21 @@ describe('compare: the HTML page', () => {
     expect(svg).to.include('role="img"');
   });
 
+  it('marks where a pretrained model\'s fine-tuning starts, in its colour, once per panel, and only for that model', () => {
+    const three = [{ loss: 1, accuracy: 0.5, valLoss: 1.1, valAccuracy: 0.4 }, { loss: 0.7, accuracy: 0.6, valLoss: 0.9, valAccuracy: 0.5 }, { loss: 0.5, accuracy: 0.7, valLoss: 0.8, valAccuracy: 0.6 }];
+    const svg = renderCurvesOverlaySvg([{ label: 'scratch', curves: three }, { label: 'pre', curves: three, fineTuningFrom: 3 }]);
+    const markers = svg.match(/<line[^>]*data-marker="fine-tuning"[^>]*>/g) ?? [];
+    expect(markers).to.have.length(2);
+    for (const m of markers) expect(m).to.include('data-model="pre"').and.include('stroke="#d62728"');
+    // between epoch 2 and 3 of the loss panel: x = left 50 + 1.5/2 × width 360
+    expect(markers[0]).to.include('x1="320"');
+    expect(svg).to.include('pre: head on frozen features for 2 epochs, fine-tuning from epoch 3');
+    expect(svg).to.include('dotted vertical: fine-tuning starts');
+    const plain = renderCurvesOverlaySvg([{ label: 'scratch', curves: three }]);
+    expect(plain).not.to.include('data-marker');
+    expect(plain).not.to.include('dotted vertical');
+  });
+
   it('names each inline SVG once and makes it scale', () => {
     expect(inlineSvg('<svg xmlns="x" width="40" height="30"><rect/></svg>', 'A & B')).to.equal('<svg role="img" aria-label="A &amp; B" viewBox="0 0 40 30" xmlns="x" width="40" height="30"><rect/></svg>');
     expect(inlineSvg('<svg width="40" height="30" viewBox="0 0 40 30" role="img" aria-label="Confusion matrix"><rect width="9"/></svg>', 'Mine')).to.equal('<svg role="img" aria-label="Mine" width="40" height="30" viewBox="0 0 40 30"><rect width="9"/></svg>');

@@ -53,7 +53,7 @@ function modelsTable(c: Comparison): string {
 }
 
 function curvesSection(c: Comparison): string {
-  const sets = c.models.map((m) => ({ label: m.label, curves: m.curves ?? [] }));
+  const sets = c.models.map((m) => ({ label: m.label, curves: m.curves ?? [], ...(m.fineTuningFrom !== undefined ? { fineTuningFrom: m.fineTuningFrom } : {}) }));
   const missing = c.models.filter((m) => !m.curves || m.curves.length === 0).map((m) => m.label);
   const note = missing.length > 0 ? `<p class="hint">No training curves recorded for ${missing.map(e).join(', ')}.</p>` : '';
   return `<section id="curves"><h2>Training curves</h2>${note}<div class="scroll">${renderCurvesOverlaySvg(sets)}</div></section>`;

@@ -4,6 +4,8 @@ import type { CurvePoint } from './compared-model.js';
 export interface CurveSet {
   readonly label: string;
   readonly curves: readonly CurvePoint[];
+  /** Pretrained recipe: the epoch where fine-tuning starts (the epochs before trained the head), marked by a dotted line. */
+  readonly fineTuningFrom?: number;
 }
 
 /** Colours for up to eight models (then they repeat); distinguishable in colour-blind palettes. */
@@ -38,6 +40,10 @@ function panel(x0: number, title: string, sets: readonly CurveSet[], fields: { t
   }
   parts.push(`<text x="${n(x0 + PANEL.left + PANEL.width / 2)}" y="${PANEL.top + PANEL.height + 32}" font-size="12" text-anchor="middle">epoch</text>`);
   sets.forEach((s, i) => {
+    if (s.fineTuningFrom !== undefined && s.fineTuningFrom > 1 && s.fineTuningFrom <= s.curves.length) {
+      const x = n(xs(s.fineTuningFrom - 0.5));
+      parts.push(`<line x1="${x}" x2="${x}" y1="${PANEL.top}" y2="${PANEL.top + PANEL.height}" data-model="${escapeXml(s.label)}" data-marker="fine-tuning" stroke="${modelColor(i)}" stroke-width="1.5" stroke-dasharray="1 3"><title>${escapeXml(`${s.label}: head on frozen features for ${s.fineTuningFrom - 1} epochs, fine-tuning from epoch ${s.fineTuningFrom}`)}</title></line>`);
+    }
     for (const [series, field, dash] of [['validation', fields.validation, ''], ['train', fields.train, ' stroke-dasharray="5 4"']] as const) {
       const pts = s.curves.map((p, e) => {
         const v = p[field];
@@ -53,7 +59,8 @@ function panel(x0: number, title: string, sets: readonly CurveSet[], fields: { t
 
 /**
  * The models' training curves overlaid: loss (left) and accuracy (right) per epoch, one colour
- * per model, validation solid and training dashed, with a legend. Models without curves are
+ * per model, validation solid and training dashed, a pretrained model's start of fine-tuning
+ * dotted, with a legend. Models without curves are
  * left out of the chart (the page says so).
  */
 export function renderCurvesOverlaySvg(sets: readonly CurveSet[]): string {
@@ -63,7 +70,8 @@ export function renderCurvesOverlaySvg(sets: readonly CurveSet[]): string {
     const y = legendTop + i * 18;
     return `<line x1="${PANEL.left}" x2="${PANEL.left + 26}" y1="${y}" y2="${y}" stroke="${modelColor(i)}" stroke-width="3"/><text x="${PANEL.left + 34}" y="${y + 4}" font-size="12">${escapeXml(s.label)}</text>`;
   });
-  legend.push(`<text x="${PANEL.left}" y="${legendTop + sets.length * 18 + 6}" font-size="11" fill="#555">solid: validation · dashed: training</text>`);
+  const marked = sets.some((s) => s.fineTuningFrom !== undefined);
+  legend.push(`<text x="${PANEL.left}" y="${legendTop + sets.length * 18 + 6}" font-size="11" fill="#555">solid: validation · dashed: training${marked ? ' · dotted vertical: fine-tuning starts (epochs before it trained the head on frozen features)' : ''}</text>`);
   const height = legendTop + sets.length * 18 + 20;
   const label = `Training curves of ${sets.map((s) => s.label).join(', ')}: loss and accuracy per epoch`;
   return `<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="${escapeXml(label)}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" font-family="DejaVu Sans, sans-serif">

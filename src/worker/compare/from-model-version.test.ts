@@ -48,7 +48,19 @@ describe('compare: ModelVersions', () => {
     expect(model.metrics.expectedCalibrationError).to.equal(0.05);
     expect(model.lineage).to.deep.include({ trainingRun: 'pets-v1-run', workerImage: 'kennel-worker:0.1.0', backend: 'wasm', split: '0.8,0.1,0.1 seed 0' });
     expect(model.curves).to.have.length(2);
+    expect(model.fineTuningFrom).to.equal(undefined);
     expect(model.notes).to.deep.equal([]);
+  });
+
+  it('joins a pretrained model\'s head epochs and fine-tuning epochs into one curve, and says where fine-tuning starts', () => {
+    const [v1] = parseKubeObjects(mv('pets-v1', 1, 0.8), 'x').modelVersions as [ModelVersionObject];
+    const metrics = metricsFixture(0.8, { precision: 0.8, recall: 0.8, f1: 0.8 });
+    const head = [{ loss: 0.6, accuracy: 0.7, valLoss: 0.5, valAccuracy: 0.8 }, { loss: 0.4, accuracy: 0.8, valLoss: 0.4, valAccuracy: 0.85 }, { loss: 0.35, accuracy: 0.85, valLoss: 0.38, valAccuracy: 0.86 }];
+    const pretrained = { ...metrics, training: { ...metrics.training, history: metrics.training?.history ?? [], headHistory: head } };
+    const model = modelFromModelVersion(v1, { metadata: metadataFixture({}, { epochs: 7 }), metrics: pretrained }, undefined);
+    expect(model.curves).to.have.length(5);
+    expect(model.curves?.[2]?.valAccuracy).to.equal(0.86);
+    expect(model.fineTuningFrom).to.equal(4);
   });
 
   it('falls back on the TrainingRun\'s hyperparameters when the artifact cannot be read, and says so', () => {

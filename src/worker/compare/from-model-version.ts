@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { ModelVersionSpec } from '../../shared/api/model-version.js';
 import type { ModelMetadata } from '../../ml/metadata.js';
-import { curvesOf, splitOf, summaryOf, type ComparedModel, type HyperparameterValue, type MetricsFileView } from './compared-model.js';
+import { curvesOf, fineTuningFromOf, splitOf, summaryOf, type ComparedModel, type HyperparameterValue, type MetricsFileView } from './compared-model.js';
 
 /** The slice of a ModelVersion object (as `kubectl get -o json` prints it) that a comparison reads. */
 export const ModelVersionObject = Type.Object({
@@ -98,6 +98,7 @@ export function modelFromModelVersion(mv: ModelVersionObject, artifact: Artifact
     notes.push(`${label}: hyperparameters as TrainingRun ${run.metadata.name} asked for them; the worker's defaults for the rest are not shown`);
   } else notes.push(`${label}: hyperparameters unknown (no readable metadata.json${spec.lineage.trainingRun ? `, TrainingRun ${spec.lineage.trainingRun} not found` : ''})`);
   const curves = artifact.metrics ? curvesOf(artifact.metrics) : undefined;
+  const fineTuningFrom = artifact.metrics ? fineTuningFromOf(artifact.metrics) : undefined;
   if (!curves) notes.push(`${label}: no training curves`);
   const ece = spec.metrics.expectedCalibrationError ?? (artifact.metrics ? summaryOf(artifact.metrics).expectedCalibrationError : undefined);
   const split = splitOf(hyperparameters);
@@ -132,6 +133,7 @@ export function modelFromModelVersion(mv: ModelVersionObject, artifact: Artifact
       sha256: spec.artifact.sha256,
     },
     ...(curves ? { curves } : {}),
+    ...(fineTuningFrom !== undefined ? { fineTuningFrom } : {}),
     notes,
   };
 }
