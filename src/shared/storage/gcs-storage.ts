@@ -189,6 +189,22 @@ export function createGcsStorage(options: GcsStorageOptions): Storage {
     if (key.length === 0 || key.endsWith('/')) throw new StorageError('InvalidUri', uri, `expected an object, got a prefix: ${uri}`);
     return gcs().bucket(bucket).file(key);
   };
+  /**
+   * The object, for a download. `forever: false` keeps its requests off the client's shared
+   * keep-alive agent: when a read stream fails or is let go (a stall abandoned), the client
+   * destroys the agent its request used, and with the shared one every other download in flight
+   * would lose its connection (measured: a healthy concurrent stream died with the stalled one).
+   * The price: the socket of an abandoned download is left to the server to close. `ownRetries`
+   * turns the client's retries off, for callers that retry the download themselves.
+   */
+  const download = (uri: string, ownRetries: boolean) => {
+    const f = file(uri);
+    // (The interceptor's input type allows a `url` instead of the `uri` the library always sets.)
+    f.interceptors.push({
+      request: (reqOpts) => ({ ...(reqOpts as typeof reqOpts & { uri: string }), forever: false, ...(ownRetries ? { maxRetries: 0 } : {}) }),
+    });
+    return f;
+  };
 
   return {
     async list(prefix: string): Promise<StorageEntry[]> {
@@ -211,12 +227,9 @@ export function createGcsStorage(options: GcsStorageOptions): Storage {
     },
 
     async read(uri: string): Promise<Buffer> {
-      const f = file(uri);
       // Every retry of a download is made here, so that a stalled, short or corrupted body is
-      // retried like a 503 is, with one backoff and one budget (maxRetries): the client's own
-      // retries are turned off for this object's requests.
-      // (The interceptor's input type allows a `url` instead of the `uri` the library always sets.)
-      f.interceptors.push({ request: (reqOpts) => ({ ...(reqOpts as typeof reqOpts & { uri: string }), maxRetries: 0 }) });
+      // retried like a 503 is, with one backoff and one budget (maxRetries).
+      const f = download(uri, true);
       let attempts = 0;
       let mismatches = 0;
       const isRetryable = (err: unknown) => isRetryableDownloadError(err) && !(isChecksumMismatch(err) && ++mismatches > CHECKSUM_RETRIES);
@@ -243,7 +256,7 @@ export function createGcsStorage(options: GcsStorageOptions): Storage {
       // requests that open it, the overall deadline bounds the opening, and then the body may be
       // silent for at most requestTimeoutMs while the consumer waits (a slow consumer is never
       // timed out). Its errors are StorageErrors.
-      const { stream } = guardedRead(file(uri), uri, retry.requestTimeoutMs, retry.totalTimeout * 1000);
+      const { stream } = guardedRead(download(uri, false), uri, retry.requestTimeoutMs, retry.totalTimeout * 1000);
       return stream;
     },
 

@@ -140,21 +140,26 @@ describe('gs:// storage when the bucket misbehaves', function () {
     expect(streamed.seconds, 'readStream: one idle timeout').to.be.within(0.9, 3);
   });
 
-  it('a stream read slowly is not timed out: the consumer pauses longer than the idle timeout and gets every byte', async () => {
+  it('a stream read slowly is not timed out, nor broken by a stalled download abandoned beside it: every byte arrives', async () => {
     const uri = `gs://${BUCKET}/slow/reader.bin`;
     const data = pattern(2 * 1024 * 1024);
     await storage.write(uri, data);
+    const other = `gs://${BUCKET}/slow/stalls.bin`;
+    await storage.write(other, pattern(64 * 1024));
     const chunks: Buffer[] = [];
-    let paused = false;
+    let beside: Promise<Buffer> | undefined;
     for await (const c of storage.readStream(uri)) {
       chunks.push(c as Buffer);
-      if (!paused && chunks.length === 4) {
-        paused = true;
+      if (!beside && chunks.length === 4) {
+        // While the consumer pauses for longer than the idle timeout, a read beside it stalls
+        // mid-body and is abandoned (the client destroys the agent of a failed stream).
+        proxy.faultNext(1, { kind: 'stall-body' }, /stalls/);
+        beside = storage.read(other);
         await delay(FAST.requestTimeoutMs * 1.6);
       }
     }
-    expect(paused).to.equal(true);
-    expect(Buffer.concat(chunks).equals(data)).to.equal(true);
+    expect(Buffer.concat(chunks).equals(data), 'the slow stream, whole').to.equal(true);
+    expect((await beside!).equals(pattern(64 * 1024)), 'the stalled read, retried').to.equal(true);
   });
 
   it('bursts of 429 and 503: a 2 MiB object is written and read back whole', async () => {
