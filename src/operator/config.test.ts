@@ -10,6 +10,9 @@ describe('operator config', () => {
     expect(c.healthPort).to.equal(8081);
     expect(c.gateMinAccuracy).to.equal(0.8);
     expect(c.workers).to.equal(16);
+    expect(c.progressPollSeconds).to.equal(10);
+    expect(loadOperatorConfig({ KENNEL_ARTIFACT_ROOT: 'gs://b', KENNEL_PROGRESS_POLL_SECONDS: '2' }).progressPollSeconds).to.equal(2);
+    expect(() => loadOperatorConfig({ KENNEL_ARTIFACT_ROOT: 'gs://b', KENNEL_PROGRESS_POLL_SECONDS: '0' })).to.throw(/KENNEL_PROGRESS_POLL_SECONDS/);
     expect(c.workerImage).to.match(/^ghcr\.io\/kennel-dev\/kennel-worker:\d/);
     expect(Object.isFrozen(c)).to.equal(true);
   });

@@ -27,7 +27,11 @@ export const OperatorConfig = Type.Object({
   workers: Type.Integer({ minimum: 1, maximum: 64 }),
   /** How often a serving InferenceService's pods are measured for status.live (and its retraining policy); 0 = never. */
   liveIntervalSeconds: Type.Integer({ minimum: 0, maximum: 86400 }),
+  /** How often a training pod's log is read for progress (and a sweep's early stopping judged). */
+  progressPollSeconds: Type.Integer({ minimum: 1, maximum: 3600 }),
 });
+/** Default of progressPollSeconds. */
+export const PROGRESS_POLL_SECONDS = 10;
 export type OperatorConfig = Readonly<Static<typeof OperatorConfig>>;
 
 /** Flag values as commander hands them over (all optional; a flag beats its env variable). */
@@ -101,6 +105,7 @@ export function loadOperatorConfig(env: NodeJS.ProcessEnv, flags: OperatorFlags 
     logLevel: pick(flags.logLevel, 'KENNEL_LOG_LEVEL') || 'info',
     workers: parseNum('KENNEL_WORKERS', pick(flags.workers, 'KENNEL_WORKERS'), problems) ?? 16,
     liveIntervalSeconds: parseNum('KENNEL_LIVE_INTERVAL_SECONDS', env.KENNEL_LIVE_INTERVAL_SECONDS, problems) ?? 60,
+    progressPollSeconds: parseNum('KENNEL_PROGRESS_POLL_SECONDS', env.KENNEL_PROGRESS_POLL_SECONDS, problems) ?? PROGRESS_POLL_SECONDS,
   };
   if (!candidate.artifactRoot) problems.push('KENNEL_ARTIFACT_ROOT: required (e.g. gs://bucket/kennel or file:///var/kennel)');
   const envName: Record<string, string> = {
@@ -113,6 +118,7 @@ export function loadOperatorConfig(env: NodeJS.ProcessEnv, flags: OperatorFlags 
     logLevel: 'KENNEL_LOG_LEVEL',
     workers: 'KENNEL_WORKERS',
     liveIntervalSeconds: 'KENNEL_LIVE_INTERVAL_SECONDS',
+    progressPollSeconds: 'KENNEL_PROGRESS_POLL_SECONDS',
   };
   if (problems.length === 0) {
     for (const e of Value.Errors(OperatorConfig, candidate)) {

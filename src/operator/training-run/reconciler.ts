@@ -14,8 +14,6 @@ import { epochProgressLines, outcomeFromPods } from './worker-output.js';
 import { isPodOfJob, jobComplete, jobFinished } from '../shared/job-state.js';
 import { newestFirst } from '../shared/pod-state.js';
 
-/** How often progress is read from the pod log while a run trains (a clock wait, so requeueAfter). */
-export const PROGRESS_POLL_MS = 10_000;
 /**
  * While a run waits for its pod, it is looked at again on this period even without an event: a
  * safety net against a missed Pod watch event leaving a run Pending (seen once in CI under load).
@@ -150,15 +148,18 @@ export function trainingRunReconciler(deps: ReconcilerDeps): ObjectReconciler<Tr
         outputUri: trainingOutputUri(run, config.artifactRoot),
         now: new Date(clock.now()),
       });
-      return { status, ...requeueWhile(finished, status) };
+      return { status, ...requeueWhile(finished, status, config.progressPollSeconds * 1000) };
     },
   };
 }
 
-/** Clock waits of an unfinished run: progress polls while it runs, a safety-net recheck while it waits for its pod. */
-function requeueWhile(finished: boolean, status: TrainingRunStatus): { requeueAfterMs?: number } {
+/**
+ * Clock waits of an unfinished run: progress polls (config.progressPollSeconds, a clock wait, so
+ * requeueAfter) while it runs, a safety-net recheck while it waits for its pod.
+ */
+function requeueWhile(finished: boolean, status: TrainingRunStatus, pollMs: number): { requeueAfterMs?: number } {
   if (finished) return {};
-  if (status.phase === 'Running') return { requeueAfterMs: PROGRESS_POLL_MS };
+  if (status.phase === 'Running') return { requeueAfterMs: pollMs };
   if (status.phase === 'Pending') return { requeueAfterMs: PENDING_RECHECK_MS };
   return {};
 }

@@ -39,6 +39,8 @@ export interface InProcessOptions {
   onLostLeadership?: () => void;
   /** KENNEL_LIVE_INTERVAL_SECONDS (default: the operator's 60). */
   liveIntervalSeconds?: number;
+  /** KENNEL_PROGRESS_POLL_SECONDS: how often training pods are read for progress (default 10). */
+  progressPollSeconds?: number;
 }
 
 /** The operator in this process (its log goes to a file in the test bed's directory). */
@@ -52,6 +54,7 @@ export async function startInProcess(bed: Testbed, o: InProcessOptions): Promise
     KENNEL_GATE_MIN_ACCURACY: String(o.gateMinAccuracy ?? 0.8),
     KENNEL_HEALTH_PORT: '0',
     ...(o.liveIntervalSeconds !== undefined ? { KENNEL_LIVE_INTERVAL_SECONDS: String(o.liveIntervalSeconds) } : {}),
+    ...(o.progressPollSeconds !== undefined ? { KENNEL_PROGRESS_POLL_SECONDS: String(o.progressPollSeconds) } : {}),
   });
   const logger = pino({ level: 'debug' }, createWriteStream(o.logFile ?? join(bed.dir, `operator-${config.identity}.log`), { flags: 'a' }));
   return startOperator({
