@@ -9,6 +9,7 @@ import type { ObjectContext, ObjectReconciler } from '../runtime/object-reconcil
 import { servingEligible, winnerPatch } from '../model-version/eligibility.js';
 import { Annotations, Labels } from '../shared/labels.js';
 import { currentRuns, desiredTrialRun, trialsToStart } from './desired.js';
+import { medianPolicy, medianStoppingDecisions, stopDetailsAnnotation, stopMessage, trialHistories, type StopDecision } from './median-stopping.js';
 import { computeTrainingSweepStatus, TrainingSweepWarningPhases } from './status.js';
 import { expandTrials, type Trial } from './trials.js';
 
@@ -40,6 +41,32 @@ export function trainingSweepReconciler(deps: ReconcilerDeps): ObjectReconciler<
       ctx.logger.info({ trainingRun: desired.metadata.name, trial: trial.trial }, 'trial run applied');
     }
     return { runs, start };
+  }
+
+  /**
+   * Early stopping: the hopeless running trials (median rule, pure) are asked to stop through
+   * their run's kennel.dev/stop annotation, with the figures beside it for the leaderboard; the
+   * TrainingRun controller deletes the Job and ends the run Stopped, which frees the slot.
+   */
+  async function stopHopeless(sweep: TrainingSweep, runs: Map<number, TrainingRun>, ctx: ObjectContext): Promise<StopDecision[]> {
+    const spec = sweep.spec.earlyStopping;
+    if (!spec) return [];
+    const decisions = medianStoppingDecisions(medianPolicy(spec), trialHistories(runs));
+    for (const d of decisions) {
+      const run = runs.get(d.trial);
+      if (!run) continue;
+      const annotations = { [Annotations.stop]: stopMessage(sweep.metadata.name, d), [Annotations.sweepStopDetails]: stopDetailsAnnotation(d) };
+      await kube.request({
+        method: 'PATCH',
+        path: resourcePath(Resources.trainingRun, ctx.namespace, run.metadata.name),
+        body: { metadata: { annotations } },
+        contentType: 'application/merge-patch+json',
+      });
+      // the leaderboard shows it Stopping now (a status change, so the TrialStopped Event is recorded with it)
+      runs.set(d.trial, { ...run, metadata: { ...run.metadata, annotations: { ...run.metadata.annotations, ...annotations } } });
+      ctx.logger.info({ trainingRun: run.metadata.name, trial: d.trial, epoch: d.epoch, bestValAccuracy: d.bestValAccuracy, median: d.median, trials: d.trials }, 'hopeless trial stopped');
+    }
+    return decisions;
   }
 
   /** Eligibility follows the leaderboard: the best trial's version true, an earlier best of this sweep false. */
@@ -78,6 +105,7 @@ export function trainingSweepReconciler(deps: ReconcilerDeps): ObjectReconciler<
       if ((previous?.phase === 'Succeeded' || previous?.phase === 'Failed') && previous.observedGeneration === sweep.metadata.generation) return {};
       const trials = expandTrials(sweep.spec);
       const { runs, start: started } = await applyRuns(sweep, trials, ctx);
+      const stoppedNow = await stopHopeless(sweep, runs, ctx);
       const versions = caches.modelVersions.valid(ctx.namespace);
       const status = computeTrainingSweepStatus(sweep, {
         trials,
@@ -90,6 +118,13 @@ export function trainingSweepReconciler(deps: ReconcilerDeps): ObjectReconciler<
         reason: 'TrialStarted',
         message: `trial ${t.trial}: TrainingRun ${desiredTrialRun(sweep, t).metadata.name} with ${describe(t)}`,
       }));
+      for (const d of stoppedNow) {
+        events.push({
+          type: 'Normal',
+          reason: 'TrialStopped',
+          message: `trial ${d.trial}: best validation accuracy ${d.bestValAccuracy} by epoch ${d.epoch} is below ${d.median}, the median of ${d.trials} other trials at that epoch; TrainingRun ${runs.get(d.trial)?.metadata.name ?? ''} stopped`,
+        });
+      }
       if (status.phase === 'Succeeded' && status.best) {
         await markEligibility(sweep, status, versions, ctx);
         events.push({

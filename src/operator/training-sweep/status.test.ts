@@ -47,6 +47,34 @@ function observe(s: TrainingSweep, outcomes: (Outcome | undefined)[], versions: 
 }
 
 describe('training-sweep status', () => {
+  it('early stopping: a trial asked to stop shows Stopping with its figures, then Stopped — finished, not failed, never the winner', () => {
+    const s = sweep(3);
+    s.spec.earlyStopping = { algorithm: 'Median', minEpochs: 2 };
+    const figures = '{"epoch":2,"bestValAccuracy":0.41,"median":0.78,"trials":2}';
+    const asked = observe(s, [{ phase: 'Running' }, { phase: 'Running' }, { phase: 'Running' }], []);
+    const r2 = asked.runs.get(2) as TrainingRun;
+    r2.metadata.annotations = { 'kennel.dev/stop': 'median stopping ...', 'kennel.dev/sweep-stop': figures };
+    const stopping = computeTrainingSweepStatus(s, asked);
+    expect(stopping.leaderboard?.[2]).to.deep.include({ phase: 'Stopping', stopped: { epoch: 2, bestValAccuracy: 0.41, median: 0.78, trials: 2 } });
+    expect(stopping).to.deep.include({ phase: 'Running', running: 3, stopped: 0, earlyStopping: 'Median (minEpochs 2, minTrials 3)' });
+
+    const done = observe(s, [{ phase: 'Succeeded', mv: 'cats-dogs-v1' }, { phase: 'Succeeded', mv: 'cats-dogs-v2' }, { phase: 'Failed' }], [mv('cats-dogs-v1', 0.8), mv('cats-dogs-v2', 0.9)]);
+    const stoppedRun = done.runs.get(2) as TrainingRun;
+    stoppedRun.metadata.annotations = { 'kennel.dev/stop': 'median stopping ...', 'kennel.dev/sweep-stop': figures };
+    stoppedRun.status = { ...stoppedRun.status, failure: { reason: 'Stopped', message: 'median stopping ...' } };
+    const final = computeTrainingSweepStatus(s, done);
+    expect(final).to.deep.include({ phase: 'Succeeded', failed: 0, stopped: 1, summary: '3/3', succeeded: 2 });
+    expect(final.best?.trial).to.equal(1);
+    expect(final.leaderboard?.[2]).to.deep.include({ phase: 'Stopped', stopped: { epoch: 2, bestValAccuracy: 0.41, median: 0.78, trials: 2 } });
+    expect(final.leaderboard?.[2]?.best).to.equal(undefined);
+    expect(final.conditions?.find((c) => c.type === 'Ready')?.message).to.match(/\(1 stopped early\)$/);
+    // stopped by hand (no figures): still Stopped, not failed
+    stoppedRun.metadata.annotations = { 'kennel.dev/stop': 'not needed' };
+    const { stopped: _figures, ...withoutFigures } = final.leaderboard?.[2] ?? {};
+    expect(computeTrainingSweepStatus(s, done).leaderboard?.[2]).to.deep.equal(withoutFigures);
+  });
+
+
   it('is Pending before any trial, and Running with a leaderboard while trials run', () => {
     const s = sweep();
     const pending = computeTrainingSweepStatus(s, observe(s, [], []));

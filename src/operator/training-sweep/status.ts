@@ -1,5 +1,5 @@
 import type { ModelVersion } from '../../shared/api/model-version.js';
-import type { TrainingRun } from '../../shared/api/training-run.js';
+import { TrainingRunReasons, type TrainingRun } from '../../shared/api/training-run.js';
 import {
   defaultDirection,
   TrainingSweepReasons as R,
@@ -10,7 +10,9 @@ import {
 } from '../../shared/api/training-sweep.js';
 import { mergeConditions, summaryConditions, verdictSummary } from '../shared/conditions.js';
 import { rfc3339 } from '../shared/wire.js';
+import { Annotations } from '../shared/labels.js';
 import { desiredTrialRun, runFinished } from './desired.js';
+import { describePolicy, medianPolicy, parseStopDetails } from './median-stopping.js';
 import type { Trial } from './trials.js';
 
 /**
@@ -59,9 +61,25 @@ function row(sweep: TrainingSweep, trial: Trial, obs: SweepObservation): Row {
   const current = runFinished(run);
   const phase = current ? (run.status?.phase ?? 'Pending') : run.status?.phase === 'Running' ? 'Running' : 'Pending';
   const out: Row = { ...base, phase, finished: false };
+  if (current && run.status?.phase === 'Failed' && run.status.failure?.reason === TrainingRunReasons.Stopped) {
+    // stopped early (by the sweep, or by hand): finished, never a winner, not a failure
+    out.phase = 'Stopped';
+    out.finished = true;
+    const figures = parseStopDetails(run.metadata.annotations?.[Annotations.sweepStopDetails]);
+    if (figures) out.stopped = figures;
+    return out;
+  }
   if (current && run.status?.phase === 'Failed') {
     out.finished = true;
     if (run.status.failure) out.failure = run.status.failure.reason;
+    return out;
+  }
+  const stopping = run.metadata.annotations?.[Annotations.stop];
+  if (!current && stopping !== undefined) {
+    // asked to stop; its controller has not ended it yet
+    out.phase = 'Stopping';
+    const figures = parseStopDetails(run.metadata.annotations?.[Annotations.sweepStopDetails]);
+    if (figures) out.stopped = figures;
     return out;
   }
   const name = current ? run.status?.modelVersion : undefined;
@@ -98,6 +116,7 @@ export function computeTrainingSweepStatus(sweep: TrainingSweep, obs: SweepObser
   const done = rows.filter((r) => r.finished).length;
   const running = rows.filter((r) => r.phase !== 'NotStarted' && !r.finished).length;
   const failed = rows.filter((r) => r.phase === 'Failed').length;
+  const stopped = rows.filter((r) => r.phase === 'Stopped').length;
   const allDone = total > 0 && done === total;
   const winner = allDone ? ranked.find((r) => r.gate === 'Passed') : undefined;
   if (winner) winner.best = true;
@@ -114,6 +133,7 @@ export function computeTrainingSweepStatus(sweep: TrainingSweep, obs: SweepObser
     const notes = [
       ...(passedOver.length > 0 ? [`${passedOver.map((r) => `trial ${r.trial}`).join(', ')} ranked higher but ${passedOver.length === 1 ? 'its ModelVersion was' : 'their ModelVersions were'} rejected by the evaluation gate`] : []),
       ...(failed ? [`${failed} trials failed`] : []),
+      ...(stopped ? [`${stopped} stopped early`] : []),
     ];
     message = `trial ${winner.trial} (${winner.trainingRun}) is the best of ${total} with ${metric} ${winner.value}: ${winner.modelVersion} is the sweep's one ModelVersion eligible for serving${notes.length > 0 ? ` (${notes.join('; ')})` : ''}`;
   } else if (allDone && ranked.length > 0) {
@@ -124,7 +144,7 @@ export function computeTrainingSweepStatus(sweep: TrainingSweep, obs: SweepObser
   } else if (allDone) {
     phase = 'Failed';
     reason = R.NoTrialSucceeded;
-    message = `none of the ${total} trials produced a ModelVersion with ${metric}${failed ? ` (${failed} failed)` : ''}`;
+    message = `none of the ${total} trials produced a ModelVersion with ${metric}${failed ? ` (${failed} failed)` : ''}${stopped ? ` (${stopped} stopped early)` : ''}`;
   } else if (obs.runs.size === 0) {
     phase = 'Pending';
     reason = R.TrialsRunning;
@@ -133,7 +153,7 @@ export function computeTrainingSweepStatus(sweep: TrainingSweep, obs: SweepObser
     const waiting = rows.filter((r) => !r.finished && r.modelVersion !== undefined).length;
     phase = 'Running';
     reason = waiting > 0 && running === waiting ? R.WaitingForModelVersions : R.TrialsRunning;
-    message = `${done}/${total} trials finished, ${running} running${waiting ? ` (${waiting} waiting for ${waiting === 1 ? 'its ModelVersion and gate verdict' : 'their ModelVersions and gate verdicts'})` : ''}${failed ? `, ${failed} failed` : ''}`;
+    message = `${done}/${total} trials finished, ${running} running${waiting ? ` (${waiting} waiting for ${waiting === 1 ? 'its ModelVersion and gate verdict' : 'their ModelVersions and gate verdicts'})` : ''}${failed ? `, ${failed} failed` : ''}${stopped ? `, ${stopped} stopped early` : ''}`;
   }
 
   const status: TrainingSweepStatus = {
@@ -142,10 +162,12 @@ export function computeTrainingSweepStatus(sweep: TrainingSweep, obs: SweepObser
     running: phase === 'Succeeded' || phase === 'Failed' ? 0 : running,
     succeeded: ranked.length,
     failed,
+    stopped,
     summary: `${done}/${total}`,
     objective: `${metric} (${directionOf(sweep)})`,
     leaderboard: rows.map(({ finished: _finished, gateFindings: _findings, ...r }) => r),
   };
+  if (sweep.spec.earlyStopping) status.earlyStopping = describePolicy(medianPolicy(sweep.spec.earlyStopping));
   if (generation !== undefined) status.observedGeneration = generation;
   if (winner?.modelVersion !== undefined && winner.value !== undefined) {
     status.best = { trial: winner.trial, trainingRun: winner.trainingRun, modelVersion: winner.modelVersion, value: winner.value };

@@ -237,6 +237,7 @@ export const KINDS: readonly KindDefinition[] = [
       { name: 'Best', type: 'string', jsonPath: '.status.best.modelVersion', description: 'The best trial\'s ModelVersion.' },
       { name: 'Objective', type: 'number', jsonPath: '.status.best.value', description: 'Its objective value.' },
       { name: 'Metric', type: 'string', jsonPath: '.status.objective', description: 'The objective.', priority: 1 },
+      { name: 'Stopped', type: 'integer', jsonPath: '.status.stopped', description: 'Trials stopped early.', priority: 1 },
       age,
     ],
   },

@@ -4,9 +4,9 @@ import { API_VERSION, storageUriErrors } from './common.js';
 import { BatchPrediction } from './batch-prediction.js';
 import { InferenceService } from './inference-service.js';
 import { ModelVersion } from './model-version.js';
-import { spaceProblems } from './sweep-space.js';
+import { spaceProblems, trialCount } from './sweep-space.js';
 import { DEFAULT_ARCHITECTURE, imageSizeProblem, TrainingRun } from './training-run.js';
-import { TrainingSweep } from './training-sweep.js';
+import { DEFAULT_MIN_TRIALS, earlyStoppingTrialsMessage, TrainingSweep } from './training-sweep.js';
 
 /**
  * Parse at the boundary: an object read from the API server (or a file) becomes a deeply frozen
@@ -165,6 +165,9 @@ export function trainingSweepRuleErrors(sweep: TrainingSweep): string[] {
   if (spec.search.algorithm === 'Random' && spec.maxTrials === undefined) errors.push('/spec: maxTrials is required for a Random search: it is the number of draws');
   if (spec.search.algorithm !== 'Random' && spec.search.seed !== undefined) errors.push('/spec/search: search.seed applies only to the Random algorithm');
   errors.push(...new Set(spaceProblems(spec)));
+  if (spec.earlyStopping && (spec.earlyStopping.minTrials ?? DEFAULT_MIN_TRIALS) >= trialCount(spec)) {
+    errors.push(`/spec/earlyStopping: ${earlyStoppingTrialsMessage}, got minTrials ${spec.earlyStopping.minTrials ?? DEFAULT_MIN_TRIALS} for ${trialCount(spec)} trials`);
+  }
   if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(sweep.metadata.name) || sweep.metadata.name.length > 40) {
     errors.push("/metadata/name: TrainingSweep names become the prefix of their trials' TrainingRun names: lowercase letters, digits and -, at most 40 characters");
   }

@@ -142,6 +142,36 @@ export const SweepObjective = Type.Object(
 );
 export type SweepObjective = Static<typeof SweepObjective>;
 
+export const EarlyStoppingAlgorithms = ['Median'] as const;
+export type EarlyStoppingAlgorithm = (typeof EarlyStoppingAlgorithms)[number];
+/** Defaults of earlyStopping (reported in status.earlyStopping). */
+export const DEFAULT_MIN_EPOCHS = 3;
+export const DEFAULT_MIN_TRIALS = 3;
+
+/** Why minTrials must be below the number of trials (the CEL rule's message, and the parser's). */
+export const earlyStoppingTrialsMessage = `earlyStopping.minTrials (default ${DEFAULT_MIN_TRIALS}) must be below the number of trials (maxTrials): a trial is compared with at least minTrials other trials, so with fewer none would ever be stopped`;
+
+export const EarlyStopping = Type.Object(
+  {
+    algorithm: StringEnum(EarlyStoppingAlgorithms, {
+      description:
+        'Median: a trial is stopped after epoch e (e >= minEpochs) when its best validation accuracy so far is below the median, over the other trials that reached epoch e, of their mean validation accuracy over epochs 1..e.',
+    }),
+    minEpochs: Type.Optional(
+      Type.Integer({ description: `Epochs a trial always trains before it may be stopped (default ${DEFAULT_MIN_EPOCHS}).`, minimum: 1, maximum: 10000 }),
+    ),
+    minTrials: Type.Optional(
+      Type.Integer({
+        description: `Other trials that must have reached the epoch before a trial is compared with them (default ${DEFAULT_MIN_TRIALS}).`,
+        minimum: 1,
+        maximum: MAX_SWEEP_TRIALS - 1,
+      }),
+    ),
+  },
+  { description: 'Stop hopeless trials early (off when absent). A stopped trial frees its slot, never wins and is not counted as failed.' },
+);
+export type EarlyStopping = Static<typeof EarlyStopping>;
+
 export const TrainingSweepSpec = Type.Object(
   {
     template: TrainingRunSpec,
@@ -157,6 +187,7 @@ export const TrainingSweepSpec = Type.Object(
       Type.Integer({ description: `Trials running at once (default 1, at most ${MAX_SWEEP_PARALLELISM}).`, minimum: 1, maximum: MAX_SWEEP_PARALLELISM }),
     ),
     objective: SweepObjective,
+    earlyStopping: Type.Optional(EarlyStopping),
   },
   {
     description: 'The TrainingRun template, the search space, and how trials are run and ranked.',
@@ -165,6 +196,10 @@ export const TrainingSweepSpec = Type.Object(
       {
         rule: '!has(self.template.outputUri)',
         message: 'template.outputUri must be left out: every trial writes its own artifact under the operator\'s artifact root',
+      },
+      {
+        rule: `!has(self.earlyStopping) || !has(self.maxTrials) || (has(self.earlyStopping.minTrials) ? self.earlyStopping.minTrials : ${DEFAULT_MIN_TRIALS}) < self.maxTrials`,
+        message: earlyStoppingTrialsMessage,
       },
     ],
   } satisfies KubeSchemaOptions,
@@ -205,7 +240,7 @@ export const SweepTrial = Type.Object(
     trial: Type.Integer({ description: 'Trial number (0-based): its place in the grid, or its draw.', minimum: 0 }),
     trainingRun: Type.String({ description: 'The trial\'s TrainingRun (owned by the sweep).' }),
     parameters: TrialParameters,
-    phase: Type.String({ description: 'The TrainingRun\'s phase (NotStarted before it is made).' }),
+    phase: Type.String({ description: 'The TrainingRun\'s phase (NotStarted before it is made; Stopping once early stopping asked it to stop, Stopped once it has).' }),
     modelVersion: Type.Optional(Type.String({ description: 'The ModelVersion the trial registered.' })),
     value: Type.Optional(Type.Number({ description: 'The objective metric of that ModelVersion.' })),
     gate: Type.Optional(
@@ -216,6 +251,17 @@ export const SweepTrial = Type.Object(
       Type.Boolean({ description: 'The winner: the best-ranked trial whose ModelVersion passed its gate, the only one eligible for serving.' }),
     ),
     failure: Type.Optional(Type.String({ description: 'Why the trial failed (its TrainingRun\'s failure reason).' })),
+    stopped: Type.Optional(
+      Type.Object(
+        {
+          epoch: Type.Integer({ description: 'The epoch after which it was stopped.', minimum: 1 }),
+          bestValAccuracy: Type.Number({ description: 'Its best validation accuracy up to that epoch.' }),
+          median: Type.Number({ description: 'The median of the other trials\' mean validation accuracy up to that epoch.' }),
+          trials: Type.Integer({ description: 'How many other trials the median was taken over.', minimum: 1 }),
+        },
+        { description: 'Why early stopping stopped this trial (phase Stopped).' },
+      ),
+    ),
   },
   { description: 'One row of the leaderboard.' },
 );
@@ -228,7 +274,9 @@ export const TrainingSweepStatus = Type.Object(
     trials: Type.Optional(Type.Integer({ description: 'Trials the sweep runs in all.', minimum: 0 })),
     running: Type.Optional(Type.Integer({ description: 'Trials running now.', minimum: 0 })),
     succeeded: Type.Optional(Type.Integer({ description: 'Trials with a ModelVersion and a value.', minimum: 0 })),
-    failed: Type.Optional(Type.Integer({ description: 'Trials whose TrainingRun failed.', minimum: 0 })),
+    failed: Type.Optional(Type.Integer({ description: 'Trials whose TrainingRun failed (stopped ones are not counted).', minimum: 0 })),
+    stopped: Type.Optional(Type.Integer({ description: 'Trials stopped early (by earlyStopping, or by hand with kennel.dev/stop).', minimum: 0 })),
+    earlyStopping: Type.Optional(Type.String({ description: 'The early stopping applied, with its defaults, e.g. "Median (minEpochs 3, minTrials 3)".' })),
     summary: Type.Optional(Type.String({ description: 'Finished trials as "done/total", for kubectl get.' })),
     objective: Type.Optional(Type.String({ description: 'The objective applied, e.g. "accuracy (Maximize)".' })),
     best: Type.Optional(
