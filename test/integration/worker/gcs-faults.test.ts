@@ -98,6 +98,7 @@ describe('gs:// storage when the bucket misbehaves', function () {
     proxy.faultNext(Number.POSITIVE_INFINITY, { kind: 'stall' });
     const ops: Record<string, () => Promise<unknown>> = {
       read: () => short.read(`gs://${BUCKET}/stall/forever.txt`),
+      readStream: () => drain(short.readStream(`gs://${BUCKET}/stall/forever.txt`)),
       write: () => short.write(`gs://${BUCKET}/stall/never.txt`, 'never'),
       list: () => short.list(`gs://${BUCKET}/stall`),
     };
