@@ -4,6 +4,7 @@ import type { KubeClient, KubeObject } from '../../../src/operator/kube/client.j
 import { KubeApiError } from '../../../src/operator/kube/errors.js';
 import { Resources } from '../../../src/operator/kube/resources.js';
 import type { RunningOperator } from '../../../src/operator/main.js';
+import type { TrainingSweepStatus } from '../../../src/shared/api/training-sweep.js';
 import {
   createNamespace,
   list,
@@ -190,6 +191,52 @@ describe('operator: TrainingRun', function () {
       expect(await bad({ model: 'm', dataset: { uri: 'http://x/' } })).to.include('dataset.uri must start with gs:// or file://');
       expect(await bad({ model: 'm', dataset: { uri: 'gs://b/d' }, split: { train: 0.5, validation: 0.1, test: 0.1 } })).to.include('split fractions must sum to 1');
       expect(await bad({ model: 'm', dataset: { uri: 'gs://b/d' }, hyperparameters: { epochs: -1 } })).to.match(/epochs/);
+    });
+  });
+
+  describe('a TrainingSweep with median stopping (stand-in trainer, 1 s progress polls)', () => {
+    const mns = 'median';
+    let op: RunningOperator | undefined;
+    before(async () => {
+      await createNamespace(kube, mns);
+      op = await startInProcess(bed, { namespaces: [mns], progressPollSeconds: 1 });
+    });
+    after(async () => op?.stop());
+
+    it('stops the clearly worse of 3 trials after minEpochs: its Job goes, the others finish and the best wins', async () => {
+      const t0 = Date.now();
+      // val-lr: each trial's validation accuracy after every epoch is its learning rate × 100 (0.9, 0.8, 0.3)
+      await kube.create(Resources.trainingSweep, {
+        apiVersion: 'kennel.dev/v1alpha1',
+        kind: 'TrainingSweep',
+        metadata: { name: 'median', namespace: mns },
+        spec: {
+          template: { model: 'median', dataset: { uri: 'file:///data/slow/val-lr/' }, architecture: 'simple-cnn', hyperparameters: { epochs: 6, imageSize: 32 }, evaluation: { minAccuracy: 0.5 } },
+          search: { algorithm: 'Grid', parameters: { learningRate: { values: [0.009, 0.008, 0.003] } } },
+          parallelism: 3,
+          objective: { metric: 'accuracy' },
+          earlyStopping: { algorithm: 'Median', minEpochs: 2, minTrials: 2 },
+        },
+      });
+      const done = await waitForStatus<Obj & { status?: TrainingSweepStatus }>(kube, Resources.trainingSweep, mns, 'median', (o) => o.status?.phase === 'Succeeded' || o.status?.phase === 'Failed', 'sweep median to finish', 60_000);
+      const status = done.status as TrainingSweepStatus;
+      const rows = status.leaderboard ?? [];
+      console.log(`      sweep with median stopping took ${Date.now() - t0} ms; trial 2: ${JSON.stringify(rows[2]?.stopped)}`);
+      expect(status).to.deep.include({ phase: 'Succeeded', stopped: 1, failed: 0, summary: '3/3', earlyStopping: 'Median (minEpochs 2, minTrials 2)' });
+      expect(status.best?.trial).to.equal(0);
+      expect(rows.map((r) => r.phase)).to.deep.equal(['Succeeded', 'Succeeded', 'Stopped']);
+      const figures = rows[2]?.stopped;
+      expect(figures).to.include({ bestValAccuracy: 0.3, median: 0.85, trials: 2 });
+      expect(figures?.epoch).to.be.within(2, 5);
+      const stoppedRun = await kube.get<KubeObject & { status?: { failure?: { reason: string; message: string }; jobName?: string } }>(Resources.trainingRun, mns, rows[2]?.trainingRun ?? '');
+      expect(stoppedRun?.status?.failure?.reason).to.equal('Stopped');
+      expect(stoppedRun?.status?.failure?.message).to.match(/^stopped early by TrainingSweep median \(median stopping\): best validation accuracy 0\.3 by epoch \d is below 0\.85/);
+      const jobs = (await list(kube, Resources.job, mns)).map((j) => j.metadata?.name);
+      expect(jobs).to.not.include(stoppedRun?.status?.jobName);
+      expect(jobs).to.have.length(2);
+      expect(await list(kube, Resources.modelVersion, mns)).to.have.length(2);
+      const events = await list<KubeObject & { reason?: string; message?: string; involvedObject?: { name?: string } }>(kube, Resources.event, mns);
+      expect(events.some((e) => e.involvedObject?.name === 'median' && e.reason === 'TrialStopped' && /^trial 2: best validation accuracy 0\.3/.test(e.message ?? ''))).to.equal(true);
     });
   });
 
