@@ -41,7 +41,7 @@ async function rejection(p: Promise<unknown>): Promise<{ code?: number; body?: s
 }
 
 interface Table {
-  columnDefinitions: { name: string }[];
+  columnDefinitions: { name: string; priority?: number }[];
   rows: { cells: unknown[] }[];
 }
 
@@ -196,11 +196,14 @@ describe('CRDs in a real kube-apiserver', function () {
       namespace: ns,
       plural: 'trainingsweeps',
       name: 'search',
-      body: [{ op: 'add', path: '/status', value: { phase: 'Running', summary: '1/8', running: 2, objective: 'accuracy (Maximize)' } }],
+      body: [{ op: 'add', path: '/status', value: { phase: 'Running', summary: '1/8', running: 2, stopped: 1, objective: 'accuracy (Maximize)' } }],
     });
     const sweeps = await getTable(server, pki, `/apis/${GROUP}/${VERSION}/namespaces/${ns}/trainingsweeps`);
-    expect(sweeps.columnDefinitions.map((c) => c.name)).to.deep.equal(['Name', 'Model', 'Phase', 'Trials', 'Running', 'Best', 'Objective', 'Metric', 'Age']);
-    expect(sweeps.rows.find((r) => r.cells[0] === 'search')?.cells.slice(1, 5)).to.deep.equal(['cats-dogs', 'Running', '1/8', 2]);
+    expect(sweeps.columnDefinitions.map((c) => c.name)).to.deep.equal(['Name', 'Model', 'Phase', 'Trials', 'Running', 'Best', 'Objective', 'Metric', 'Stopped', 'Age']);
+    expect(sweeps.columnDefinitions.find((c) => c.name === 'Stopped')?.priority, 'Stopped: kubectl get -o wide only').to.equal(1);
+    const row = sweeps.rows.find((r) => r.cells[0] === 'search');
+    expect(row?.cells.slice(1, 5)).to.deep.equal(['cats-dogs', 'Running', '1/8', 2]);
+    expect(row?.cells[8]).to.equal(1);
   });
 
   for (const c of INVALID_CASES) {
