@@ -123,7 +123,7 @@ describe('training-run status', () => {
   it('shows progress while training', () => {
     const s = computeTrainingRunStatus(
       run(),
-      obs({ job: running, pods: [runningPod], progress: { event: 'epoch', epoch: 4, epochs: 10, loss: 0.5, accuracy: 0.7, valAccuracy: 0.71 } }),
+      obs({ job: running, pods: [runningPod], epochLines: [{ event: 'epoch', epoch: 4, epochs: 10, loss: 0.5, accuracy: 0.7, valAccuracy: 0.71 }] }),
     );
     expect(s.phase).to.equal('Running');
     expect(s.progress).to.deep.include({ epoch: 4, epochs: 10, summary: '4/10', valAccuracy: 0.71 });
@@ -135,7 +135,7 @@ describe('training-run status', () => {
     const r = run();
     const s = computeTrainingRunStatus(
       r,
-      obs({ job: running, pods: [runningPod], progress: { event: 'epoch', epoch: 2, epochs: 10, loss: 0.123456789, accuracy: 2 / 3, valLoss: 0.5, valAccuracy: 30 / 31, imagesPerSecond: 41.26 } }),
+      obs({ job: running, pods: [runningPod], epochLines: [{ event: 'epoch', epoch: 2, epochs: 10, loss: 0.123456789, accuracy: 2 / 3, valLoss: 0.5, valAccuracy: 30 / 31, imagesPerSecond: 41.26 }] }),
     );
     expect(s.progress).to.deep.include({ loss: 0.1235, accuracy: 0.6667, valAccuracy: 0.9677, valLoss: 0.5, imagesPerSecond: 41.3 });
   });
@@ -204,7 +204,7 @@ describe('training-run status', () => {
     const r = run();
     const s1 = computeTrainingRunStatus(r, obs({ job: running, pods: [runningPod] }));
     r.status = s1;
-    const s2 = computeTrainingRunStatus(r, obs({ job: running, pods: [runningPod], now: later, progress: { event: 'epoch', epoch: 2, epochs: 3, loss: 1, accuracy: 0.5 } }));
+    const s2 = computeTrainingRunStatus(r, obs({ job: running, pods: [runningPod], now: later, epochLines: [{ event: 'epoch', epoch: 2, epochs: 3, loss: 1, accuracy: 0.5 }] }));
     expect(ready(s2)?.lastTransitionTime).to.equal(ready(s1)?.lastTransitionTime);
     expect(phaseEvent(s1, s2, TrainingRunWarningPhases)).to.equal(undefined);
     const failed = computeTrainingRunStatus(r, obs({ job: jobWith('Failed', 'DeadlineExceeded') }));

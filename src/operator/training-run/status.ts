@@ -8,6 +8,7 @@ import type { EpochProgress, WorkerOutcome } from '../../shared/api/worker-repor
 import { mergeConditions, summaryConditions, verdictSummary } from '../shared/conditions.js';
 import { containerStates, newestFirst, oomKilled, stuckPod as stuckPodOf, waitingDetail as waitingDetailOf } from '../shared/pod-state.js';
 import { conditionOf, rfc3339, type JobWire, type PodWire } from '../shared/wire.js';
+import { jobFinished } from '../shared/job-state.js';
 import { TRAIN_CONTAINER } from './desired.js';
 
 /**
@@ -25,9 +26,7 @@ export interface TrainingObservation {
   pods: readonly PodWire[];
   /** Parsed from the newest training container's termination message. */
   outcome?: WorkerOutcome;
-  /** Latest epoch line of the running pod's log. */
-  progress?: EpochProgress;
-  /** Every epoch line of the log tail read this time, in order (the history is built from them; default: `progress` alone). */
+  /** Every epoch line of the training pod's log tail read this time, in order: the last is the progress shown, all feed the history. */
   epochLines?: readonly EpochProgress[];
   /** The run's kennel.dev/stop annotation, when it has one: why it is to stop. */
   stop?: string;
@@ -104,9 +103,8 @@ export function stoppedMessage(why: string): string {
 
 function verdict(obs: TrainingObservation): Verdict {
   const job = obs.job;
-  const finished = conditionOf(job?.status?.conditions, 'Failed')?.status === 'True' || conditionOf(job?.status?.conditions, 'Complete')?.status === 'True' || (job?.status?.succeeded ?? 0) > 0;
   // A Job that ended before the stop took effect reports how it ended; any other is stopped.
-  if (obs.stop !== undefined && !finished) return { phase: 'Failed', reason: R.Stopped, message: stoppedMessage(obs.stop), terminal: true };
+  if (obs.stop !== undefined && !(job && jobFinished(job))) return { phase: 'Failed', reason: R.Stopped, message: stoppedMessage(obs.stop), terminal: true };
   if (!job) return { phase: 'Pending', reason: R.JobCreated, message: `creating Job ${obs.jobName}`, terminal: false };
   const failed = conditionOf(job.status?.conditions, 'Failed');
   if (failed?.status === 'True') return failureVerdict(obs, failed.reason, failed.message);
@@ -134,7 +132,7 @@ function verdict(obs: TrainingObservation): Verdict {
   if (stuck) return { phase: 'Pending', ...stuck, terminal: false };
   const running = obs.pods.some((p) => p.status?.phase === 'Running' && containerStates(p, TRAIN_CONTAINER)[0]?.running);
   if (running) {
-    const p = obs.progress;
+    const p = obs.epochLines?.at(-1);
     const attempts = attemptsOf(obs);
     const retry = attempts ? ` (attempt ${attempts.failed + 1} of ${attempts.backoffLimit + 1}; the previous pod ${attempts.lastFailure ?? 'failed'})` : '';
     const message = (p ? `epoch ${p.epoch}/${p.epochs}${p.valAccuracy !== undefined ? `, validation accuracy ${p.valAccuracy.toFixed(3)}` : ''}` : 'training started') + retry;
@@ -200,9 +198,8 @@ export function computeTrainingRunStatus(run: TrainingRun, obs: TrainingObservat
   const v = verdict(obs);
   const status: TrainingRunStatus = { phase: v.phase, jobName: obs.jobName, outputUri: obs.outputUri };
   if (generation !== undefined) status.observedGeneration = generation;
-  const latest = obs.epochLines?.at(-1) ?? obs.progress;
-  const lines = obs.epochLines ?? (obs.progress ? [obs.progress] : []);
-  const progress = progressOf(latest, lines, previous?.jobName === obs.jobName ? previous.progress : undefined);
+  const lines = obs.epochLines ?? [];
+  const progress = progressOf(lines.at(-1), lines, previous?.jobName === obs.jobName ? previous.progress : undefined);
   if (progress) status.progress = progress;
   const startTime = obs.job?.status?.startTime ?? (previous?.jobName === obs.jobName ? previous.startTime : undefined);
   if (startTime) status.startTime = startTime;

@@ -44,11 +44,6 @@ export function epochProgressLines(logText: string | undefined): EpochProgress[]
   return out;
 }
 
-/** The latest epoch report in a chunk of worker stdout (other lines are ignored). */
-export function latestEpochProgress(logText: string | undefined): EpochProgress | undefined {
-  return epochProgressLines(logText).at(-1);
-}
-
 /** The outcome the newest terminated training container reported, if any. */
 export function outcomeFromPods(pods: readonly PodWire[]): WorkerOutcome | undefined {
   for (const pod of newestFirst(pods)) {

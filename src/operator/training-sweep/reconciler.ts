@@ -4,7 +4,7 @@ import { TrainingSweepReasons, type TrainingSweep, type TrainingSweepStatus } fr
 import type { ReconcilerDeps } from '../deps.js';
 import type { KubeClient } from '../kube/client.js';
 import type { EventSpec } from '../kube/events.js';
-import { resourcePath, Resources } from '../kube/resources.js';
+import { resourcePath, Resources, type ResourceRef } from '../kube/resources.js';
 import type { ObjectContext, ObjectReconciler } from '../runtime/object-reconciler.js';
 import { servingEligible, winnerPatch } from '../model-version/eligibility.js';
 import { Annotations, Labels } from '../shared/labels.js';
@@ -56,12 +56,7 @@ export function trainingSweepReconciler(deps: ReconcilerDeps): ObjectReconciler<
       const run = runs.get(d.trial);
       if (!run) continue;
       const annotations = { [Annotations.stop]: stopMessage(sweep.metadata.name, d), [Annotations.sweepStopDetails]: stopDetailsAnnotation(d) };
-      await kube.request({
-        method: 'PATCH',
-        path: resourcePath(Resources.trainingRun, ctx.namespace, run.metadata.name),
-        body: { metadata: { annotations } },
-        contentType: 'application/merge-patch+json',
-      });
+      await mergePatch(kube, Resources.trainingRun, ctx.namespace, run.metadata.name, { metadata: { annotations } });
       // the leaderboard shows it Stopping now (a status change, so the TrialStopped Event is recorded with it)
       runs.set(d.trial, { ...run, metadata: { ...run.metadata, annotations: { ...run.metadata.annotations, ...annotations } } });
       ctx.logger.info({ trainingRun: run.metadata.name, trial: d.trial, epoch: d.epoch, bestValAccuracy: d.bestValAccuracy, median: d.median, trials: d.trials }, 'hopeless trial stopped');
@@ -78,10 +73,10 @@ export function trainingSweepReconciler(deps: ReconcilerDeps): ObjectReconciler<
       const isBest = mv.metadata.name === best.modelVersion;
       const marked = mv.metadata.annotations?.[Annotations.servingEligible];
       if (isBest && marked !== 'true') {
-        await mergePatch(kube, ctx.namespace, mv.metadata.name, winnerPatch(sweep.metadata.name, `${sweep.spec.objective.metric} ${best.value}`));
+        await mergePatch(kube, Resources.modelVersion, ctx.namespace, mv.metadata.name, winnerPatch(sweep.metadata.name, `${sweep.spec.objective.metric} ${best.value}`));
         ctx.logger.info({ modelVersion: mv.metadata.name }, 'best trial marked eligible for serving');
       } else if (!isBest && servingEligible(mv)) {
-        await mergePatch(kube, ctx.namespace, mv.metadata.name, {
+        await mergePatch(kube, Resources.modelVersion, ctx.namespace, mv.metadata.name, {
           metadata: {
             annotations: {
               [Annotations.servingEligible]: 'false',
@@ -143,11 +138,11 @@ function describe(trial: Trial): string {
   return parts.length > 0 ? parts.join(', ') : 'the template as it is';
 }
 
-/** A JSON merge patch of a ModelVersion's metadata (its spec is immutable; only annotations change). */
-async function mergePatch(kube: KubeClient, namespace: string, name: string, body: unknown): Promise<void> {
+/** A JSON merge patch of an object's metadata (here only annotations: a trial version's eligibility, a trial run's stop). */
+async function mergePatch(kube: KubeClient, resource: ResourceRef, namespace: string, name: string, body: unknown): Promise<void> {
   await kube.request({
     method: 'PATCH',
-    path: resourcePath(Resources.modelVersion, namespace, name),
+    path: resourcePath(resource, namespace, name),
     body,
     contentType: 'application/merge-patch+json',
   });

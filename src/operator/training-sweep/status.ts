@@ -61,11 +61,11 @@ function row(sweep: TrainingSweep, trial: Trial, obs: SweepObservation): Row {
   const current = runFinished(run);
   const phase = current ? (run.status?.phase ?? 'Pending') : run.status?.phase === 'Running' ? 'Running' : 'Pending';
   const out: Row = { ...base, phase, finished: false };
+  const figures = parseStopDetails(run.metadata.annotations?.[Annotations.sweepStopDetails]);
   if (current && run.status?.phase === 'Failed' && run.status.failure?.reason === TrainingRunReasons.Stopped) {
     // stopped early (by the sweep, or by hand): finished, never a winner, not a failure
     out.phase = 'Stopped';
     out.finished = true;
-    const figures = parseStopDetails(run.metadata.annotations?.[Annotations.sweepStopDetails]);
     if (figures) out.stopped = figures;
     return out;
   }
@@ -78,7 +78,6 @@ function row(sweep: TrainingSweep, trial: Trial, obs: SweepObservation): Row {
   if (!current && stopping !== undefined) {
     // asked to stop; its controller has not ended it yet
     out.phase = 'Stopping';
-    const figures = parseStopDetails(run.metadata.annotations?.[Annotations.sweepStopDetails]);
     if (figures) out.stopped = figures;
     return out;
   }

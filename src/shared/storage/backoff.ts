@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+
 /** The knobs of an exponential backoff, in the GCS client library's terms. */
 export interface BackoffPolicy {
   /** Retries after the first attempt. */
@@ -43,20 +45,9 @@ export async function retryWithBackoff<T>(attempt: (n: number) => Promise<T>, op
       if (n >= options.policy.maxRetries || !options.isRetryable(err) || options.signal?.aborted) throw err;
       const delay = delayOf(n + 1, err);
       options.onRetry?.(err, n + 1, delay);
-      await sleep(delay, options.signal);
+      // An abort ends the wait early (timers/promises rejects with an AbortError): the attempt's error is what is thrown.
+      await sleep(delay, undefined, options.signal ? { signal: options.signal } : {}).catch(() => undefined);
       if (options.signal?.aborted) throw err;
     }
   }
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }

@@ -161,6 +161,9 @@ describe('operator: TrainingRun', function () {
       expect(progress.summary).to.equal(`${progress.epoch}/30`);
       // the stand-in reports validation accuracy 0.9 * k / 30 after epoch k: every epoch so far, in order
       expect(progress.valAccuracyHistory).to.deep.equal(Array.from({ length: progress.epoch }, (_, i) => Math.round((0.9 * (i + 1) / 30) * 1e4) / 1e4));
+      // and the Ready condition says which epoch, from the same status write
+      const ready = (run.status?.conditions as { type: string; message: string }[] | undefined)?.find((c) => c.type === 'Ready');
+      expect(ready?.message).to.match(new RegExp(`^epoch ${progress.epoch}/30, validation accuracy `));
       await kube.delete(Resources.trainingRun, ns, 'slow');
     });
 
