@@ -3,9 +3,10 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { decodeImage, ImageDecodeError, sniffImageFormat, type ImageDecodeReason } from './image.js';
+import { decodeImage, decodeImagePixels, ImageDecodeError, sniffImageFormat, type ImageDecodeReason } from './image.js';
 
 const ODDITIES = fileURLToPath(new URL('../../../shared/datasets/cats-dogs-oddities/', import.meta.url));
+const PHOTOS = fileURLToPath(new URL('../../../shared/datasets/cats-dogs/', import.meta.url));
 
 function solid(width: number, height: number, rgb: { r: number; g: number; b: number }, channels: 3 | 4 = 3, alpha = 1) {
   return sharp({ create: { width, height, channels, background: channels === 4 ? { ...rgb, alpha } : rgb } });
@@ -130,5 +131,52 @@ describe('decodeImage', () => {
         expect(mean).to.be.within(10, 245);
       });
     }
+  });
+
+  describe('decodeImagePixels (serving: one pass, no header read)', () => {
+    it('gives the same bytes as decodeImage: alpha, grayscale, EXIF orientation, fill and cover', async () => {
+      const rotated = await solid(30, 12, { r: 200, g: 10, b: 10 })
+        .composite([{ input: await solid(10, 12, { r: 10, g: 10, b: 200 }).png().toBuffer(), left: 0, top: 0 }])
+        .jpeg()
+        .withMetadata({ orientation: 6 })
+        .toBuffer();
+      const inputs = [
+        await solid(16, 16, { r: 0, g: 0, b: 0 }, 4, 0.5).png().toBuffer(),
+        await solid(40, 30, { r: 100, g: 100, b: 100 }).toColourspace('b-w').png().toBuffer(),
+        rotated,
+        await noiseJpeg(64, 48),
+      ];
+      for (const [i, buf] of inputs.entries()) {
+        for (const resize of ['cover', 'fill'] as const) {
+          const one = await decodeImagePixels(buf, { size: 9, resize });
+          const two = (await decodeImage(buf, { size: 9, resize })).pixels;
+          expect(Buffer.from(one).equals(Buffer.from(two)), `input ${i}, ${resize}`).to.equal(true);
+        }
+      }
+    });
+
+    it('rejects bad input with the same reasons as decodeImage', async () => {
+      await expectReason(decodeImagePixels(Buffer.alloc(0), { size: 8 }), 'empty');
+      await expectReason(decodeImagePixels(Buffer.from('hello, I am a text file\n'), { size: 8 }), 'unsupported-format');
+      const jpeg = await noiseJpeg(64, 64);
+      await expectReason(decodeImagePixels(jpeg.subarray(0, Math.floor(jpeg.length / 2)), { size: 8 }), 'corrupt');
+      await expectReason(decodeImagePixels(jpeg.subarray(0, 40), { size: 8 }), 'corrupt');
+      const big = await solid(100, 100, { r: 1, g: 2, b: 3 }).png().toBuffer();
+      await expectReason(decodeImagePixels(big, { size: 8, maxPixels: 5000 }), 'too-many-pixels');
+      expect((await decodeImagePixels(big, { size: 8, maxPixels: 10_000 })).length).to.equal(192);
+    });
+
+    it('gives the same bytes as decodeImage on real photos and the odd real files', async function () {
+      if (!existsSync(PHOTOS) || !existsSync(ODDITIES)) {
+        console.log(`    skipping: ${PHOTOS} or ${ODDITIES} is absent`);
+        this.skip();
+      }
+      const files = [PHOTOS + 'cat/cat-00001.jpg', PHOTOS + 'dog/dog-00001.jpg', ODDITIES + 'progressive-jpeg-exif-icc__Cat737.jpg', ODDITIES + 'png-not-jpeg-1000x1223__Cat1018.png'];
+      for (const file of files) {
+        const buf = await readFile(file);
+        const one = await decodeImagePixels(buf, { size: 160 });
+        expect(Buffer.from(one).equals(Buffer.from((await decodeImage(buf, { size: 160 })).pixels)), file).to.equal(true);
+      }
+    });
   });
 });

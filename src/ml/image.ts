@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { ReasonError } from '../shared/errors.js';
 
 export const ImageDecodeReasons = ['empty', 'unsupported-format', 'corrupt', 'too-many-pixels'] as const;
@@ -52,36 +52,69 @@ function ascii(buf: Uint8Array, from: number, to: number): string {
  * {@link ImageDecodeError}; never returns partial pixels.
  */
 export async function decodeImage(buf: Uint8Array, options: DecodeImageOptions): Promise<DecodedImage> {
-  const { size, resize = 'cover', maxPixels = DEFAULT_MAX_PIXELS } = options;
-  if (!Number.isInteger(size) || size < 1) throw new RangeError(`size must be a positive integer, got ${size}`);
-  if (buf.length === 0) throw new ImageDecodeError('empty', 'empty file');
-  const format = sniffImageFormat(buf);
-  if (!format) throw new ImageDecodeError('unsupported-format', 'not a JPEG, PNG or WebP image');
-  const input = () => sharp(buf, { failOn: 'error', limitInputPixels: maxPixels, autoOrient: true, sequentialRead: true });
+  const { maxPixels = DEFAULT_MAX_PIXELS } = options;
+  const format = checkInput(buf, options);
   try {
-    const meta = await input().metadata();
+    const meta = await input(buf, maxPixels).metadata();
     const width = meta.autoOrient?.width ?? meta.width;
     const height = meta.autoOrient?.height ?? meta.height;
     if (!width || !height) throw new ImageDecodeError('corrupt', `${format} image without dimensions`);
     if (width * height > maxPixels) throw new ImageDecodeError('too-many-pixels', `${width}×${height} exceeds the limit of ${maxPixels} pixels`);
-    const { data, info } = await input()
-      .flatten({ background: { r: 255, g: 255, b: 255 } })
-      .toColourspace('srgb')
-      .resize(size, size, { fit: resize, position: 'centre' })
-      .removeAlpha()
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-    if (info.channels !== 3 || info.width !== size || info.height !== size) {
-      throw new ImageDecodeError('corrupt', `unexpected decoded layout ${info.width}×${info.height}×${info.channels}`);
-    }
-    return { pixels: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width, height, format };
+    return { pixels: await resizedPixels(buf, options), width, height, format };
   } catch (err) {
-    if (err instanceof ImageDecodeError) throw err;
-    const message = err instanceof Error ? err.message : String(err);
-    if (/pixel limit/i.test(message)) throw new ImageDecodeError('too-many-pixels', `image exceeds the limit of ${maxPixels} pixels`, { cause: err });
-    if (/unsupported image format/i.test(message)) throw new ImageDecodeError('unsupported-format', 'not a JPEG, PNG or WebP image', { cause: err });
-    throw new ImageDecodeError('corrupt', `corrupt or truncated ${format}: ${firstLine(message)}`, { cause: err });
+    throw decodeError(err, format, maxPixels);
   }
+}
+
+/**
+ * {@link decodeImage}'s pixels alone, in one pass through sharp: the same checks and the same
+ * bytes, without first reading the header for the input's size (sharp's own pixel limit guards
+ * against decompression bombs). For serving, where the size is not needed and the extra call
+ * cost about 0.7 ms of CPU a photo (a fifth of decoding it).
+ */
+export async function decodeImagePixels(buf: Uint8Array, options: DecodeImageOptions): Promise<Uint8Array> {
+  const format = checkInput(buf, options);
+  try {
+    return await resizedPixels(buf, options);
+  } catch (err) {
+    throw decodeError(err, format, options.maxPixels ?? DEFAULT_MAX_PIXELS);
+  }
+}
+
+function checkInput(buf: Uint8Array, options: DecodeImageOptions): ImageFormat {
+  if (!Number.isInteger(options.size) || options.size < 1) throw new RangeError(`size must be a positive integer, got ${options.size}`);
+  if (buf.length === 0) throw new ImageDecodeError('empty', 'empty file');
+  const format = sniffImageFormat(buf);
+  if (!format) throw new ImageDecodeError('unsupported-format', 'not a JPEG, PNG or WebP image');
+  return format;
+}
+
+function input(buf: Uint8Array, maxPixels: number): Sharp {
+  return sharp(buf, { failOn: 'error', limitInputPixels: maxPixels, autoOrient: true, sequentialRead: true });
+}
+
+async function resizedPixels(buf: Uint8Array, options: DecodeImageOptions): Promise<Uint8Array> {
+  const { size, resize = 'cover', maxPixels = DEFAULT_MAX_PIXELS } = options;
+  const { data, info } = await input(buf, maxPixels)
+    .flatten({ background: { r: 255, g: 255, b: 255 } })
+    .toColourspace('srgb')
+    .resize(size, size, { fit: resize, position: 'centre' })
+    .removeAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  if (info.channels !== 3 || info.width !== size || info.height !== size) {
+    throw new ImageDecodeError('corrupt', `unexpected decoded layout ${info.width}×${info.height}×${info.channels}`);
+  }
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
+/** Any failure while decoding, as an {@link ImageDecodeError} with a bounded reason. */
+function decodeError(err: unknown, format: ImageFormat, maxPixels: number): ImageDecodeError {
+  if (err instanceof ImageDecodeError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  if (/pixel limit/i.test(message)) return new ImageDecodeError('too-many-pixels', `image exceeds the limit of ${maxPixels} pixels`, { cause: err });
+  if (/unsupported image format/i.test(message)) return new ImageDecodeError('unsupported-format', 'not a JPEG, PNG or WebP image', { cause: err });
+  return new ImageDecodeError('corrupt', `corrupt or truncated ${format}: ${firstLine(message)}`, { cause: err });
 }
 
 function firstLine(s: string): string {

@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { loadArtifact } from '../ml/artifact.js';
 import type { BackendPreference } from '../ml/backend/select.js';
-import { decodeImage } from '../ml/image.js';
+import { decodeImagePixels } from '../ml/image.js';
 import type { ModelMetadata } from '../ml/metadata.js';
 import type { Logger } from '../shared/logger.js';
 import { joinUri, type Storage } from '../shared/storage/index.js';
@@ -74,7 +74,7 @@ export async function loadServedModel(options: LoadModelOptions): Promise<Loaded
     const classifier = new Classifier({
       predictor,
       classes: metadata.classes,
-      decode: async (image) => (await decodeImage(image, { size, resize: metadata.preprocessing.resize, maxPixels: options.maxPixels })).pixels,
+      decode: (image) => decodeImagePixels(image, { size, resize: metadata.preprocessing.resize, maxPixels: options.maxPixels }),
       maxBatchSize: options.batching.maxBatchSize,
       maxWaitMs: options.batching.maxWaitMs,
       maxQueue: options.batching.maxQueue,

@@ -1,6 +1,6 @@
 import type { BatchResultLine } from '../../shared/api/batch-report.js';
 import { isStorageError, type Storage, type StorageEntry } from '../../shared/storage/index.js';
-import { decodeImage, ImageDecodeError } from '../../ml/image.js';
+import { decodeImagePixels, ImageDecodeError } from '../../ml/image.js';
 import { mapLimit } from '../dataset/map-limit.js';
 import type { BatchClassifier } from './classifier.js';
 import { resultLine } from './result-line.js';
@@ -18,7 +18,7 @@ export async function classifyChunk(files: readonly StorageEntry[], o: { storage
   const decoded = await mapLimit(files, o.concurrency, async (file): Promise<Uint8Array | BatchResultLine> => {
     try {
       const bytes = await o.storage.read(file.uri);
-      return (await decodeImage(bytes, { size: classifier.size, resize: classifier.resize })).pixels;
+      return await decodeImagePixels(bytes, { size: classifier.size, resize: classifier.resize });
     } catch (err) {
       if (err instanceof ImageDecodeError) return { path: file.name, error: { reason: err.reason, message: err.message } };
       if (isStorageError(err, 'NotFound')) return { path: file.name, error: { reason: 'vanished', message: 'listed but gone when read' } };
