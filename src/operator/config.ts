@@ -27,7 +27,7 @@ export const OperatorConfig = Type.Object({
   workers: Type.Integer({ minimum: 1, maximum: 64 }),
   /** How often a serving InferenceService's pods are measured for status.live (and its retraining policy); 0 = never. */
   liveIntervalSeconds: Type.Integer({ minimum: 0, maximum: 86400 }),
-  /** How often a training pod's log is read for progress (and a sweep's early stopping judged). */
+  /** How often a training or batch-prediction pod's log is read for progress (and a sweep's early stopping judged). */
   progressPollSeconds: Type.Integer({ minimum: 1, maximum: 3600 }),
 });
 /** Default of progressPollSeconds. */

@@ -12,8 +12,6 @@ import { resolveModel } from './model.js';
 import { BatchPredictionWarningPhases, computeBatchPredictionStatus } from './status.js';
 import { latestBatchProgress, outcomesByShard, runningPodsByShard } from './worker-output.js';
 
-/** How often progress is read from the pods' logs while a batch runs. */
-export const PROGRESS_POLL_MS = 10_000;
 /** Safety-net recheck while a batch waits for its pods (as for TrainingRun). */
 export const PENDING_RECHECK_MS = 5_000;
 /** Log lines read per pod: the worker prints one progress line per committed part, and a few others. */
@@ -109,7 +107,7 @@ export function batchPredictionReconciler(deps: ReconcilerDeps): ObjectReconcile
         progress: finished ? new Map() : await readProgress(pods, ctx),
       });
       if (finished) return { status };
-      return { status, requeueAfterMs: status.phase === 'Running' ? PROGRESS_POLL_MS : PENDING_RECHECK_MS };
+      return { status, requeueAfterMs: status.phase === 'Running' ? config.progressPollSeconds * 1000 : PENDING_RECHECK_MS };
     },
   };
 }

@@ -39,7 +39,7 @@ export interface InProcessOptions {
   onLostLeadership?: () => void;
   /** KENNEL_LIVE_INTERVAL_SECONDS (default: the operator's 60). */
   liveIntervalSeconds?: number;
-  /** KENNEL_PROGRESS_POLL_SECONDS: how often training pods are read for progress (default 10). */
+  /** KENNEL_PROGRESS_POLL_SECONDS: how often training and batch-prediction pods are read for progress (default 10). */
   progressPollSeconds?: number;
 }
 
