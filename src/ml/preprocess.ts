@@ -16,20 +16,14 @@ export function imagesToTensor(pixels: Uint8Array, n: number, size: number): tf.
     throw new RangeError(`imagesToTensor: expected ${expected} bytes for ${n} images of ${size}x${size}x3, got ${pixels.length}`);
   }
   const shape: [number, number, number, number] = [n, size, size, 3];
-  const scale = 1 / 255;
   // On the wasm backend, scale straight into a tensor allocated on its heap: no float copy of the
   // batch in JavaScript (4 bytes a pixel channel, ~0.3 MB an image at 160 px) that the backend
   // would then copy again, and that, as garbage outside V8's heap, set off a full collection
   // about every half second in each serving worker.
-  const backend = tf.backend();
-  if (tf.getBackend() === 'wasm' && expected > 0) {
-    const wasm = backend as BackendWasm;
-    const info = wasm.makeOutput(shape, 'float32');
-    const floats = wasm.typedArrayFromHeap(info) as Float32Array;
-    for (let i = 0; i < expected; i++) floats[i] = (pixels[i] as number) * scale;
-    return tf.engine().makeTensorFromTensorInfo(info) as tf.Tensor4D;
-  }
-  const floats = new Float32Array(expected);
+  const wasm = tf.getBackend() === 'wasm' && expected > 0 ? (tf.backend() as BackendWasm) : undefined;
+  const onHeap = wasm?.makeOutput(shape, 'float32');
+  const floats = wasm && onHeap ? (wasm.typedArrayFromHeap(onHeap) as Float32Array) : new Float32Array(expected);
+  const scale = 1 / 255;
   for (let i = 0; i < expected; i++) floats[i] = (pixels[i] as number) * scale;
-  return tf.tensor4d(floats, shape, 'float32');
+  return onHeap ? (tf.engine().makeTensorFromTensorInfo(onHeap) as tf.Tensor4D) : tf.tensor4d(floats, shape, 'float32');
 }

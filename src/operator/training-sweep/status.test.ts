@@ -74,7 +74,6 @@ describe('training-sweep status', () => {
     expect(computeTrainingSweepStatus(s, done).leaderboard?.[2]).to.deep.equal(withoutFigures);
   });
 
-
   it('is Pending before any trial, and Running with a leaderboard while trials run', () => {
     const s = sweep();
     const pending = computeTrainingSweepStatus(s, observe(s, [], []));
