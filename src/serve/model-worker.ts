@@ -16,7 +16,7 @@ serveThread(async (init: ModelWorkerInit) => {
   const predictor = createInProcessPredictor({ model, size: init.size, numClasses: init.numClasses });
   // Warm-up: the first call compiles kernels and allocates; do it before taking traffic.
   await predictor.predict(new Uint8Array(init.size * init.size * 3), 1);
-  const info: ModelWorkerInfo = { backend: backend.name };
+  const info: ModelWorkerInfo = { backend: backend.name, ...(backend.kernels ? { kernels: backend.kernels } : {}) };
   const handlers: ModelWorkerCalls = {
     async predict({ pixels, n }) {
       // A private copy: the backend may still own the array it returned.

@@ -60,7 +60,7 @@ export async function createWorkerPoolPredictor(options: WorkerPoolOptions): Pro
     await Promise.all(workers.map((w) => w.terminate()));
     throw failed.reason;
   }
-  logger.info({ workers: workers.length, backend: workers[0]?.info.backend }, 'model workers ready');
+  logger.info({ workers: workers.length, backend: workers[0]?.info.backend, kernels: workers[0]?.info.kernels }, 'model workers ready');
 
   return {
     size,

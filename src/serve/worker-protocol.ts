@@ -14,6 +14,8 @@ export interface ModelWorkerInit {
 /** What a model worker reports once its model is loaded and warmed up. */
 export interface ModelWorkerInfo {
   readonly backend: string;
+  /** On the WebAssembly backend, which build of Kennel's kernels runs. */
+  readonly kernels?: string;
 }
 
 /** The calls a model worker answers (model-worker.ts). */

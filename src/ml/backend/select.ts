@@ -2,6 +2,8 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { Logger } from '../../shared/logger.js';
+import type { KernelVariant } from '../kernels/kernel-binary.js';
+import { kernelVariant } from '../kernels/kernel-variant.js';
 import { registerWasmKernels } from '../kernels/register.js';
 
 export const BACKEND_PREFERENCES = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -12,6 +14,8 @@ export interface SelectedBackend {
   name: string;
   /** True when the native TensorFlow library (tfjs-node) runs the ops. */
   native: boolean;
+  /** On the WebAssembly backend, which build of Kennel's kernels runs (see kernel-variant.ts). */
+  kernels?: KernelVariant;
 }
 
 let selection: Promise<SelectedBackend> | undefined;
@@ -34,7 +38,7 @@ export function selectBackend(options: { preference?: BackendPreference; logger?
     return selection.then(async (chosen) => {
       if (tf.getBackend() !== chosen.name) await setAndCheck(chosen.name);
       // Every caller's log says which backend runs its work, not only the first caller's.
-      options.logger?.info({ backend: chosen.name, native: chosen.native, preference, reused: true }, 'tensorflow backend selected');
+      options.logger?.info({ backend: chosen.name, native: chosen.native, kernels: chosen.kernels, preference, reused: true }, 'tensorflow backend selected');
       return chosen;
     });
   }
@@ -54,9 +58,9 @@ async function choose(preference: BackendPreference, logger: Logger | undefined)
   for (const candidate of order) {
     try {
       await activate(candidate);
-      const chosen: SelectedBackend = { name: tf.getBackend(), native: candidate === 'tensorflow' };
+      const chosen: SelectedBackend = { name: tf.getBackend(), native: candidate === 'tensorflow', ...(candidate === 'wasm' ? { kernels: kernelVariant() } : {}) };
       const level = preference !== 'auto' && candidate !== preference ? 'warn' : 'info';
-      logger?.[level]({ backend: chosen.name, native: chosen.native, preference, failures }, 'tensorflow backend selected');
+      logger?.[level]({ backend: chosen.name, native: chosen.native, kernels: chosen.kernels, preference, failures }, 'tensorflow backend selected');
       return chosen;
     } catch (err) {
       failures[candidate] = err instanceof Error ? err.message.split('\n')[0] ?? err.message : String(err);

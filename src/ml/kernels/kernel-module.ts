@@ -1,4 +1,5 @@
-import { loadKernelBinary } from './kernel-binary.js';
+import { loadKernelBinary, type KernelVariant } from './kernel-binary.js';
+import { kernelVariant } from './kernel-variant.js';
 
 /** Activations the GEMM and Winograd epilogues apply as they store the output. */
 export const CONV_ACTIVATIONS = ['linear', 'relu', 'relu6'] as const;
@@ -25,11 +26,15 @@ interface KernelExports {
 }
 
 /** The compiled kernels (they import their linear memory, so one binary serves every instance). */
-let compiled: Promise<WebAssembly.Module> | undefined;
+const compiled = new Map<KernelVariant, Promise<WebAssembly.Module>>();
 
-function compiledKernels(): Promise<WebAssembly.Module> {
-  compiled ??= loadKernelBinary().then((binary) => WebAssembly.compile(binary));
-  return compiled;
+function compiledKernels(variant: KernelVariant): Promise<WebAssembly.Module> {
+  let module = compiled.get(variant);
+  if (!module) {
+    module = loadKernelBinary(variant).then((binary) => WebAssembly.compile(binary));
+    compiled.set(variant, module);
+  }
+  return module;
 }
 
 function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory): KernelExports {
@@ -53,8 +58,9 @@ export class KernelModule {
     private readonly module: WebAssembly.Module,
   ) {}
 
-  static async create(): Promise<KernelModule> {
-    const module = await compiledKernels();
+  /** `variant`: which build to run; by default the one this process chose (kernel-variant.ts). */
+  static async create(variant: KernelVariant = kernelVariant()): Promise<KernelModule> {
+    const module = await compiledKernels(variant);
     const memory = new WebAssembly.Memory({ initial: 16 });
     return new KernelModule(instantiate(module, memory), memory, module);
   }

@@ -4,6 +4,7 @@ import { selectBackend } from '../backend/select.js';
 import { batchNormTrain, maxPoolRelu } from './train-ops.js';
 import { conv2dForward, conv2dForwardWinograd, winogradApplies, winogradFilter, type ConvGeometry } from './conv.js';
 import { KernelModule } from './kernel-module.js';
+import { kernelVariant, relaxedSimdSupported } from './kernel-variant.js';
 import { seededRandom as rng } from '../../shared/random.js';
 
 
@@ -287,3 +288,32 @@ describe('Winograd F(2×2, 3×3) forward convolution', () => {
     expect(winogradApplies({ ...base, inChannels: 6 })).to.equal(false);
   });
 });
+
+describe('the relaxed-SIMD build of the kernels', () => {
+  it('is the one this Node runs (relaxed SIMD switched on behind its V8 flag)', () => {
+    expect(kernelVariant()).to.equal('relaxed-simd');
+    expect(relaxedSimdSupported()).to.equal(true);
+  });
+
+  it('computes the same convolutions as the plain SIMD build, to float rounding (fused multiply-add)', async () => {
+    const plain = await KernelModule.create('simd');
+    const fused = await KernelModule.create('relaxed-simd');
+    const r = rng(13);
+    const cases: ConvGeometry[] = [
+      // 1×1, 3×3 and 3×3 stride 2 (odd sizes: partial row and column tiles)
+      { batchSize: 2, inHeight: 10, inWidth: 10, inChannels: 96, outHeight: 10, outWidth: 10, outChannels: 40, filterHeight: 1, filterWidth: 1, strideHeight: 1, strideWidth: 1, padTop: 0, padLeft: 0 },
+      { batchSize: 1, inHeight: 13, inWidth: 11, inChannels: 24, outHeight: 13, outWidth: 11, outChannels: 16, filterHeight: 3, filterWidth: 3, strideHeight: 1, strideWidth: 1, padTop: 1, padLeft: 1 },
+      { batchSize: 2, inHeight: 9, inWidth: 9, inChannels: 8, outHeight: 5, outWidth: 5, outChannels: 12, filterHeight: 3, filterWidth: 3, strideHeight: 2, strideWidth: 2, padTop: 1, padLeft: 1 },
+    ];
+    for (const g of cases) {
+      const x = randomArray(g.batchSize * g.inHeight * g.inWidth * g.inChannels, r);
+      const filter = randomArray(g.filterHeight * g.filterWidth * g.inChannels * g.outChannels, r);
+      const bias = randomArray(g.outChannels, r);
+      const a = conv2dForward(plain, x, filter, g, undefined, { bias, activation: 'relu6' });
+      const b = conv2dForward(fused, x, filter, g, undefined, { bias, activation: 'relu6' });
+      expect(a.some((v) => v > 0 && v < 6), 'some outputs between the clamps').to.equal(true);
+      expectClose(b, a, `${g.filterHeight}×${g.filterHeight} s${g.strideHeight}`, 1e-5);
+    }
+  });
+});
+
