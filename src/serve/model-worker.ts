@@ -11,7 +11,7 @@ import { payloadToModel } from './model-transfer.js';
 import type { ModelWorkerCalls, ModelWorkerInfo, ModelWorkerInit } from './worker-protocol.js';
 
 serveThread(async (init: ModelWorkerInit) => {
-  const backend = await selectBackend({ preference: init.backend });
+  const backend = await selectBackend({ preference: init.backend, purpose: 'inference' });
   const model = await payloadToModel(init.payload);
   const predictor = createInProcessPredictor({ model, size: init.size, numClasses: init.numClasses });
   // Warm-up: the first call compiles kernels and allocates; do it before taking traffic.

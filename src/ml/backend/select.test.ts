@@ -27,13 +27,13 @@ describe('selectBackend', function () {
     } catch {
       native = false;
     }
-    // Node 20 has relaxed SIMD behind a V8 flag that the kernel loader switches on.
-    expect(chosen).to.deep.equal(native ? { name: 'tensorflow', native: true } : { name: 'wasm', native: false, kernels: 'relaxed-simd' });
+    // Training (the default purpose) runs the reproducible build of the kernels.
+    expect(chosen).to.deep.equal(native ? { name: 'tensorflow', native: true } : { name: 'wasm', native: false, kernels: 'simd' });
     expect(tf.getBackend()).to.equal(chosen.name);
     if (!native) expect(tf.getKernel('Conv2DBackpropFilter', 'wasm'), 'Kennel kernel registered').to.not.equal(undefined);
     const line = lines().find((l) => l.msg === 'tensorflow backend selected');
     expect(line).to.include({ backend: chosen.name, native: chosen.native, preference: 'auto' });
-    if (!native) expect(line).to.include({ kernels: 'relaxed-simd' });
+    if (!native) expect(line).to.include({ kernels: 'simd' });
   });
 
   it('is idempotent for the same preference and honours an explicit one', async () => {
@@ -41,7 +41,7 @@ describe('selectBackend', function () {
     await tf.setBackend('cpu'); // switched away behind its back
     const { logger, lines } = captured();
     const b = await selectBackend({ preference: 'wasm', logger });
-    expect(b).to.deep.equal(a).and.deep.equal({ name: 'wasm', native: false, kernels: 'relaxed-simd' });
+    expect(b).to.deep.equal(a).and.deep.equal({ name: 'wasm', native: false, kernels: 'simd' });
     expect(lines().find((l) => l.msg === 'tensorflow backend selected'), 'a reused selection is logged to its caller too').to.include({ backend: 'wasm', reused: true });
     expect(tf.getBackend()).to.equal('wasm');
     expect(await selectBackend({ preference: 'cpu' })).to.deep.equal({ name: 'cpu', native: false });

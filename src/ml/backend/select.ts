@@ -3,8 +3,8 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { Logger } from '../../shared/logger.js';
 import type { KernelVariant } from '../kernels/kernel-binary.js';
-import { kernelVariant } from '../kernels/kernel-variant.js';
-import { registerWasmKernels } from '../kernels/register.js';
+import { kernelVariant, type KernelPurpose } from '../kernels/kernel-variant.js';
+import { registerWasmKernels, registeredKernelVariant } from '../kernels/register.js';
 
 export const BACKEND_PREFERENCES = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendPreference = (typeof BACKEND_PREFERENCES)[number];
@@ -30,8 +30,10 @@ let selectedFor: BackendPreference | undefined;
  * backend only, then falls back the same way with a warning. Idempotent: later calls with the
  * same preference return the first result (re-activating that backend if something switched
  * away from it) and log it again, marked `reused`; a different preference re-selects.
+ * `purpose` picks the build of Kennel's WebAssembly kernels (kernel-variant.ts): 'training' (the
+ * default) the reproducible one, 'inference' the fastest; the first selection in a thread fixes it.
  */
-export function selectBackend(options: { preference?: BackendPreference; logger?: Logger } = {}): Promise<SelectedBackend> {
+export function selectBackend(options: { preference?: BackendPreference; logger?: Logger; purpose?: KernelPurpose } = {}): Promise<SelectedBackend> {
   const preference = options.preference ?? 'auto';
   if (selection && selectedFor === preference) {
     // Someone may have switched backends directly (tf.setBackend) since: switch back.
@@ -43,7 +45,7 @@ export function selectBackend(options: { preference?: BackendPreference; logger?
     });
   }
   selectedFor = preference;
-  selection = choose(preference, options.logger).catch((err: unknown) => {
+  selection = choose(preference, options.purpose ?? 'training', options.logger).catch((err: unknown) => {
     selection = undefined;
     selectedFor = undefined;
     throw err;
@@ -51,14 +53,15 @@ export function selectBackend(options: { preference?: BackendPreference; logger?
   return selection;
 }
 
-async function choose(preference: BackendPreference, logger: Logger | undefined): Promise<SelectedBackend> {
+async function choose(preference: BackendPreference, purpose: KernelPurpose, logger: Logger | undefined): Promise<SelectedBackend> {
   const order: BackendPreference[] =
     preference === 'auto' || preference === 'tensorflow' ? ['tensorflow', 'wasm', 'cpu'] : preference === 'wasm' ? ['wasm', 'cpu'] : ['cpu'];
   const failures: Record<string, string> = {};
   for (const candidate of order) {
     try {
-      await activate(candidate);
-      const chosen: SelectedBackend = { name: tf.getBackend(), native: candidate === 'tensorflow', ...(candidate === 'wasm' ? { kernels: kernelVariant() } : {}) };
+      await activate(candidate, purpose);
+      const kernels = candidate === 'wasm' ? registeredKernelVariant() : undefined;
+      const chosen: SelectedBackend = { name: tf.getBackend(), native: candidate === 'tensorflow', ...(kernels ? { kernels } : {}) };
       const level = preference !== 'auto' && candidate !== preference ? 'warn' : 'info';
       logger?.[level]({ backend: chosen.name, native: chosen.native, kernels: chosen.kernels, preference, failures }, 'tensorflow backend selected');
       return chosen;
@@ -70,7 +73,7 @@ async function choose(preference: BackendPreference, logger: Logger | undefined)
   throw new Error(`no TensorFlow.js backend could be initialised: ${JSON.stringify(failures)}`);
 }
 
-async function activate(name: BackendPreference): Promise<void> {
+async function activate(name: BackendPreference, purpose: KernelPurpose): Promise<void> {
   if (name === 'tensorflow') {
     // Optional dependency: absent or unloadable where its native library is missing.
     const moduleName = '@tensorflow/tfjs-node';
@@ -81,7 +84,7 @@ async function activate(name: BackendPreference): Promise<void> {
   if (name === 'wasm') {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
     wasm.setWasmPaths(wasmDistDirectory());
-    await registerWasmKernels();
+    await registerWasmKernels(kernelVariant(purpose));
     await setAndCheck('wasm');
     return;
   }

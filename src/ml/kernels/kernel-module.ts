@@ -1,5 +1,4 @@
 import { loadKernelBinary, type KernelVariant } from './kernel-binary.js';
-import { kernelVariant } from './kernel-variant.js';
 
 /** Activations the GEMM and Winograd epilogues apply as they store the output. */
 export const CONV_ACTIVATIONS = ['linear', 'relu', 'relu6'] as const;
@@ -56,13 +55,15 @@ export class KernelModule {
     private readonly exports: KernelExports,
     private readonly memory: WebAssembly.Memory,
     private readonly module: WebAssembly.Module,
+    /** Which build of the kernels this instance runs. */
+    readonly variant: KernelVariant,
   ) {}
 
-  /** `variant`: which build to run; by default the one this process chose (kernel-variant.ts). */
-  static async create(variant: KernelVariant = kernelVariant()): Promise<KernelModule> {
+  /** `variant`: which build to run (see kernel-variant.ts). */
+  static async create(variant: KernelVariant = 'simd'): Promise<KernelModule> {
     const module = await compiledKernels(variant);
     const memory = new WebAssembly.Memory({ initial: 16 });
-    return new KernelModule(instantiate(module, memory), memory, module);
+    return new KernelModule(instantiate(module, memory), memory, module, variant);
   }
 
   /**

@@ -290,9 +290,12 @@ describe('Winograd F(2×2, 3×3) forward convolution', () => {
 });
 
 describe('the relaxed-SIMD build of the kernels', () => {
-  it('is the one this Node runs (relaxed SIMD switched on behind its V8 flag)', () => {
-    expect(kernelVariant()).to.equal('relaxed-simd');
+  it('runs for inference on this Node (relaxed SIMD switched on behind its V8 flag); training keeps the plain build', () => {
+    expect(kernelVariant('inference', {})).to.equal('relaxed-simd');
     expect(relaxedSimdSupported()).to.equal(true);
+    expect(kernelVariant('training', {})).to.equal('simd');
+    for (const off of ['simd', 'off', '0', 'FALSE']) expect(kernelVariant('inference', { KENNEL_WASM_RELAXED_SIMD: off }), off).to.equal('simd');
+    expect(kernelVariant('inference', { KENNEL_WASM_RELAXED_SIMD: 'auto' })).to.equal('relaxed-simd');
   });
 
   it('computes the same convolutions as the plain SIMD build, to float rounding (fused multiply-add)', async () => {

@@ -3,6 +3,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { conv2dBackpropFilter, conv2dBackpropInput, conv2dForward, conv2dForwardWinograd, winogradApplies, winogradFilter, type ConvEpilogue, type ConvGeometry } from './conv.js';
 import { depthwiseBackpropFilter, depthwiseBackpropInput } from './depthwise.js';
 import { pointwiseApplies, pointwiseInPlace } from './pointwise.js';
+import type { KernelVariant } from './kernel-binary.js';
 import { CONV_ACTIVATIONS, KernelModule, type ConvActivation } from './kernel-module.js';
 
 /** The kernels Kennel adds to (or replaces in) the WebAssembly backend. */
@@ -19,6 +20,11 @@ type ConvAttrs = {
 let registration: Promise<void> | undefined;
 let kernelModule: KernelModule | undefined;
 
+/** The build of the kernels registered in this thread, once `registerWasmKernels` has finished. */
+export function registeredKernelVariant(): KernelVariant | undefined {
+  return kernelModule?.variant;
+}
+
 /** The kernel module once `registerWasmKernels` has finished; used by the fused training ops. */
 export function registeredKernelModule(): KernelModule | undefined {
   return kernelModule;
@@ -26,12 +32,13 @@ export function registeredKernelModule(): KernelModule | undefined {
 
 /**
  * Registers Kennel's SIMD kernels with the 'wasm' backend (before or after it initialises).
- * Idempotent. The stock backend has no Conv2DBackpropFilter and a scalar Conv2DBackpropInput;
- * these read the backend's tensors from its heap, compute in Kennel's own WebAssembly module
- * and write the result into a tensor the backend allocates.
+ * Idempotent: the first call in a thread chooses the build (`variant`). The stock backend has no
+ * Conv2DBackpropFilter and a scalar Conv2DBackpropInput; these read the backend's tensors from
+ * its heap, compute in Kennel's own WebAssembly module and write the result into a tensor the
+ * backend allocates.
  */
-export function registerWasmKernels(): Promise<void> {
-  registration ??= KernelModule.create().then((mod) => {
+export function registerWasmKernels(variant: KernelVariant = 'simd'): Promise<void> {
+  registration ??= KernelModule.create(variant).then((mod) => {
     kernelModule = mod;
     // The stock forward kernels stay as the fallback for what ours do not cover (NCHW, dilation,
     // exotic activations). Ours measured ~20-35 GFLOP per CPU-second vs ~0.5 for the stock Conv2D.

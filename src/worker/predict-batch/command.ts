@@ -23,7 +23,7 @@ export async function run(raw: RawBatchOptions, overrides: { stdout?: NodeJS.Wri
   let exitCode = 0;
   try {
     const o = parseBatchOptions(raw, env);
-    await selectBackend({ preference: o.backend, logger });
+    await selectBackend({ preference: o.backend, logger, purpose: 'inference' });
     const storage = (uri: string) => storageFor(uri, { env });
     const classifier = await loadClassifier(o.modelUri, storage(o.modelUri), o.modelSha256);
     try {

@@ -30,6 +30,14 @@ describe('kennel serve: micro-batching over two model workers, tensor hygiene', 
 
   const predict = (bytes: Buffer) => fetch(`${server.url}/predict`, { method: 'POST', body: new Uint8Array(bytes), headers: { 'content-type': 'image/jpeg' } });
 
+  it('runs the model workers on the fastest build of the kernels (relaxed SIMD: fused multiply-add)', () => {
+    const ready = server.logs.lines.find((l) => l.msg === 'model workers ready');
+    expect(ready, 'the model workers log which backend and kernels they run').to.not.equal(undefined);
+    expect(ready).to.include({ workers: 2 });
+    // tfjs-node (not installable here) would run native TensorFlow; otherwise the wasm backend.
+    if (ready?.backend !== 'tensorflow') expect(ready).to.include({ backend: 'wasm', kernels: 'relaxed-simd' });
+  });
+
   it('coalesces concurrent requests into batches, and every answer matches the same image sent alone', async () => {
     const alone = new Map<string, unknown>();
     for (const p of photos.slice(0, 4)) alone.set(p.name, ((await (await predict(p.bytes)).json()) as { probabilities: unknown }).probabilities);

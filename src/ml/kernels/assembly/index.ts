@@ -9,8 +9,8 @@
 // (TypeScript) lays out: the host pads M to a multiple of 4 and N to a multiple of 8.
 
 // acc + a·b. The relaxed-simd build fuses it into one instruction (an FMA on x86-64 with FMA3 and
-// on arm64; engines without one compute mul then add): the GEMMs run ~15 % faster on AVX2 hosts,
-// and results may differ from the simd build in the last bit of each product's rounding.
+// on arm64; engines without one compute mul then add): ~15 % less time a served image on an FMA
+// host; results differ from the simd build in the rounding of each product (see kernel-variant.ts).
 @inline function fma(acc: v128, a: v128, b: v128): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, acc);
   return f32x4.add(acc, f32x4.mul(a, b));
