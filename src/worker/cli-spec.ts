@@ -47,7 +47,7 @@ export function addWorkerCommands(program: Command): void {
     .option('--split-seed <n>', 'override the recorded split seed')
     .option('--json', 'print one JSON object (MetricsSummary + classes + skippedFiles) instead of tables')
     .option('--predictions <uri>', 'also write one JSON line per image (path, label, confidence, probabilities), as kennel predict-batch does')
-    .option('--batch-size <n>', 'images per prediction batch (default 64)')
+    .option('--batch-size <n>', 'images per prediction batch (default 16)')
     .option('--backend <name>', 'TensorFlow.js backend: auto, tensorflow, wasm, cpu (default auto)')
     .option('--concurrency <n>', 'files read and decoded at once (default 8)')
     .action(async (opts: Record<string, string | boolean | undefined>) => {

@@ -9,7 +9,7 @@ import { parseInteger, parseSplit } from '../train/options.js';
 import { failureFrom } from '../train/outcome.js';
 import { TerminalError } from '../../shared/errors.js';
 import { BACKEND_PREFERENCES, type BackendPreference } from '../../ml/backend/select.js';
-import { evaluateArtifact } from './evaluate-model.js';
+import { DEFAULT_PREDICTION_BATCH, evaluateArtifact } from './evaluate-model.js';
 import { formatMetricsTable } from './format-table.js';
 import { serializePart } from '../predict-batch/commit-log.js';
 import { resultLine } from '../predict-batch/result-line.js';
@@ -78,7 +78,7 @@ export async function run(raw: RawEvaluateOptions, overrides: { stdout?: NodeJS.
       const seed = parseInteger('split-seed', raw.splitSeed ?? (typeof hp.splitSeed === 'number' ? String(hp.splitSeed) : undefined), 0, 0, 2 ** 31 - 1);
       data = splitDataset(dataset, fractions, seed)[which as (typeof SPLITS)[number]];
     }
-    const { metrics, probabilities } = await evaluateArtifact({ modelUri: raw.model, storage: modelStorage, data, ...(raw.batchSize ? { batchSize: parseInteger('batch-size', raw.batchSize, 64, 1, 4096) } : {}) });
+    const { metrics, probabilities } = await evaluateArtifact({ modelUri: raw.model, storage: modelStorage, data, ...(raw.batchSize ? { batchSize: parseInteger('batch-size', raw.batchSize, DEFAULT_PREDICTION_BATCH, 1, 4096) } : {}) });
     if (raw.predictions) await writePredictions(raw.predictions, data.names, probabilities, metadata.classes, env);
     if (raw.json) {
       stdout.write(`${JSON.stringify({ ...metrics, classes: metadata.classes, skippedFiles: dataset.skipped.length })}\n`);
