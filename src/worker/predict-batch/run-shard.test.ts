@@ -107,7 +107,16 @@ describe('predict-batch shard run (real model artifact, real files)', function (
     expect(again).to.deep.include({ images: 42, predicted: 40, failed: 2 });
     const whole = await readFile(path.join(dir, 'whole', 'predictions-00000-of-00001.jsonl'), 'utf8');
     const resumed = await readFile(path.join(dir, 'resumed', 'predictions-00000-of-00001.jsonl'), 'utf8');
-    expect(resumed).to.equal(whole);
+    // Line for line the same records. A failure's message is compared by its start only: sharp
+    // appends libvips's error buffer, and whether "VipsJpeg: premature end of JPEG image" is in
+    // it yet varies from one decode of the same bytes to the next.
+    const stable = (text: string): unknown[] =>
+      text.split('\n').filter(Boolean).map((l) => {
+        const record = JSON.parse(l) as { error?: { reason: string; message: string } };
+        return record.error ? { ...record, error: { reason: record.error.reason, message: record.error.message.split(':')[0] } } : record;
+      });
+    expect(stable(resumed)).to.deep.equal(stable(whole));
+    expect(resumed.split('\n').filter(Boolean)).to.have.length(42);
     expect(all.resumed).to.equal(0);
   });
 
