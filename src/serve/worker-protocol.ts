@@ -1,4 +1,4 @@
-import type { BackendPreference } from '../ml/backend/select.js';
+import type { BackendPreference, SelectedBackend } from '../ml/backend/select.js';
 import type { Transferring } from '../shared/thread-rpc/protocol.js';
 import type { ModelPayload } from './model-transfer.js';
 import type { PredictorStats } from './predictor.js';
@@ -14,8 +14,7 @@ export interface ModelWorkerInit {
 /** What a model worker reports once its model is loaded and warmed up. */
 export interface ModelWorkerInfo {
   readonly backend: string;
-  /** On the WebAssembly backend, which build of Kennel's kernels runs. */
-  readonly kernels?: string;
+  readonly kernels?: SelectedBackend['kernels'];
 }
 
 /** The calls a model worker answers (model-worker.ts). */

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 /**
  * The kernels are built twice from the same source: `simd` (128-bit SIMD, every engine Kennel
  * supports) and `relaxed-simd`, where the GEMMs' multiply-add is one fused instruction
- * (`f32x4.relaxed_madd`, an FMA on x86-64 with FMA3 and on arm64). See kernel-module.ts for
+ * (`f32x4.relaxed_madd`, an FMA on x86-64 with FMA3 and on arm64). See kernel-variant.ts for
  * which one a process runs.
  */
 export const KERNEL_VARIANTS = ['simd', 'relaxed-simd'] as const;
@@ -17,10 +17,12 @@ export const KERNEL_WASM_FILES: Record<KernelVariant, string> = {
   'relaxed-simd': 'kennel-kernels-relaxed.wasm',
 };
 
-/** Arguments for the AssemblyScript compiler; `npm run build:kernels` uses the same ones. */
+const ASC_BASE_ARGS = ['-O3', '--noAssert', '--runtime', 'stub', '--enable', 'simd', '--initialMemory', '16', '--importMemory'];
+
+/** Arguments for the AssemblyScript compiler, the only copy (`npm run build:kernels` calls compileKernels). */
 export const ASC_ARGS: Record<KernelVariant, readonly string[]> = {
-  simd: ['-O3', '--noAssert', '--runtime', 'stub', '--enable', 'simd', '--initialMemory', '16', '--importMemory'],
-  'relaxed-simd': ['-O3', '--noAssert', '--runtime', 'stub', '--enable', 'simd', '--enable', 'relaxed-simd', '--initialMemory', '16', '--importMemory'],
+  simd: ASC_BASE_ARGS,
+  'relaxed-simd': [...ASC_BASE_ARGS, '--enable', 'relaxed-simd'],
 };
 
 export function kernelWasmPath(variant: KernelVariant = 'simd'): string {
